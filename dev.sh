@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The README's two commands, for a fresh machine (or any machine):
+#   ./dev.sh start   set up, start local servers unless URLs are given, run the main job
+#   ./dev.sh test    set up, start local servers unless URLs are given, run every test
+# Setting up means Node >= 22 and the pinned pnpm (installed when missing) and `pnpm install`.
+# Servers this command started are stopped when it ends; servers already running are left alone.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+job=${1:-}
+case "$job" in
+  start | test) ;;
+  *) echo "usage: ./dev.sh start | test" >&2; exit 2 ;;
+esac
+
+source infra/local/toolchain.sh
+pnpm install --frozen-lockfile
+
+# Fills in the server variables that are not set from local servers, starting them if needed.
+use_local_servers() {
+  if [ -n "${NATS_URL:-}" ] && [ -n "${MONGODB_URL:-}" ] && [ -n "${S3_URL:-}" ]; then return; fi
+  if ! bash infra/local/servers.sh status >/dev/null 2>&1; then
+    trap 'bash infra/local/servers.sh down' EXIT
+  fi
+  local lines line key s3_given=${S3_URL:-}
+  lines=$(bash infra/local/servers.sh up)
+  while IFS= read -r line; do
+    key=${line%%=*}
+    case "$key" in
+      S3_*) [ -n "$s3_given" ] || export "${line?}" ;;
+      *) [ -n "${!key:-}" ] || export "${line?}" ;;
+    esac
+  done <<<"$lines"
+}
+use_local_servers
+
+case "$job" in
+  start) pnpm start ;;
+  test) pnpm test ;;
+esac

@@ -1,0 +1,168 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { createServer, type Server, connect as tcpConnect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+// Runs infra/local/servers.sh for real, on its own ports and data directory, beside the servers
+// the other tests use. Needs the binaries the test run's own `infra:up` built.
+const script = join(import.meta.dirname, 'servers.sh')
+const built = spawnSync('bash', [script, 'built']).status === 0
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(command: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script, command], { env: { ...process.env, ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+async function listen(port = 0): Promise<Server> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
+  return server
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768+), so that no outgoing connection takes it
+ * between this check and the server's bind.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    const server = await listen(port).catch(() => undefined)
+    if (!server) continue
+    await new Promise((resolve) => server.close(resolve))
+    return port
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** A data directory and five free ports of its own. */
+async function setup(): Promise<{ dir: string; ports: number[]; env: Record<string, string> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ed-infra-'))
+  await chmod(dir, 0o755) // PostgreSQL runs as `postgres` when we are root: it must reach its data.
+  const ports = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ]
+  const [nats, monitor, mongodb, postgres, s3] = ports.map(String) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
+  return {
+    dir,
+    ports,
+    env: {
+      ED_INFRA_DIR: dir,
+      ED_NATS_PORT: nats,
+      ED_NATS_MONITOR_PORT: monitor,
+      ED_MONGODB_PORT: mongodb,
+      ED_POSTGRES_PORT: postgres,
+      ED_S3_PORT: s3,
+    },
+  }
+}
+
+describe.runIf(built)('infra/local/servers.sh', () => {
+  const dirs: string[] = []
+  afterAll(async () => {
+    for (const dir of dirs) {
+      await run('down', { ED_INFRA_DIR: dir })
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('up starts all servers, prints their variables, is harmless twice; down stops them', async () => {
+    const { dir, ports, env } = await setup()
+    dirs.push(dir)
+    const [natsPort, , mongodbPort, , s3Port] = ports
+
+    const first = await run('up', env)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toContain(`NATS_URL=nats://127.0.0.1:${natsPort}\n`)
+    expect(first.stdout).toContain(`MONGODB_URL=mongodb://127.0.0.1:${mongodbPort}/\n`)
+    expect(first.stdout).toContain(`S3_URL=http://127.0.0.1:${s3Port}\n`)
+    expect(first.stdout).toMatch(/^S3_ACCESS_KEY_ID=.+$/m)
+    expect(await run('status', env)).toMatchObject({ code: 0 })
+
+    const second = await run('up', env)
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.stdout).toBe(first.stdout)
+    expect(second.stderr).toContain('already running')
+
+    expect(await run('down', env)).toMatchObject({ code: 0 })
+    expect(await run('status', env)).toMatchObject({ code: 1 })
+    for (const port of ports) expect(await accepts(port), `port ${port} still open`).toBe(false)
+  })
+
+  it('a port already taken fails with its number and the variable that moves it', async () => {
+    const { dir, ports, env } = await setup()
+    dirs.push(dir)
+    const blocker = await listen(ports[0])
+    try {
+      const result = await run('up', env)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`port ${ports[0]} (NATS client) is already in use`)
+      expect(result.stderr).toContain('ED_NATS_PORT')
+      expect(result.stdout).toBe('')
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('a server that cannot start stops everything this run started', async () => {
+    const { dir, ports, env } = await setup()
+    dirs.push(dir)
+    const [natsPort, monitorPort, mongodbPort, postgresPort, s3Port] = ports as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    const blocker = await listen(s3Port) // NATS and FerretDB start; S3 cannot.
+    try {
+      const result = await run('up', env)
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(`port ${s3Port} (S3 (versitygw)) is already in use`)
+      expect(result.stderr).toContain('nothing was left running')
+      for (const port of [natsPort, monitorPort, mongodbPort, postgresPort]) {
+        expect(await accepts(port), `port ${port} still open`).toBe(false)
+      }
+      expect((await readdir(dir)).filter((f) => f.endsWith('.pid'))).toEqual([])
+    } finally {
+      blocker.close()
+    }
+  })
+})

@@ -1,0 +1,17 @@
+export { dockerEngineAnswers, dockerHostFrom } from './docker.ts'
+export { eventually, type EventuallyOptions } from './eventually.ts'
+export { createS3Client, createTestNamespace, type TestNamespace } from './namespace.ts'
+export {
+  getTestServers,
+  NoTestServersError,
+  type GetTestServersOptions,
+  type S3Server,
+  type ServerSource,
+  type TestServers,
+} from './servers.ts'
+export {
+  startSlackReceiver,
+  type ReceivedPost,
+  type SlackReceiver,
+  type SlackReceiverOptions,
+} from './slack-receiver.ts'
