@@ -10,6 +10,8 @@
 #   built   exit 0 when all three server binaries are built and cached.
 # Progress goes to stderr, so `eval "$(servers.sh up)"` and `servers.sh up > servers.env` work.
 set -euo pipefail
+# runuser, pg_ctl's helpers: a minimal PATH may lack the system directories.
+PATH="$PATH:/usr/sbin:/sbin"
 
 NATS_VERSION=v2.12.4
 FERRETDB_VERSION=v1.24.2
