@@ -248,7 +248,7 @@ up_postgres() {
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir"
     as_root && chown postgres: "$dir" "$(dirname "$dir")"
-    pg_run "$bin/initdb" -D "$dir" -A trust -U postgres >"$dir.init.log" 2>&1 ||
+    pg_run "$bin/initdb" -D "$dir" -A trust -U postgres -E UTF8 --locale=C >"$dir.init.log" 2>&1 ||
       { tail -n 15 "$dir.init.log" >&2; fail "initdb for FerretDB's PostgreSQL failed"; }
   fi
   as_root && touch "$dir.log" && chown postgres: "$dir.log"
