@@ -176,7 +176,8 @@ wait_until() {
   local deadline=$((SECONDS + seconds))
   while ((SECONDS < deadline)); do
     if "$@" >/dev/null 2>&1; then return 0; fi
-    if [ "$name" != postgres ] && ! running_pid "$name" >/dev/null; then break; fi
+    # kill -0 only: right after the fork the command line is still this script's.
+    if [ "$name" != postgres ] && ! kill -0 "$(cat "$(pid_file "$name")")" 2>/dev/null; then break; fi
     sleep 0.2
   done
   report_failure "$name"
@@ -247,7 +248,7 @@ up_postgres() {
   mkdir -p "$(dirname "$dir")"
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir"
-    as_root && chown postgres: "$dir" "$(dirname "$dir")"
+    as_root && chown postgres: "$dir"
     pg_run "$bin/initdb" -D "$dir" -A trust -U postgres -E UTF8 --locale=C >"$dir.init.log" 2>&1 ||
       { tail -n 15 "$dir.init.log" >&2; fail "initdb for FerretDB's PostgreSQL failed"; }
   fi
