@@ -15,3 +15,6 @@ export {
   type SlackReceiver,
   type SlackReceiverOptions,
 } from './slack-receiver.ts'
+export { startNatsServer, type NatsServerProcess } from './nats-server.ts'
+export { freePort } from './ports.ts'
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'

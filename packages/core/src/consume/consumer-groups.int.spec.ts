@@ -1,0 +1,140 @@
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
+import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
+import { MongoClient } from 'mongodb'
+import { afterAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { ConfigurationError } from '../errors.ts'
+import { defineEvent } from '../event-definition.ts'
+import type { Service } from '../service.ts'
+import { eventStore } from '../store/event-store.ts'
+import { TaskCreated, type EffectRecord } from '../testing/task-events.ts'
+import { startServiceProcess } from '../testing/process.ts'
+import { createTestService } from '../testing/test-service.ts'
+
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'consumer groups')
+const mongo = await new MongoClient(servers.mongodbUrl).connect()
+const store = eventStore(mongo.db(ns.database))
+const services: Service[] = []
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.stop()))
+  await mongo.close()
+  await ns.cleanup()
+})
+
+const UserRegistered = defineEvent({
+  subject: 'User.registered',
+  version: 1,
+  schema: z.object({ userId: z.string(), username: z.string() }),
+})
+
+async function service(name: string) {
+  const created = await createTestService(ns, servers, name)
+  services.push(created)
+  return created
+}
+
+describe('consumer groups', () => {
+  it('one event, two consumer groups: each handles it exactly once', async () => {
+    const blogs = await service('blogs')
+    const comments = await service('comments')
+    const seen: string[] = []
+    blogs.on(UserRegistered, { handler: 'createAuthor' }, async (e) => {
+      seen.push(`blogs:${e.data.userId}`)
+    })
+    comments.on(UserRegistered, { handler: 'createAuthor' }, async (e) => {
+      seen.push(`comments:${e.data.userId}`)
+    })
+    await blogs.start()
+    await comments.start()
+    const users = await service('users')
+    const op = await users.startOperation({
+      name: 'userRegister',
+      input: { username: 'ada' },
+      actor: 'anonymous',
+    })
+    const eventId = await op.publish(UserRegistered, { userId: 'u1', username: 'ada' })
+    await op.complete()
+
+    await eventually(() => expect(seen.sort()).toEqual(['blogs:u1', 'comments:u1']))
+    await eventually(async () =>
+      expect((await store.processed.find().toArray()).map((p) => p._id).sort()).toEqual([
+        `${eventId}/blogs.createAuthor`,
+        `${eventId}/comments.createAuthor`,
+      ]),
+    )
+    // Nothing pending or unacknowledged in either durable.
+    const nc = await connect({ servers: servers.natsUrl })
+    try {
+      const jsm = await jetstreamManager(nc)
+      for (const durable of ['blogs_createAuthor', 'comments_createAuthor']) {
+        await eventually(async () => {
+          const info = await jsm.consumers.info(`${ns.subjectPrefix}_EVENTS`, durable)
+          expect([info.num_pending, info.num_ack_pending, info.num_redelivered]).toEqual([0, 0, 0])
+        })
+      }
+    } finally {
+      await nc.close()
+    }
+    expect(await store.operations.findOne({ _id: op.id })).toMatchObject({
+      name: 'userRegister',
+      status: 'completed',
+      actor: 'anonymous',
+    })
+    expect(await store.events.findOne({ _id: eventId })).toMatchObject({
+      subject: 'User.registered',
+      operationId: op.id,
+      parentId: op.id,
+      publishedAt: expect.any(Date) as Date,
+    })
+  })
+
+  it('refuses a handler without a name, with a bad name, or with a name used twice', async () => {
+    const svc = await service('names')
+    const noop = async () => {}
+    expect(() => svc.on(UserRegistered, {} as { handler: string }, noop)).toThrow(
+      ConfigurationError,
+    )
+    expect(() => svc.on(UserRegistered, { handler: 'has.dot' }, noop)).toThrow(/camelCase/)
+    svc.on(UserRegistered, { handler: 'once' }, noop)
+    expect(() => svc.on(UserRegistered, { handler: 'once' }, noop)).toThrow(/used twice/)
+  })
+})
+
+describe('two instances of one service', () => {
+  it('share one durable: 200 events split between them, each handled once', async () => {
+    const env = {
+      NATS_URL: servers.natsUrl,
+      MONGODB_URL: servers.mongodbUrl,
+      ED_DATABASE: ns.database,
+      ED_STREAM: `${ns.subjectPrefix}_EVENTS`,
+      ED_SUBJECT_PREFIX: ns.subjectPrefix,
+      HANDLER_DELAY_MS: '5',
+    }
+    const a = startServiceProcess('task-service.ts', { ...env, INSTANCE: 'a' })
+    const b = startServiceProcess('task-service.ts', { ...env, INSTANCE: 'b' })
+    try {
+      await Promise.all([a.ready, b.ready])
+      const publisher = await service('tasks-client')
+      const op = await publisher.startOperation({ name: 'createTasks' })
+      await Promise.all(Array.from({ length: 200 }, (_, n) => op.publish(TaskCreated, { n })))
+
+      const effects = mongo.db(ns.database).collection<EffectRecord>('effects')
+      await eventually(async () => expect(await effects.countDocuments()).toBe(200), {
+        timeoutMs: 30_000,
+      })
+      const all = await effects.find().toArray()
+      expect(all.filter((e) => e.runs !== 1)).toEqual([])
+      const byInstance = { a: 0, b: 0 }
+      for (const effect of all) byInstance[effect.instances[0] as 'a' | 'b'] += 1
+      expect(byInstance.a).toBeGreaterThan(0)
+      expect(byInstance.b).toBeGreaterThan(0)
+    } finally {
+      a.child.kill('SIGTERM')
+      b.child.kill('SIGTERM')
+      expect(await a.exited).toBe(0)
+      expect(await b.exited).toBe(0)
+    }
+  })
+})

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino'
+import type { EventDefinition } from '../event-definition.ts'
+
+/** An event as a handler sees it: validated data of the definition's current version. */
+export interface ReceivedEvent<Data = unknown> {
+  id: string
+  subject: string
+  version: number
+  data: Data
+  /** The operation that started the chain (the event's own id when it came without one). */
+  operationId: string
+  /** The event or operation that caused this one. */
+  parentId: string
+  createdAt: Date
+}
+
+export interface HandlerContext {
+  /** `<service>.<handler>`: the consumer group handling this delivery. */
+  consumerGroup: string
+  /** This delivery's number, from JetStream (1 on the first delivery). */
+  attempt: number
+  /** Aborted when the handler passes its timeout or the service stops for good. */
+  signal: AbortSignal
+  /** A logger whose lines carry eventId, operationId and consumerGroup. */
+  logger: Logger
+  /**
+   * Publishes a child event: same operationId, parentId = this event's id. Its id is derived
+   * from (this event, consumer group, subject, ordinal), so a retried handler re-emits the same
+   * ids and they deduplicate. Resolves with the child's id once it is recorded and published.
+   */
+  publish<Data>(definition: EventDefinition<string, Data>, data: Data): Promise<string>
+}
+
+export type EventHandler<Data> = (event: ReceivedEvent<Data>, ctx: HandlerContext) => Promise<void>
+
+export interface HandlerOptions {
+  /**
+   * Required, unique per service: with the service name it names the consumer group and its
+   * durable consumer (`<service>_<handler>`). camelCase letters and digits.
+   */
+  handler: string
+  /** Deliveries this instance handles at once. Default 8. */
+  concurrency?: number
+  /**
+   * A run longer than this counts as a failure. Default: the ack wait. While the handler runs
+   * (up to this timeout) the message is kept alive with `working()`.
+   */
+  timeoutMs?: number
+}

@@ -1,0 +1,51 @@
+/**
+ * Errors a caller can branch on. Each has a name and a message a person can act on.
+ */
+
+/** Event data that does not match its definition's schema. Nothing was recorded. */
+export class EventValidationError extends Error {
+  override name = 'EventValidationError'
+  readonly subject: string
+  /** Each problem: the path into the data (`author.name`, empty for the root) and what is wrong. */
+  readonly issues: readonly { path: string; message: string }[]
+  constructor(subject: string, issues: readonly { path: string; message: string }[]) {
+    super(
+      `${subject} data is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+    )
+    this.subject = subject
+    this.issues = issues
+  }
+}
+
+/** A definition, handler name or option that cannot work. Thrown at definition or start time. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError'
+}
+
+/** MongoDB did not take the event: nothing was recorded, nothing published. */
+export class RecordError extends Error {
+  override name = 'RecordError'
+}
+
+/**
+ * The event is recorded but JetStream did not confirm it: the relay publishes it once NATS
+ * answers again, so the caller must not publish it a second time.
+ */
+export class PublishError extends Error {
+  override name = 'PublishError'
+  readonly eventId: string
+  constructor(message: string, eventId: string, options?: ErrorOptions) {
+    super(message, options)
+    this.eventId = eventId
+  }
+}
+
+/** A handler ran longer than its timeout; counts as a failure. */
+export class HandlerTimeoutError extends Error {
+  override name = 'HandlerTimeoutError'
+}
+
+/** The service is stopping or stopped. */
+export class ServiceStoppedError extends Error {
+  override name = 'ServiceStoppedError'
+}

@@ -1,0 +1,74 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { ConfigurationError, EventValidationError } from './errors.ts'
+
+/** `<Entity>.<pastTenseVerb>`, e.g. `User.nameUpdated`. */
+const subjectPattern = /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/
+
+/** What `defineEvent` returns: the subject, the current version, and the schema of its data. */
+export interface EventDefinition<Subject extends string = string, Data = unknown> {
+  readonly subject: Subject
+  /** The version this code publishes and handlers receive. */
+  readonly version: number
+  readonly schema: StandardSchemaV1<unknown, Data>
+}
+
+/** The data type of an event definition. */
+export type EventData<D> = D extends EventDefinition<string, infer Data> ? Data : never
+
+export interface DefineEventOptions<Subject extends string, Schema extends StandardSchemaV1> {
+  /** `<Entity>.<pastTenseVerb>`, e.g. `User.nameUpdated`. */
+  subject: Subject
+  /** A positive integer; raise it when the data's shape changes. */
+  version: number
+  /** Any Standard Schema (zod, valibot, arktype…); publish and consume validate with it. */
+  schema: Schema
+}
+
+/**
+ * Defines an event: publishers and handlers of it get typed data, checked by `schema`.
+ *
+ * ```ts
+ * const UserNameUpdated = defineEvent({ subject: 'User.nameUpdated', version: 1,
+ *   schema: z.object({ userId: z.string(), firstName: z.string(), lastName: z.string() }) })
+ * ```
+ */
+export function defineEvent<const Subject extends string, Schema extends StandardSchemaV1>(
+  options: DefineEventOptions<Subject, Schema>,
+): EventDefinition<Subject, StandardSchemaV1.InferOutput<Schema>> {
+  if (!subjectPattern.test(options.subject)) {
+    throw new ConfigurationError(
+      `event subject "${options.subject}" must be <Entity>.<pastTenseVerb>, like User.nameUpdated`,
+    )
+  }
+  if (!Number.isInteger(options.version) || options.version < 1) {
+    throw new ConfigurationError(
+      `${options.subject}: version must be a positive integer, got ${String(options.version)}`,
+    )
+  }
+  if (typeof options.schema?.['~standard']?.validate !== 'function') {
+    throw new ConfigurationError(`${options.subject}: schema must be a Standard Schema (zod, …)`)
+  }
+  return Object.freeze({
+    subject: options.subject,
+    version: options.version,
+    schema: options.schema,
+  })
+}
+
+/** Validates data against a definition; returns the parsed data or throws EventValidationError. */
+export async function validateEventData<Data>(
+  definition: EventDefinition<string, Data>,
+  data: unknown,
+): Promise<Data> {
+  const result = await definition.schema['~standard'].validate(data)
+  if (!result.issues) return result.value
+  throw new EventValidationError(
+    definition.subject,
+    result.issues.map((issue) => ({
+      path: (issue.path ?? [])
+        .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+        .join('.'),
+      message: issue.message,
+    })),
+  )
+}

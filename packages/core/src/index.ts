@@ -1,0 +1,37 @@
+export { createService, type Service, type ServiceOptions } from './service.ts'
+export {
+  defineEvent,
+  type DefineEventOptions,
+  type EventData,
+  type EventDefinition,
+} from './event-definition.ts'
+export type { Operation, StartOperationInput } from './operation.ts'
+export type {
+  EventHandler,
+  HandlerContext,
+  HandlerOptions,
+  ReceivedEvent,
+} from './consume/handler.ts'
+export { durableName } from './consume/consumer-group.ts'
+export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './consume/retry.ts'
+export { defaultStreamOptions, type StreamDifference, type StreamOptions } from './streams.ts'
+export { eventHeaders } from './publish/wire.ts'
+export { childEventId, newId } from './ids.ts'
+export {
+  deliveryKey,
+  type AttemptError,
+  type DlqRecord,
+  type EventRecord,
+  type EventStore,
+  type FailureRecord,
+  type OperationRecord,
+  type ProcessedRecord,
+} from './store/event-store.ts'
+export {
+  ConfigurationError,
+  EventValidationError,
+  HandlerTimeoutError,
+  PublishError,
+  RecordError,
+  ServiceStoppedError,
+} from './errors.ts'

@@ -1,0 +1,44 @@
+import type { EventDefinition } from './event-definition.ts'
+import type { EventStore } from './store/event-store.ts'
+
+/**
+ * One command that starts a chain: a GraphQL mutation, an HTTP request, a cron tick, a webhook.
+ * Its events carry its id as `operationId`; the first ones have it as `parentId` too.
+ */
+export interface Operation {
+  id: string
+  name: string
+  /** Records and publishes an event of this operation; resolves with the event's id. */
+  publish<Data>(definition: EventDefinition<string, Data>, data: Data): Promise<string>
+  /** Marks the command done (its events may still be handled). */
+  complete(): Promise<void>
+  /** Marks the command failed, with a reason a person can act on. */
+  fail(reason: string | Error): Promise<void>
+}
+
+export interface StartOperationInput {
+  /** What the command is, e.g. `userUpdateNames`. */
+  name: string
+  /** Its input, as received (leave secrets out). */
+  input?: unknown
+  /** Who asked: a user id, `cron`, a webhook's source. */
+  actor?: unknown
+}
+
+export async function endOperation(
+  store: EventStore,
+  id: string,
+  status: 'completed' | 'failed',
+  error?: string | Error,
+): Promise<void> {
+  await store.operations.updateOne(
+    { _id: id },
+    {
+      $set: {
+        status,
+        endedAt: new Date(),
+        ...(error ? { error: error instanceof Error ? error.message : error } : {}),
+      },
+    },
+  )
+}

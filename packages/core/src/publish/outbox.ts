@@ -1,0 +1,97 @@
+import type { JetStreamClient } from '@nats-io/jetstream'
+import type { Logger } from 'pino'
+import { PublishError, RecordError } from '../errors.ts'
+import { groupCommit } from '../group-commit.ts'
+import type { EventRecord, EventStore } from '../store/event-store.ts'
+import { insertNew } from '../store/insert-new.ts'
+import { encodeEvent, wireSubject } from './wire.ts'
+
+/**
+ * The outbox: an event is recorded (in `outbox`) before it is published with
+ * `Nats-Msg-Id = eventId`, then moved to `events` with `publishedAt`. The outbox holds only
+ * events not yet published, so it stays small; the hot path inserts, and deletes by `_id`, and
+ * never updates the large `events` collection. Concurrent publishes share each write.
+ */
+export interface Outbox {
+  /** Records, publishes, and marks published. Rejects with RecordError or PublishError. */
+  publish(record: EventRecord): Promise<void>
+  /** Publishes already-recorded events (the relay's job) and moves them to `events`. */
+  publishRecorded(records: EventRecord[]): Promise<(undefined | Error)[]>
+  drain(): Promise<void>
+}
+
+export interface OutboxOptions {
+  store: EventStore
+  js: JetStreamClient
+  subjectPrefix: string
+  publishTimeoutMs: number
+  logger: Logger
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { store, js, subjectPrefix, publishTimeoutMs, logger } = options
+
+  const moveToEvents = async (records: EventRecord[]) => {
+    // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
+    const failed = await insertNew(store.events, records)
+    const moved = records.filter((_, i) => !failed.has(i)).map((r) => r._id)
+    if (moved.length > 0) await store.outbox.deleteMany({ _id: { $in: moved } })
+  }
+
+  const publishRecorded = async (records: EventRecord[]): Promise<(undefined | Error)[]> => {
+    const acks = await Promise.allSettled(
+      records.map((record) => {
+        const { payload, headers } = encodeEvent(record)
+        return js.publish(wireSubject(subjectPrefix, record.subject), payload, {
+          msgID: record._id,
+          headers,
+          timeout: publishTimeoutMs,
+        })
+      }),
+    )
+    const publishedAt = new Date()
+    const published = records.filter((_, i) => acks[i]!.status === 'fulfilled')
+    try {
+      await moveToEvents(published.map((record) => ({ ...record, publishedAt })))
+    } catch (error) {
+      // Published, but still in the outbox: the relay finishes the move. Nothing is lost.
+      logger.warn(
+        { err: error, count: published.length },
+        'published events wait in the outbox for the relay',
+      )
+    }
+    return acks.map((ack, i) => {
+      if (ack.status === 'fulfilled') return undefined
+      const record = records[i]!
+      const reason = ack.reason instanceof Error ? ack.reason.message : String(ack.reason)
+      return new PublishError(
+        `event ${record._id} (${record.subject}) is recorded but NATS did not confirm it (${reason}); the relay publishes it when NATS answers`,
+        record._id,
+        { cause: ack.reason },
+      )
+    })
+  }
+
+  const writer = groupCommit<EventRecord, undefined>(async (records) => {
+    let notRecorded: Set<number>
+    try {
+      notRecorded = await insertNew(store.outbox, records)
+    } catch (error) {
+      const reason = new RecordError(
+        `MongoDB did not record ${records.length} event(s) (${(error as Error).message}); nothing was published`,
+        { cause: error },
+      )
+      return records.map(() => reason)
+    }
+    const recorded = records.filter((_, i) => !notRecorded.has(i))
+    const published = await publishRecorded(recorded)
+    let next = 0
+    return records.map((record, i) =>
+      notRecorded.has(i)
+        ? new RecordError(`MongoDB did not record event ${record._id}; nothing was published`)
+        : published[next++],
+    )
+  })
+
+  return { publish: (record) => writer.add(record), publishRecorded, drain: () => writer.drain() }
+}

@@ -1,0 +1,64 @@
+import type { Logger } from 'pino'
+import type { EventStore } from '../store/event-store.ts'
+import type { Outbox } from './outbox.ts'
+
+export interface RelayOptions {
+  store: EventStore
+  outbox: Outbox
+  /** How often to look. */
+  intervalMs: number
+  /** Leave younger events to the publish that recorded them. */
+  minAgeMs: number
+  batchSize?: number
+  logger: Logger
+}
+
+/**
+ * Republishes events a crash (or an outage) left in the outbox. Runs in every instance: two
+ * relays publishing the same event are harmless (`Nats-Msg-Id` deduplicates, the move ignores
+ * events already moved). Returns a stop function.
+ */
+export function startRelay({
+  store,
+  outbox,
+  intervalMs,
+  minAgeMs,
+  batchSize = 500,
+  logger,
+}: RelayOptions) {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> = Promise.resolve()
+  let stopped = false
+
+  const relayOnce = async () => {
+    const stale = await store.outbox
+      .find({ createdAt: { $lt: new Date(Date.now() - minAgeMs) } })
+      .sort({ createdAt: 1 })
+      .limit(batchSize)
+      .toArray()
+    if (stale.length === 0) return
+    const results = await outbox.publishRecorded(stale)
+    const failed = results.filter((r) => r instanceof Error).length
+    logger.info(
+      { relayed: stale.length - failed, failed },
+      'relay published events left in the outbox',
+    )
+  }
+
+  const tick = () => {
+    running = relayOnce()
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'relay could not read the outbox; trying again'),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs)
+      })
+  }
+  timer = setTimeout(tick, intervalMs)
+
+  return async function stopRelay() {
+    stopped = true
+    clearTimeout(timer)
+    await running
+  }
+}

@@ -1,0 +1,62 @@
+import type { JsMsg } from '@nats-io/jetstream'
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node'
+import type { EventRecord } from '../store/event-store.ts'
+
+/** Headers that carry an event's ids on the wire; the body is the event's data as JSON. */
+export const eventHeaders = {
+  eventId: 'Event-Id',
+  version: 'Event-Version',
+  operationId: 'Operation-Id',
+  parentId: 'Parent-Id',
+  createdAt: 'Event-Created-At',
+  /** Set on redrives and replays, so handlers can tell. */
+  redelivery: 'Event-Redelivery',
+} as const
+
+export function wireSubject(subjectPrefix: string, subject: string): string {
+  return `${subjectPrefix}.${subject}`
+}
+
+export function encodeEvent(record: EventRecord): { payload: string; headers: MsgHdrs } {
+  const headers = natsHeaders()
+  headers.set(eventHeaders.eventId, record._id)
+  headers.set(eventHeaders.version, String(record.version))
+  headers.set(eventHeaders.operationId, record.operationId)
+  headers.set(eventHeaders.parentId, record.parentId)
+  headers.set(eventHeaders.createdAt, record.createdAt.toISOString())
+  return { payload: JSON.stringify(record.data), headers }
+}
+
+/** What arrived, before any check: ids from headers (when present) and the raw body. */
+export interface RawDelivery {
+  eventId: string
+  subject: string
+  version?: number
+  operationId?: string
+  parentId?: string
+  createdAt?: Date
+  body: string
+  headers: Record<string, string[]>
+}
+
+export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
+  const header = (name: string) => msg.headers?.get(name) || undefined
+  const version = header(eventHeaders.version)
+  const createdAt = header(eventHeaders.createdAt)
+  const headers: Record<string, string[]> = {}
+  if (msg.headers) for (const [key, values] of msg.headers) headers[key] = values
+  return {
+    // A message published without our headers still needs a stable key: its stream position.
+    eventId:
+      header(eventHeaders.eventId) ?? header('Nats-Msg-Id') ?? `${msg.info.stream}:${msg.seq}`,
+    subject: msg.subject.startsWith(`${subjectPrefix}.`)
+      ? msg.subject.slice(subjectPrefix.length + 1)
+      : msg.subject,
+    version: version === undefined ? undefined : Number(version),
+    operationId: header(eventHeaders.operationId),
+    parentId: header(eventHeaders.parentId),
+    createdAt: createdAt ? new Date(createdAt) : undefined,
+    body: msg.string(),
+    headers,
+  }
+}

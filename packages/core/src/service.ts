@@ -1,0 +1,278 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import { connect as connectNats, type NatsConnection } from '@nats-io/transport-node'
+import { MongoClient } from 'mongodb'
+import { pino, type Logger } from 'pino'
+import { startConsumerGroup, type RunningConsumerGroup } from './consume/consumer-group.ts'
+import type { ConsumerGroupContext } from './consume/delivery.ts'
+import type { EventHandler, HandlerOptions, ReceivedEvent } from './consume/handler.ts'
+import { createLedger } from './consume/ledger.ts'
+import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
+import { ConfigurationError, ServiceStoppedError } from './errors.ts'
+import { validateEventData, type EventDefinition } from './event-definition.ts'
+import { newId } from './ids.ts'
+import { endOperation, type Operation, type StartOperationInput } from './operation.ts'
+import { createOutbox } from './publish/outbox.ts'
+import { startRelay } from './publish/relay.ts'
+import { stopOnSignals } from './shutdown-signals.ts'
+import {
+  ensureIndexes,
+  eventStore,
+  type EventRecord,
+  type EventStore,
+} from './store/event-store.ts'
+import {
+  defaultStreamOptions,
+  provisionStream,
+  type StreamDifference,
+  type StreamOptions,
+} from './streams.ts'
+
+export interface ServiceOptions {
+  /** The service's name: lowercase letters, digits and dashes. Instances with one name share work. */
+  name: string
+  /** A NATS URL, or an open connection (which `stop()` leaves open). */
+  nats: string | NatsConnection
+  /** A MongoDB URL, or a connected client (which `stop()` leaves open). */
+  mongodb: string | MongoClient
+  /** The event store's database, shared by every service of the system. Default `event_driven`. */
+  database?: string
+  stream?: StreamOptions
+  /** Default: 5 failures, then the DLQ; backoff from 1 s doubling to 60 s. */
+  retry?: Partial<RetryPolicy>
+  /** How long JetStream waits for an ack before redelivering. Default 30 s. */
+  ackWaitMs?: number
+  /** How long `publish` waits for MongoDB or NATS before rejecting. Default 5 s. */
+  publishTimeoutMs?: number
+  /** The relay republishes events left in the outbox. Default: every 5 s, events older than 10 s. */
+  relay?: { intervalMs?: number; minAgeMs?: number }
+  /** How long `stop()` waits for in-flight handlers. Default 30 s. */
+  drainTimeoutMs?: number
+  logger?: Logger
+  /** Stop (drain) on SIGTERM and SIGINT, then exit. Default true. */
+  stopOnSignals?: boolean
+}
+
+export interface Service {
+  readonly name: string
+  /** The event store's collections (operations, events, outbox, failures, dlq, processed). */
+  readonly store: EventStore
+  /** Settings in which the existing stream differs from the configuration (reported, not changed). */
+  readonly streamDifferences: readonly StreamDifference[]
+  /** Registers a handler: consumer group `<service>.<handler>`. Call before `start()`. */
+  on<Data>(
+    definition: EventDefinition<string, Data>,
+    options: HandlerOptions,
+    handler: EventHandler<Data>,
+  ): void
+  /** Starts the consumer groups and the relay. */
+  start(): Promise<void>
+  /** Records an operation and returns it, to publish its events. Works before `start()`. */
+  startOperation(input: StartOperationInput): Promise<Operation>
+  /** Stops pulling, drains in-flight handlers, acks what finished, closes what it opened. */
+  stop(): Promise<void>
+}
+
+const serviceNamePattern = /^[a-z][a-z0-9-]*$/
+const handlerNamePattern = /^[a-z][a-zA-Z0-9]*$/
+
+/**
+ * Connects to NATS and MongoDB, provisions the stream and the event store's indexes, and returns
+ * a service to register handlers on and start operations from.
+ */
+export async function createService(options: ServiceOptions): Promise<Service> {
+  if (!serviceNamePattern.test(options.name)) {
+    throw new ConfigurationError(
+      `service name "${options.name}" must be lowercase letters, digits and dashes`,
+    )
+  }
+  const stream = { ...defaultStreamOptions, ...options.stream }
+  const retry = { ...defaultRetryPolicy, ...options.retry }
+  const ackWaitMs = options.ackWaitMs ?? 30_000
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000
+  const logger = options.logger ?? pino({ name: options.name })
+
+  const mongo =
+    typeof options.mongodb === 'string'
+      ? await new MongoClient(options.mongodb, {
+          serverSelectionTimeoutMS: publishTimeoutMs,
+        }).connect()
+      : options.mongodb
+  const nc =
+    typeof options.nats === 'string'
+      ? await connectNats({
+          servers: options.nats,
+          name: options.name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+        })
+      : options.nats
+  const store = eventStore(mongo.db(options.database ?? 'event_driven'))
+  const jsm: JetStreamManager = await jetstreamManager(nc)
+  const js = jetstream(nc)
+
+  const { created, differences } = await provisionStream(jsm, stream)
+  if (differences.length > 0) {
+    logger.warn(
+      { stream: stream.name, differences },
+      'the existing stream differs from the configuration; it was left unchanged',
+    )
+  } else if (created) logger.info({ stream: stream.name }, 'created stream')
+  await ensureIndexes(store)
+
+  const outbox = createOutbox({
+    store,
+    js,
+    subjectPrefix: stream.subjectPrefix,
+    publishTimeoutMs,
+    logger,
+  })
+  const ledger = createLedger(store)
+  const registrations: { context: ConsumerGroupContext; concurrency: number }[] = []
+  let running: RunningConsumerGroup[] = []
+  let stopRelay: (() => Promise<void>) | undefined
+  let forgetSignals: (() => void) | undefined
+  let state: 'created' | 'started' | 'stopping' | 'stopped' = 'created'
+
+  const record = async (
+    definition: EventDefinition<string, unknown>,
+    data: unknown,
+    ids: Pick<EventRecord, '_id' | 'operationId' | 'parentId' | 'publishedBy'>,
+  ): Promise<string> => {
+    if (state === 'stopped')
+      throw new ServiceStoppedError(`service ${options.name} is stopped: nothing was published`)
+    const valid = await validateEventData(definition, data)
+    await outbox.publish({
+      ...ids,
+      subject: definition.subject,
+      version: definition.version,
+      data: valid,
+      createdAt: new Date(),
+    })
+    return ids._id
+  }
+
+  const publishChild = (
+    parent: ReceivedEvent,
+    consumerGroup: string,
+    id: string,
+    definition: EventDefinition<string, unknown>,
+    data: unknown,
+  ) =>
+    record(definition, data, {
+      _id: id,
+      operationId: parent.operationId,
+      parentId: parent.id,
+      publishedBy: { service: options.name, consumerGroup },
+    })
+
+  const service: Service = {
+    name: options.name,
+    store,
+    streamDifferences: differences,
+
+    on(definition, handlerOptions, handler) {
+      if (state !== 'created')
+        throw new ConfigurationError(`${options.name}: register handlers before start()`)
+      const handlerName = handlerOptions?.handler
+      if (!handlerName || !handlerNamePattern.test(handlerName)) {
+        throw new ConfigurationError(
+          `${options.name}: every handler needs a name (camelCase letters and digits), got ${JSON.stringify(handlerName)}`,
+        )
+      }
+      const consumerGroup = `${options.name}.${handlerName}`
+      if (registrations.some((r) => r.context.handlerName === handlerName)) {
+        throw new ConfigurationError(`${options.name}: handler name "${handlerName}" is used twice`)
+      }
+      registrations.push({
+        concurrency: handlerOptions.concurrency ?? 8,
+        context: {
+          service: options.name,
+          handlerName,
+          consumerGroup,
+          definition: definition,
+          handler: handler as EventHandler<unknown>,
+          timeoutMs: handlerOptions.timeoutMs ?? ackWaitMs,
+          ackWaitMs,
+          retry,
+          subjectPrefix: stream.subjectPrefix,
+          store,
+          ledger,
+          outbox,
+          logger,
+          publishChild,
+        },
+      })
+    },
+
+    async start() {
+      if (state !== 'created')
+        throw new ConfigurationError(`${options.name}: start() was called already`)
+      state = 'started'
+      running = await Promise.all(
+        registrations.map(({ context, concurrency }) =>
+          startConsumerGroup({ jsm, js, stream: stream.name, concurrency, context }),
+        ),
+      )
+      stopRelay = startRelay({
+        store,
+        outbox,
+        intervalMs: options.relay?.intervalMs ?? 5_000,
+        minAgeMs: options.relay?.minAgeMs ?? 10_000,
+        logger,
+      })
+      if (options.stopOnSignals ?? true) forgetSignals = stopOnSignals(service)
+      logger.info(
+        { consumerGroups: running.map((r) => r.consumerGroup) },
+        `service ${options.name} started`,
+      )
+    },
+
+    async startOperation({ name, input, actor }) {
+      const id = newId()
+      await store.operations.insertOne({
+        _id: id,
+        name,
+        input: input ?? null,
+        actor: actor ?? null,
+        status: 'started',
+        service: options.name,
+        startedAt: new Date(),
+      })
+      return {
+        id,
+        name,
+        publish: (definition, data) =>
+          record(definition, data, {
+            _id: newId(),
+            operationId: id,
+            parentId: id,
+            publishedBy: { service: options.name },
+          }),
+        complete: () => endOperation(store, id, 'completed'),
+        fail: (reason) => endOperation(store, id, 'failed', reason),
+      }
+    },
+
+    async stop() {
+      if (state === 'stopping' || state === 'stopped') return
+      state = 'stopping'
+      forgetSignals?.()
+      await stopRelay?.()
+      const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
+      const unfinished = await Promise.all(running.map((group) => group.stop(drainTimeoutMs)))
+      const left = unfinished.reduce((a, b) => a + b, 0)
+      if (left > 0)
+        logger.warn(
+          { left },
+          'handlers still running after the drain timeout: JetStream redelivers them',
+        )
+      await outbox.drain()
+      await ledger.drain()
+      state = 'stopped'
+      if (typeof options.nats === 'string') await nc.drain()
+      if (typeof options.mongodb === 'string') await mongo.close()
+      logger.info(`service ${options.name} stopped`)
+    },
+  }
+  return service
+}

@@ -1,0 +1,117 @@
+import type { Collection, Db } from 'mongodb'
+
+/** A recorded operation: one command that starts a chain. */
+export interface OperationRecord {
+  _id: string
+  name: string
+  input: unknown
+  actor: unknown
+  status: 'started' | 'completed' | 'failed'
+  error?: string
+  service: string
+  startedAt: Date
+  endedAt?: Date
+}
+
+/** A recorded event. `parentId` is the event (or operation) that caused it. */
+export interface EventRecord {
+  _id: string
+  subject: string
+  version: number
+  data: unknown
+  operationId: string
+  parentId: string
+  /** The service that published it, and the consumer group when a handler did. */
+  publishedBy: { service: string; consumerGroup?: string }
+  createdAt: Date
+  publishedAt?: Date
+}
+
+/** One failed delivery after another, for one event and one consumer group. */
+export interface FailureRecord {
+  _id: string // `${eventId}/${consumerGroup}`
+  eventId: string
+  consumerGroup: string
+  subject: string
+  operationId?: string
+  failures: number
+  attempts: AttemptError[]
+  firstFailedAt: Date
+  lastFailedAt: Date
+}
+
+export interface AttemptError {
+  /** JetStream's delivery count for this attempt. */
+  attempt: number
+  message: string
+  stack?: string
+  at: Date
+}
+
+/** An event that failed for one consumer group until it was given up; kept until resolved. */
+export interface DlqRecord {
+  _id: string // `${eventId}/${consumerGroup}`
+  eventId: string
+  consumerGroup: string
+  service: string
+  handler: string
+  subject: string
+  version?: number
+  operationId?: string
+  parentId?: string
+  /** The message body as received (UTF-8). */
+  payload: string
+  headers: Record<string, string[]>
+  reason: string
+  attempts: AttemptError[]
+  status: 'open' | 'redriven' | 'discarded' | 'resolved'
+  stream: string
+  streamSequence: number
+  createdAt: Date
+}
+
+/** Proof that a consumer group finished an event: unique by `_id`. */
+export interface ProcessedRecord {
+  _id: string // `${eventId}/${consumerGroup}`
+  processedAt: Date
+}
+
+/** The collections of the event store. The outbox holds only events not yet published. */
+export interface EventStore {
+  db: Db
+  operations: Collection<OperationRecord>
+  events: Collection<EventRecord>
+  outbox: Collection<EventRecord>
+  failures: Collection<FailureRecord>
+  dlq: Collection<DlqRecord>
+  processed: Collection<ProcessedRecord>
+}
+
+export function eventStore(db: Db): EventStore {
+  return {
+    db,
+    operations: db.collection('operations'),
+    events: db.collection('events'),
+    outbox: db.collection('outbox'),
+    failures: db.collection('failures'),
+    dlq: db.collection('dlq'),
+    processed: db.collection('processed'),
+  }
+}
+
+/** Key of the per-(event, consumer group) records: ledger, failures, DLQ. */
+export function deliveryKey(eventId: string, consumerGroup: string): string {
+  return `${eventId}/${consumerGroup}`
+}
+
+/**
+ * Indexes beyond `_id`. The hot path needs none (it stays on `_id` and the small outbox);
+ * these serve the relay's and the dashboard's queries.
+ */
+export async function ensureIndexes(store: EventStore): Promise<void> {
+  await Promise.all([
+    store.outbox.createIndex({ createdAt: 1 }),
+    store.events.createIndex({ operationId: 1 }),
+    store.dlq.createIndex({ status: 1, consumerGroup: 1 }),
+  ])
+}

@@ -1,0 +1,96 @@
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream'
+import { nanos } from '@nats-io/transport-node'
+
+/** The JetStream stream that carries a system's events. Every service of the system names the same one. */
+export interface StreamOptions {
+  /** Stream name. Default `EVENTS`. */
+  name?: string
+  /** Subjects on the wire are `<subjectPrefix>.<Entity>.<verb>`. Default `events`. */
+  subjectPrefix?: string
+  /** How long the stream keeps a message. Default 7 days; 0 keeps messages until limits. */
+  maxAgeMs?: number
+  /** How long JetStream remembers a `Nats-Msg-Id` to drop duplicates. Default 2 minutes. */
+  duplicateWindowMs?: number
+  /** `limits` (keep until age/size limits) or `interest` (drop once every consumer acked). Default `limits`. */
+  retention?: 'limits' | 'interest'
+  /** Replicas in a cluster. Default 1. */
+  replicas?: number
+  /** `file` or `memory`. Default `file`. */
+  storage?: 'file' | 'memory'
+}
+
+export type ResolvedStreamOptions = Required<StreamOptions>
+
+export const defaultStreamOptions: ResolvedStreamOptions = {
+  name: 'EVENTS',
+  subjectPrefix: 'events',
+  maxAgeMs: 7 * 24 * 3600 * 1000,
+  duplicateWindowMs: 2 * 60 * 1000,
+  retention: 'limits',
+  replicas: 1,
+  storage: 'file',
+}
+
+function streamConfig(options: ResolvedStreamOptions): Partial<StreamConfig> & { name: string } {
+  return {
+    name: options.name,
+    subjects: [`${options.subjectPrefix}.>`],
+    retention: options.retention === 'interest' ? RetentionPolicy.Interest : RetentionPolicy.Limits,
+    storage: options.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    max_age: nanos(options.maxAgeMs),
+    duplicate_window: nanos(options.duplicateWindowMs),
+    num_replicas: options.replicas,
+  }
+}
+
+/** A setting of an existing stream that differs from the configuration. */
+export interface StreamDifference {
+  setting: string
+  configured: unknown
+  actual: unknown
+}
+
+/**
+ * Creates the stream when it is missing. An existing stream whose settings differ is left as it
+ * is: the differences are returned, for the caller to report, never silently applied.
+ */
+export async function provisionStream(
+  jsm: JetStreamManager,
+  options: ResolvedStreamOptions,
+): Promise<{ created: boolean; differences: StreamDifference[] }> {
+  const wanted = streamConfig(options)
+  try {
+    const { config } = await jsm.streams.info(options.name)
+    const differences: StreamDifference[] = []
+    const compare = (setting: keyof StreamConfig, configured: unknown, actual: unknown) => {
+      if (JSON.stringify(configured) !== JSON.stringify(actual))
+        differences.push({ setting, configured, actual })
+    }
+    compare('subjects', wanted.subjects, config.subjects)
+    compare('retention', wanted.retention, config.retention)
+    compare('storage', wanted.storage, config.storage)
+    compare('max_age', wanted.max_age, config.max_age)
+    compare('duplicate_window', wanted.duplicate_window, config.duplicate_window)
+    compare('num_replicas', wanted.num_replicas, config.num_replicas)
+    return { created: false, differences }
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound)
+      throw error
+  }
+  try {
+    await jsm.streams.add(wanted)
+    return { created: true, differences: [] }
+  } catch (error) {
+    // Another instance created it in the meantime: compare against what it made.
+    if (error instanceof JetStreamApiError && error.code === 10058)
+      return provisionStream(jsm, options)
+    throw error
+  }
+}

@@ -1,0 +1,49 @@
+// A service process for tests that kill, restart or run several instances of a real service.
+// It handles `Task.created` in consumer group `tasks.recordTask`: marks the start, waits
+// HANDLER_DELAY_MS, then counts the run in `effects` (one document per event). Prints `ready`.
+// Env: NATS_URL, MONGODB_URL, ED_DATABASE, ED_STREAM, ED_SUBJECT_PREFIX, INSTANCE,
+//      HANDLER_DELAY_MS (default 0), CONCURRENCY (default 8), ACK_WAIT_MS (default 1000).
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pino } from 'pino'
+import { createService } from '../service.ts'
+import { TaskCreated, type EffectRecord } from './task-events.ts'
+
+const env = (name: string, fallback?: string): string => {
+  const value = process.env[name] ?? fallback
+  if (value === undefined) throw new Error(`${name} is not set`)
+  return value
+}
+
+const instance = env('INSTANCE', String(process.pid))
+const delayMs = Number(env('HANDLER_DELAY_MS', '0'))
+const service = await createService({
+  name: 'tasks',
+  nats: env('NATS_URL'),
+  mongodb: env('MONGODB_URL'),
+  database: env('ED_DATABASE'),
+  stream: { name: env('ED_STREAM'), subjectPrefix: env('ED_SUBJECT_PREFIX') },
+  ackWaitMs: Number(env('ACK_WAIT_MS', '1000')),
+  retry: { baseDelayMs: 50, maxDelayMs: 200 },
+  relay: { intervalMs: 100, minAgeMs: 300 },
+  logger: pino({ level: 'warn' }),
+})
+const starts = service.store.db.collection<{ eventId: string; instance: string; at: Date }>(
+  'starts',
+)
+const effects = service.store.db.collection<EffectRecord>('effects')
+
+service.on(
+  TaskCreated,
+  { handler: 'recordTask', concurrency: Number(env('CONCURRENCY', '8')) },
+  async (event) => {
+    await starts.insertOne({ eventId: event.id, instance, at: new Date() })
+    if (delayMs > 0) await sleep(delayMs)
+    await effects.updateOne(
+      { _id: event.id },
+      { $inc: { runs: 1 }, $push: { instances: instance }, $set: { n: event.data.n } },
+      { upsert: true },
+    )
+  },
+)
+await service.start()
+process.stdout.write('ready\n')
