@@ -269,7 +269,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await outbox.drain()
       await ledger.drain()
       state = 'stopped'
-      if (typeof options.nats === 'string') await nc.drain()
+      // drain() flushes the last acks; with NATS unreachable it cannot, and close() is all there is.
+      if (typeof options.nats === 'string') await nc.drain().catch(() => nc.close())
       if (typeof options.mongodb === 'string') await mongo.close()
       logger.info(`service ${options.name} stopped`)
     },

@@ -17,13 +17,13 @@ import type { S3Server, TestServers } from './servers.ts'
 export interface TestNamespace {
   /** `t_<label>_<random>`: unique per call. */
   id: string
-  /** MongoDB database name. */
+  /** MongoDB database name; databases named with it as a prefix are this file's too. */
   database: string
   /** Prefix for subjects (`${subjectPrefix}.User.registered`) and stream names. */
   subjectPrefix: string
   /** S3 bucket name (lowercase, hyphens). */
   bucket: string
-  /** Drops the database, deletes streams whose name starts with the prefix, empties and deletes the bucket. */
+  /** Drops the databases and deletes the streams whose names start with the id; empties and deletes the bucket. */
   cleanup(): Promise<void>
 }
 
@@ -47,7 +47,7 @@ export function createTestNamespace(servers: TestServers, label: string): TestNa
 
 async function cleanupNamespace(servers: TestServers, id: string, bucket: string): Promise<void> {
   const results = await Promise.allSettled([
-    dropDatabase(servers.mongodbUrl, id),
+    dropDatabases(servers.mongodbUrl, id),
     deleteStreams(servers.natsUrl, id),
     deleteBucket(servers.s3, bucket),
   ])
@@ -55,10 +55,13 @@ async function cleanupNamespace(servers: TestServers, id: string, bucket: string
   if (errors.length > 0) throw new AggregateError(errors, `cleanup of test namespace ${id} failed`)
 }
 
-async function dropDatabase(url: string, name: string): Promise<void> {
+async function dropDatabases(url: string, prefix: string): Promise<void> {
   const client = new MongoClient(url)
   try {
-    await client.db(name).dropDatabase()
+    const { databases } = await client.db().admin().listDatabases({ nameOnly: true })
+    for (const { name } of databases) {
+      if (name.startsWith(prefix)) await client.db(name).dropDatabase()
+    }
   } finally {
     await client.close()
   }

@@ -89,7 +89,10 @@ export async function startConsumerGroup(
     async stop(drainTimeoutMs) {
       stopping = true
       freeSlot?.()
-      await messages.close()
+      // With NATS down the pull cannot be closed cleanly; it is abandoned, and JetStream
+      // redelivers whatever this instance did not ack.
+      await messages.close().catch(() => undefined)
+      messages.stop()
       await loop
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>(

@@ -8,12 +8,13 @@ import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { Service, ServiceOptions } from '../service.ts'
 import { deliveryKey, eventStore } from '../store/event-store.ts'
-import { captureLogs, createTestService } from '../testing/test-service.ts'
+import { captureLogs, createTestService, databaseName } from '../testing/test-service.ts'
 
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'retries')
 const mongo = await new MongoClient(servers.mongodbUrl).connect()
-const store = eventStore(mongo.db(ns.database))
+/** The event store of a test's scope (each scope has its own database). */
+const storeOf = (scope: string) => eventStore(mongo.db(databaseName(ns, scope)))
 const nc = await connect({ servers: servers.natsUrl })
 const jsm = await jetstreamManager(nc)
 const services: Service[] = []
@@ -64,6 +65,7 @@ async function expectSettled(service: string, handler: string) {
 describe('retries', () => {
   it('a handler that fails 3 times, then succeeds: 3 failures recorded, no DLQ entry, effect once', async () => {
     const svc = await service('flaky')
+    const store = storeOf('flaky')
     const effects: string[] = []
     const attempts: number[] = []
     svc.on(PostPublished, { handler: 'index' }, async (event, ctx) => {
@@ -95,6 +97,7 @@ describe('retries', () => {
   it('a handler that always fails: exactly 5 deliveries, one DLQ entry with 5 errors and the payload, no 6th', async () => {
     const logs = captureLogs()
     const svc = await service('broken', { logger: logs.logger })
+    const store = storeOf('broken')
     let calls = 0
     svc.on(PostPublished, { handler: 'index' }, async () => {
       calls += 1
@@ -144,6 +147,7 @@ describe('retries', () => {
 
   it('a handler that hangs past the ack wait is redelivered, and the hang counts as a failure', async () => {
     const svc = await service('hanging') // ack wait 1 s; the handler's timeout defaults to it
+    const store = storeOf('hanging')
     const attempts: number[] = []
     svc.on(PostPublished, { handler: 'index' }, async (_event, ctx) => {
       attempts.push(ctx.attempt)
@@ -162,6 +166,7 @@ describe('retries', () => {
 
   it('a slow but alive handler is kept alive past the ack wait and delivered once', async () => {
     const svc = await service('slow')
+    const store = storeOf('slow')
     const attempts: number[] = []
     svc.on(PostPublished, { handler: 'index', timeoutMs: 10_000 }, async (_event, ctx) => {
       attempts.push(ctx.attempt)
@@ -186,6 +191,7 @@ describe('retries', () => {
 
   it('a handler that publishes children and is retried re-emits the same ids: no duplicate children', async () => {
     const svc = await service('indexer')
+    const store = storeOf('indexer')
     const children: string[] = []
     svc.on(PostPublished, { handler: 'split' }, async (event, ctx) => {
       await ctx.publish(PostIndexed, { postId: event.data.postId, part: 1 })

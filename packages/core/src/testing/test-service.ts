@@ -20,7 +20,8 @@ export function captureLogs(level: pino.Level = 'info'): CapturedLogs {
 
 /**
  * Settings that make retries, redeliveries and the relay quick enough for tests. A `scope` gives
- * a test its own stream, so consumer groups of one test never see another test's events.
+ * a test its own stream and database, so one test's consumer groups and relays never see
+ * another test's events.
  */
 export function fastTestOptions(
   ns: TestNamespace,
@@ -28,7 +29,7 @@ export function fastTestOptions(
 ): Omit<ServiceOptions, 'name' | 'nats' | 'mongodb'> {
   const prefix = scope ? `${ns.subjectPrefix}_${scope}` : ns.subjectPrefix
   return {
-    database: ns.database,
+    database: databaseName(ns, scope),
     stream: { name: `${prefix}_EVENTS`, subjectPrefix: prefix },
     retry: { baseDelayMs: 50, maxDelayMs: 200 },
     ackWaitMs: 1_000,
@@ -37,6 +38,11 @@ export function fastTestOptions(
     drainTimeoutMs: 10_000,
     stopOnSignals: false,
   }
+}
+
+/** The database of a namespace, or of one scope in it (see `fastTestOptions`). */
+export function databaseName(ns: TestNamespace, scope?: string): string {
+  return scope ? `${ns.database}_${scope}` : ns.database
 }
 
 /** A service on the test servers, in the test's namespace, with fast settings. */

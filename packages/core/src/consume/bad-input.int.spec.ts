@@ -1,0 +1,125 @@
+import { jetstream } from '@nats-io/jetstream'
+import { connect, headers } from '@nats-io/transport-node'
+import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
+import { MongoClient } from 'mongodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineEvent } from '../event-definition.ts'
+import type { Service } from '../service.ts'
+import { deliveryKey, eventStore } from '../store/event-store.ts'
+import { createTestService } from '../testing/test-service.ts'
+
+// Bad input never wastes retries: straight to the DLQ on its first delivery, with a reason.
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'bad input')
+const mongo = await new MongoClient(servers.mongodbUrl).connect()
+const store = eventStore(mongo.db(ns.database))
+const nc = await connect({ servers: servers.natsUrl })
+const js = jetstream(nc)
+
+const CommentCreated = defineEvent({
+  subject: 'Comment.created',
+  version: 1,
+  schema: z.object({ commentId: z.string(), blogId: z.string(), content: z.string().max(1_000) }),
+})
+
+let service: Service
+const handled: unknown[] = []
+beforeAll(async () => {
+  service = await createTestService(ns, servers, 'blogs')
+  service.on(CommentCreated, { handler: 'countComment' }, async (event) => {
+    handled.push(event.data)
+  })
+  await service.start()
+})
+afterAll(async () => {
+  await service.stop()
+  await nc.close()
+  await mongo.close()
+  await ns.cleanup()
+})
+
+async function publishRaw(id: string, body: string, version?: string) {
+  const h = headers()
+  h.set('Event-Id', id)
+  if (version) h.set('Event-Version', version)
+  await js.publish(`${ns.subjectPrefix}.Comment.created`, body, { msgID: id, headers: h })
+}
+
+async function dlqEntry(id: string) {
+  return eventually(async () => {
+    const entry = await store.dlq.findOne({ _id: deliveryKey(id, 'blogs.countComment') })
+    expect(entry).not.toBeNull()
+    return entry!
+  })
+}
+
+describe('bad input on the wire', () => {
+  it('a body that is not JSON goes to the DLQ on its first delivery, payload kept', async () => {
+    await publishRaw('bad-json', '{"commentId": "c1", oops')
+    const entry = await dlqEntry('bad-json')
+    expect(entry.reason).toMatch(/^the body is not JSON \(.+\): \{"commentId": "c1", oops$/)
+    expect(entry.payload).toBe('{"commentId": "c1", oops')
+    expect(entry.attempts.map((a) => a.attempt)).toEqual([1])
+  })
+
+  it('data that fails the schema goes to the DLQ at once, naming each path and reason', async () => {
+    await publishRaw(
+      'bad-schema',
+      JSON.stringify({ commentId: 'c2', blogId: 42, content: 'x'.repeat(1_001) }),
+    )
+    const entry = await dlqEntry('bad-schema')
+    expect(entry.reason).toContain('Comment.created data is invalid:')
+    expect(entry.reason).toContain('blogId: ')
+    expect(entry.reason).toContain('content: ')
+    expect(entry.attempts).toHaveLength(1)
+  })
+
+  it('a version no code handles goes to the DLQ at once', async () => {
+    await publishRaw(
+      'bad-version',
+      JSON.stringify({ commentId: 'c3', blogId: 'b1', content: 'hi' }),
+      '7',
+    )
+    const entry = await dlqEntry('bad-version')
+    expect(entry.reason).toBe(
+      'Comment.created version 7 is not handled here: this handler knows version 1',
+    )
+    expect(entry.version).toBe(7)
+  })
+
+  it('an oversized but valid-JSON payload is refused by the schema, not retried', async () => {
+    await publishRaw(
+      'too-long',
+      JSON.stringify({ commentId: 'c4', blogId: 'b1', content: 'y'.repeat(200_000) }),
+    )
+    const entry = await dlqEntry('too-long')
+    expect(entry.reason).toMatch(/content: .*1000/)
+    expect(entry.payload).toHaveLength(
+      JSON.stringify({ commentId: 'c4', blogId: 'b1', content: 'y'.repeat(200_000) }).length,
+    )
+  })
+
+  it('none of them reached the handler or was retried; good input still flows', async () => {
+    await publishRaw('good', JSON.stringify({ commentId: 'c5', blogId: 'b1', content: 'fine' }))
+    await eventually(() =>
+      expect(handled).toEqual([{ commentId: 'c5', blogId: 'b1', content: 'fine' }]),
+    )
+    expect(await store.failures.countDocuments()).toBe(0)
+  })
+
+  it('publish refuses invalid data with the path and reason, and records nothing', async () => {
+    const op = await service.startOperation({ name: 'commentCreate' })
+    await expect(
+      op.publish(CommentCreated, { commentId: 'c6', blogId: 'b1' } as never),
+    ).rejects.toThrow('Comment.created data is invalid: content: ')
+    await expect(
+      op.publish(CommentCreated, { commentId: 'c6', blogId: 'b1' } as never),
+    ).rejects.toMatchObject({
+      name: 'EventValidationError',
+      issues: [{ path: 'content', message: expect.any(String) as string }],
+    })
+    expect(await store.outbox.countDocuments({ operationId: op.id })).toBe(0)
+    expect(await store.events.countDocuments({ operationId: op.id })).toBe(0)
+  })
+})
