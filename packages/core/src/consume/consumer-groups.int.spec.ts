@@ -90,6 +90,30 @@ describe('consumer groups', () => {
     })
   })
 
+  it('runs at most `concurrency` deliveries of a handler at once in an instance', async () => {
+    const svc = await createTestService(ns, servers, 'bounded', { scope: 'bounded' })
+    services.push(svc)
+    let running = 0
+    let most = 0
+    let done = 0
+    svc.on(UserRegistered, { handler: 'slowCopy', concurrency: 3 }, async () => {
+      running += 1
+      most = Math.max(most, running)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      running -= 1
+      done += 1
+    })
+    await svc.start()
+    const op = await svc.startOperation({ name: 'importUsers' })
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        op.publish(UserRegistered, { userId: `u${i}`, username: `n${i}` }),
+      ),
+    )
+    await eventually(() => expect(done).toBe(30))
+    expect(most).toBe(3)
+  })
+
   it('refuses a handler without a name, with a bad name, or with a name used twice', async () => {
     const svc = await service('names')
     const noop = async () => {}

@@ -63,6 +63,39 @@ describe('graceful shutdown', () => {
   })
 })
 
+describe('SIGTERM in a service process', () => {
+  it('drains the handler in flight, then exits 0; its effect happened and nothing is pending', async () => {
+    const scope = 'sigterm'
+    const db = mongo.db(databaseName(ns, scope))
+    const effects = db.collection<EffectRecord>('effects')
+    const starts = db.collection<{ eventId: string }>('starts')
+    const proc = startServiceProcess('task-service.ts', {
+      NATS_URL: servers.natsUrl,
+      MONGODB_URL: servers.mongodbUrl,
+      ED_DATABASE: databaseName(ns, scope),
+      ED_STREAM: `${ns.subjectPrefix}_${scope}_EVENTS`,
+      ED_SUBJECT_PREFIX: `${ns.subjectPrefix}_${scope}`,
+      HANDLER_DELAY_MS: '1500', // past the 1 s ack wait: kept alive while draining
+      HANDLER_TIMEOUT_MS: '10000',
+    })
+    await proc.ready
+    const publisher = await createTestService(ns, servers, 'tasks-client', { scope })
+    const op = await publisher.startOperation({ name: 'createTasks' })
+    const eventId = await op.publish(TaskCreated, { n: 1 })
+    await publisher.stop()
+    await eventually(async () => expect(await starts.countDocuments()).toBe(1))
+
+    proc.child.kill('SIGTERM')
+    expect(await proc.exited).toBe(0)
+    expect(await effects.findOne({ _id: eventId })).toMatchObject({ runs: 1 })
+    const info = await jsm.consumers.info(`${ns.subjectPrefix}_${scope}_EVENTS`, 'tasks_recordTask')
+    expect({ pending: info.num_pending, ackPending: info.num_ack_pending }).toEqual({
+      pending: 0,
+      ackPending: 0,
+    })
+  })
+})
+
 describe('a service process killed with SIGKILL mid-handler', () => {
   it('after a restart, every event is handled and its effect happened once', async () => {
     const scope = 'kill'

@@ -2,7 +2,8 @@
 // It handles `Task.created` in consumer group `tasks.recordTask`: marks the start, waits
 // HANDLER_DELAY_MS, then counts the run in `effects` (one document per event). Prints `ready`.
 // Env: NATS_URL, MONGODB_URL, ED_DATABASE, ED_STREAM, ED_SUBJECT_PREFIX, INSTANCE,
-//      HANDLER_DELAY_MS (default 0), CONCURRENCY (default 8), ACK_WAIT_MS (default 1000).
+//      HANDLER_DELAY_MS (default 0), HANDLER_TIMEOUT_MS (default: the ack wait),
+//      CONCURRENCY (default 8), ACK_WAIT_MS (default 1000).
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { createService } from '../service.ts'
@@ -32,18 +33,19 @@ const starts = service.store.db.collection<{ eventId: string; instance: string; 
 )
 const effects = service.store.db.collection<EffectRecord>('effects')
 
-service.on(
-  TaskCreated,
-  { handler: 'recordTask', concurrency: Number(env('CONCURRENCY', '8')) },
-  async (event) => {
-    await starts.insertOne({ eventId: event.id, instance, at: new Date() })
-    if (delayMs > 0) await sleep(delayMs)
-    await effects.updateOne(
-      { _id: event.id },
-      { $inc: { runs: 1 }, $push: { instances: instance }, $set: { n: event.data.n } },
-      { upsert: true },
-    )
-  },
-)
+const handlerOptions = {
+  handler: 'recordTask',
+  concurrency: Number(env('CONCURRENCY', '8')),
+  ...(process.env.HANDLER_TIMEOUT_MS ? { timeoutMs: Number(process.env.HANDLER_TIMEOUT_MS) } : {}),
+}
+service.on(TaskCreated, handlerOptions, async (event) => {
+  await starts.insertOne({ eventId: event.id, instance, at: new Date() })
+  if (delayMs > 0) await sleep(delayMs)
+  await effects.updateOne(
+    { _id: event.id },
+    { $inc: { runs: 1 }, $push: { instances: instance }, $set: { n: event.data.n } },
+    { upsert: true },
+  )
+})
 await service.start()
 process.stdout.write('ready\n')
