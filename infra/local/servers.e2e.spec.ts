@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
-import { createServer, type Server, connect as tcpConnect } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { freePort, portAccepts } from '../../packages/testing/src/ports.ts'
 
 // Runs infra/local/servers.sh for real, on its own ports and data directory, beside the servers
 // the other tests use. Needs the binaries the test run's own `infra:up` built.
@@ -35,31 +36,6 @@ async function listen(port = 0): Promise<Server> {
     server.listen(port, '127.0.0.1', resolve)
   })
   return server
-}
-
-/**
- * A free port below Linux's ephemeral range (32768+), so that no outgoing connection takes it
- * between this check and the server's bind.
- */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000)
-    const server = await listen(port).catch(() => undefined)
-    if (!server) continue
-    await new Promise((resolve) => server.close(resolve))
-    return port
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
 }
 
 /** A data directory and five free ports of its own. */
@@ -123,7 +99,7 @@ describe.runIf(built)('infra/local/servers.sh', () => {
 
     expect(await run('down', env)).toMatchObject({ code: 0 })
     expect(await run('status', env)).toMatchObject({ code: 1 })
-    for (const port of ports) expect(await accepts(port), `port ${port} still open`).toBe(false)
+    for (const port of ports) expect(await portAccepts(port), `port ${port} still open`).toBe(false)
   })
 
   it('a port already taken fails with its number and the variable that moves it', async () => {
@@ -158,7 +134,7 @@ describe.runIf(built)('infra/local/servers.sh', () => {
       expect(result.stderr).toContain(`port ${s3Port} (S3 (versitygw)) is already in use`)
       expect(result.stderr).toContain('nothing was left running')
       for (const port of [natsPort, monitorPort, mongodbPort, postgresPort]) {
-        expect(await accepts(port), `port ${port} still open`).toBe(false)
+        expect(await portAccepts(port), `port ${port} still open`).toBe(false)
       }
       expect((await readdir(dir)).filter((f) => f.endsWith('.pid'))).toEqual([])
     } finally {

@@ -16,5 +16,5 @@ export {
   type SlackReceiverOptions,
 } from './slack-receiver.ts'
 export { startNatsServer, type NatsServerProcess } from './nats-server.ts'
-export { freePort } from './ports.ts'
+export { freePort, portAccepts } from './ports.ts'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eventually } from './eventually.ts'
-import { freePort } from './ports.ts'
+import { freePort, portAccepts } from './ports.ts'
 
 /** A nats-server of a test's own, to stop and start (the shared one must stay up). */
 export interface NatsServerProcess {
@@ -16,17 +15,6 @@ export interface NatsServerProcess {
   start(): Promise<void>
   /** Stops it and removes its data. */
   dispose(): Promise<void>
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
 }
 
 /**
@@ -55,7 +43,8 @@ export async function startNatsServer(
       async () => {
         if (spawned.exitCode !== null)
           throw new Error(`nats-server exited with ${spawned.exitCode}`)
-        if (!(await accepts(port))) throw new Error(`nats-server is not listening on ${port} yet`)
+        if (!(await portAccepts(port)))
+          throw new Error(`nats-server is not listening on ${port} yet`)
       },
       { timeoutMs: 10_000 },
     )

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 
 /**
  * A free loopback port below Linux's ephemeral range (32768+), so that no outgoing connection
@@ -14,4 +14,16 @@ export async function freePort(): Promise<number> {
     })
     if (free) return port
   }
+}
+
+/** True when something accepts a TCP connection on the loopback port. */
+export function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
 }

@@ -9,7 +9,7 @@ import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
 import { TaskCreated, type EffectRecord } from '../testing/task-events.ts'
-import { startServiceProcess } from '../testing/process.ts'
+import { startServiceProcess, taskServiceEnv } from '../testing/process.ts'
 import { createTestService } from '../testing/test-service.ts'
 
 const servers = await getTestServers()
@@ -129,11 +129,7 @@ describe('consumer groups', () => {
 describe('two instances of one service', () => {
   it('share one durable: 200 events split between them, each handled once', async () => {
     const env = {
-      NATS_URL: servers.natsUrl,
-      MONGODB_URL: servers.mongodbUrl,
-      ED_DATABASE: ns.database,
-      ED_STREAM: `${ns.subjectPrefix}_EVENTS`,
-      ED_SUBJECT_PREFIX: ns.subjectPrefix,
+      ...taskServiceEnv(ns, servers),
       HANDLER_DELAY_MS: '5',
     }
     const a = startServiceProcess('task-service.ts', { ...env, INSTANCE: 'a' })

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import { deliveryKey, eventStore } from '../store/event-store.ts'
-import { startServiceProcess } from '../testing/process.ts'
+import { startServiceProcess, taskServiceEnv } from '../testing/process.ts'
 import { TaskCreated, type EffectRecord } from '../testing/task-events.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
 
@@ -70,11 +70,7 @@ describe('SIGTERM in a service process', () => {
     const effects = db.collection<EffectRecord>('effects')
     const starts = db.collection<{ eventId: string }>('starts')
     const proc = startServiceProcess('task-service.ts', {
-      NATS_URL: servers.natsUrl,
-      MONGODB_URL: servers.mongodbUrl,
-      ED_DATABASE: databaseName(ns, scope),
-      ED_STREAM: `${ns.subjectPrefix}_${scope}_EVENTS`,
-      ED_SUBJECT_PREFIX: `${ns.subjectPrefix}_${scope}`,
+      ...taskServiceEnv(ns, servers, scope),
       HANDLER_DELAY_MS: '1500', // past the 1 s ack wait: kept alive while draining
       HANDLER_TIMEOUT_MS: '10000',
     })
@@ -103,11 +99,7 @@ describe('a service process killed with SIGKILL mid-handler', () => {
     const effects = db.collection<EffectRecord>('effects')
     const starts = db.collection<{ eventId: string }>('starts')
     const env = {
-      NATS_URL: servers.natsUrl,
-      MONGODB_URL: servers.mongodbUrl,
-      ED_DATABASE: databaseName(ns, scope),
-      ED_STREAM: `${ns.subjectPrefix}_${scope}_EVENTS`,
-      ED_SUBJECT_PREFIX: `${ns.subjectPrefix}_${scope}`,
+      ...taskServiceEnv(ns, servers, scope),
       CONCURRENCY: '1', // one handler at a time: the kill lands inside its delay, before its effect
       HANDLER_DELAY_MS: '300',
     }

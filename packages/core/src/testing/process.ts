@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import type { TestNamespace, TestServers } from '@event-driven/testing'
+import { databaseName } from './test-service.ts'
 
 /** A service process started by a test, with the output it printed. */
 export interface ServiceProcess {
@@ -32,4 +34,20 @@ export function startServiceProcess(fixture: string, env: Record<string, string>
     )
   })
   return { child, output: () => output, ready, exited }
+}
+
+/** The environment of a `task-service.ts` process in a test's namespace (and scope). */
+export function taskServiceEnv(
+  ns: TestNamespace,
+  servers: Pick<TestServers, 'natsUrl' | 'mongodbUrl'>,
+  scope?: string,
+): Record<string, string> {
+  const prefix = scope ? `${ns.subjectPrefix}_${scope}` : ns.subjectPrefix
+  return {
+    NATS_URL: servers.natsUrl,
+    MONGODB_URL: servers.mongodbUrl,
+    ED_DATABASE: databaseName(ns, scope),
+    ED_STREAM: `${prefix}_EVENTS`,
+    ED_SUBJECT_PREFIX: prefix,
+  }
 }
