@@ -82,7 +82,13 @@ export async function startConsumerGroup(
         await new Promise<void>((resolve) => (freeSlot = resolve))
       }
     }
-  })()
+  })().catch((error: unknown) => {
+    // The pull ended with an error (its consumer or stream was deleted): say so, never crash.
+    context.logger.error(
+      { err: error, consumerGroup: context.consumerGroup },
+      'the consumer group stopped pulling messages',
+    )
+  })
 
   return {
     consumerGroup: context.consumerGroup,
