@@ -4,7 +4,7 @@ import { MongoClient } from 'mongodb'
 import { pino, type Logger } from 'pino'
 import { startConsumerGroup, type RunningConsumerGroup } from './consume/consumer-group.ts'
 import type { ConsumerGroupContext } from './consume/delivery.ts'
-import type { EventHandler, HandlerOptions, ReceivedEvent } from './consume/handler.ts'
+import type { EventHandler, HandlerOptions } from './consume/handler.ts'
 import { createLedger } from './consume/ledger.ts'
 import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
 import { ConfigurationError, ServiceStoppedError } from './errors.ts'
@@ -136,7 +136,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const record = async (
     definition: EventDefinition<string, unknown>,
     data: unknown,
-    ids: Pick<EventRecord, '_id' | 'operationId' | 'parentId' | 'publishedBy'>,
+    ids: Pick<EventRecord, '_id' | 'operationId' | 'parentId' | 'publishedBy' | 'redelivery'>,
   ): Promise<string> => {
     if (state === 'stopped')
       throw new ServiceStoppedError(`service ${options.name} is stopped: nothing was published`)
@@ -151,18 +151,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     return ids._id
   }
 
-  const publishChild = (
-    parent: ReceivedEvent,
-    consumerGroup: string,
-    id: string,
-    definition: EventDefinition<string, unknown>,
-    data: unknown,
-  ) =>
+  const publishChild: ConsumerGroupContext['publishChild'] = (child, definition, data) =>
     record(definition, data, {
-      _id: id,
-      operationId: parent.operationId,
-      parentId: parent.id,
-      publishedBy: { service: options.name, consumerGroup },
+      _id: child.id,
+      operationId: child.parent.operationId,
+      parentId: child.parent.id,
+      publishedBy: { service: options.name, consumerGroup: child.consumerGroup },
+      // A retried handler may be re-emitting this child after JetStream's duplicate window.
+      ...(child.attempt > 1 ? { redelivery: 'retry' as const } : {}),
     })
 
   const service: Service = {

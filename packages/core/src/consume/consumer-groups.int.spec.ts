@@ -114,6 +114,55 @@ describe('consumer groups', () => {
     expect(most).toBe(3)
   })
 
+  it('an event published again after the duplicate window is acked without running the handler again', async () => {
+    const scope = 'repeat'
+    const svc = await createTestService(ns, servers, 'repeat', {
+      scope,
+      stream: {
+        name: `${ns.subjectPrefix}_${scope}_EVENTS`,
+        subjectPrefix: `${ns.subjectPrefix}_${scope}`,
+        duplicateWindowMs: 1_000,
+      },
+    })
+    services.push(svc)
+    let runs = 0
+    svc.on(UserRegistered, { handler: 'copyUser' }, async () => {
+      runs += 1
+    })
+    await svc.start()
+    const op = await svc.startOperation({ name: 'userRegister' })
+    const eventId = await op.publish(UserRegistered, { userId: 'u9', username: 'grace' })
+    await eventually(() => expect(runs).toBe(1))
+
+    // A relay that republishes it (as after a crash between publish and move) once JetStream no
+    // longer drops the copy: the copy is a new message, first delivered, marked by the relay.
+    const stored = await svc.store.events.findOne({ _id: eventId })
+    const streamName = `${ns.subjectPrefix}_${scope}_EVENTS`
+    const nc = await connect({ servers: servers.natsUrl })
+    try {
+      const jsm = await jetstreamManager(nc)
+      await eventually(
+        async () => {
+          if ((await svc.store.outbox.countDocuments({ _id: eventId })) === 0) {
+            await svc.store.outbox.insertOne({ ...stored!, createdAt: new Date(0) })
+          }
+          expect((await jsm.streams.info(streamName)).state.messages).toBe(2)
+        },
+        { timeoutMs: 10_000, intervalMs: 200 },
+      )
+      await eventually(async () => {
+        const info = await jsm.consumers.info(streamName, 'repeat_copyUser')
+        expect({ pending: info.num_pending, ackPending: info.num_ack_pending }).toEqual({
+          pending: 0,
+          ackPending: 0,
+        })
+      })
+    } finally {
+      await nc.close()
+    }
+    expect(runs).toBe(1)
+  })
+
   it('refuses a handler without a name, with a bad name, or with a name used twice', async () => {
     const svc = await service('names')
     const noop = async () => {}

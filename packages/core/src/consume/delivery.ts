@@ -29,9 +29,7 @@ export interface ConsumerGroupContext {
   logger: Logger
   /** Builds and validates a child event record, then publishes it through the outbox. */
   publishChild: (
-    parent: ReceivedEvent,
-    consumerGroup: string,
-    id: string,
+    child: { parent: ReceivedEvent; consumerGroup: string; id: string; attempt: number },
     definition: EventDefinition<string, unknown>,
     data: unknown,
   ) => Promise<string>
@@ -65,7 +63,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
     ])
   }
 
-  if (await group.ledger.isProcessed(key)) {
+  if (needsLedgerCheck(attempt, delivery) && (await group.ledger.isProcessed(key))) {
     logger.debug(
       'already processed by this consumer group: acknowledged without running the handler',
     )
@@ -90,6 +88,14 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
   }
   await group.ledger.markProcessed(key)
   msg.ack()
+}
+
+/**
+ * A first delivery of a message published once cannot have been processed by this group: only a
+ * redelivery, or a message marked as a possible repeat, needs the ledger read.
+ */
+export function needsLedgerCheck(attempt: number, delivery: RawDelivery): boolean {
+  return attempt > 1 || delivery.redelivery !== undefined
 }
 
 async function decode(
@@ -141,7 +147,11 @@ async function runHandler(
       const ordinal = (ordinals.get(definition.subject) ?? 0) + 1
       ordinals.set(definition.subject, ordinal)
       const id = childEventId(event.id, group.consumerGroup, definition.subject, ordinal)
-      return group.publishChild(event, group.consumerGroup, id, definition, data)
+      return group.publishChild(
+        { parent: event, consumerGroup: group.consumerGroup, id, attempt },
+        definition,
+        data,
+      )
     },
   }
   const keepAlive = setInterval(() => msg.working(), Math.max(50, Math.floor(group.ackWaitMs / 3)))

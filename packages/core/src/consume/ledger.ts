@@ -3,8 +3,11 @@ import type { EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
 
 /**
- * The processed ledger: one entry per (event, consumer group), unique by `_id`. Checks and
- * writes from concurrent deliveries are grouped into one round trip each.
+ * The processed ledger: one entry per (event, consumer group), unique by `_id`. Writes from
+ * concurrent deliveries are grouped into one round trip. A check is one `_id` lookup: a
+ * grouped `$in` would be one round trip, but FerretDB scans the whole collection for it
+ * (measured: 0.8 s at 30,000 entries, against 16 ms for one `_id`), and checks are rare anyway
+ * (see `needsLedgerCheck`).
  */
 export interface Ledger {
   /** True when the consumer group already finished this delivery key. */
@@ -15,13 +18,6 @@ export interface Ledger {
 }
 
 export function createLedger(store: EventStore): Ledger {
-  const checks = groupCommit<string, boolean>(async (keys) => {
-    const found = await store.processed
-      .find({ _id: { $in: [...new Set(keys)] } }, { projection: { _id: 1 } })
-      .toArray()
-    const done = new Set(found.map((entry) => entry._id))
-    return keys.map((key) => done.has(key))
-  })
   const writes = groupCommit<string, undefined>(async (keys) => {
     const processedAt = new Date()
     const failed = await insertNew(
@@ -33,10 +29,9 @@ export function createLedger(store: EventStore): Ledger {
     )
   })
   return {
-    isProcessed: (key) => checks.add(key),
+    isProcessed: async (key) =>
+      (await store.processed.findOne({ _id: key }, { projection: { _id: 1 } })) !== null,
     markProcessed: (key) => writes.add(key),
-    drain: async () => {
-      await Promise.all([checks.drain(), writes.drain()])
-    },
+    drain: () => writes.drain(),
   }
 }

@@ -16,7 +16,7 @@ export interface Outbox {
   /** Records, publishes, and marks published. Rejects with RecordError or PublishError. */
   publish(record: EventRecord): Promise<void>
   /** Publishes already-recorded events (the relay's job) and moves them to `events`. */
-  publishRecorded(records: EventRecord[]): Promise<(undefined | Error)[]>
+  publishRecorded(records: EventRecord[], redelivery?: 'relay'): Promise<(undefined | Error)[]>
   drain(): Promise<void>
 }
 
@@ -38,10 +38,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     if (moved.length > 0) await store.outbox.deleteMany({ _id: { $in: moved } })
   }
 
-  const publishRecorded = async (records: EventRecord[]): Promise<(undefined | Error)[]> => {
+  const publishRecorded = async (
+    records: EventRecord[],
+    redelivery?: 'relay',
+  ): Promise<(undefined | Error)[]> => {
     const acks = await Promise.allSettled(
       records.map((record) => {
-        const { payload, headers } = encodeEvent(record)
+        const { payload, headers } = encodeEvent(record, redelivery ?? record.redelivery)
         return js.publish(wireSubject(subjectPrefix, record.subject), payload, {
           msgID: record._id,
           headers,

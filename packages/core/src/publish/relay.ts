@@ -37,7 +37,8 @@ export function startRelay({
       .limit(batchSize)
       .toArray()
     if (stale.length === 0) return
-    const results = await outbox.publishRecorded(stale)
+    // Marked, so consumer groups check their ledger: the first publish may have gone through.
+    const results = await outbox.publishRecorded(stale, 'relay')
     const failed = results.filter((r) => r instanceof Error).length
     logger.info(
       { relayed: stale.length - failed, failed },

@@ -9,7 +9,11 @@ export const eventHeaders = {
   operationId: 'Operation-Id',
   parentId: 'Parent-Id',
   createdAt: 'Event-Created-At',
-  /** Set on redrives and replays, so handlers can tell. */
+  /**
+   * Set when this message may repeat one the consumer groups already got: a relay republish, a
+   * child re-emitted by a retried handler (later: redrives and replays). Such a first delivery
+   * is checked against the processed ledger like a redelivery.
+   */
   redelivery: 'Event-Redelivery',
 } as const
 
@@ -17,13 +21,20 @@ export function wireSubject(subjectPrefix: string, subject: string): string {
   return `${subjectPrefix}.${subject}`
 }
 
-export function encodeEvent(record: EventRecord): { payload: string; headers: MsgHdrs } {
+/** Why a message may repeat an earlier one (see `eventHeaders.redelivery`). */
+export type Redelivery = 'relay' | 'retry'
+
+export function encodeEvent(
+  record: EventRecord,
+  redelivery = record.redelivery,
+): { payload: string; headers: MsgHdrs } {
   const headers = natsHeaders()
   headers.set(eventHeaders.eventId, record._id)
   headers.set(eventHeaders.version, String(record.version))
   headers.set(eventHeaders.operationId, record.operationId)
   headers.set(eventHeaders.parentId, record.parentId)
   headers.set(eventHeaders.createdAt, record.createdAt.toISOString())
+  if (redelivery) headers.set(eventHeaders.redelivery, redelivery)
   return { payload: JSON.stringify(record.data), headers }
 }
 
@@ -35,6 +46,7 @@ export interface RawDelivery {
   operationId?: string
   parentId?: string
   createdAt?: Date
+  redelivery?: string
   body: string
   headers: Record<string, string[]>
 }
@@ -56,6 +68,7 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
     operationId: header(eventHeaders.operationId),
     parentId: header(eventHeaders.parentId),
     createdAt: createdAt ? new Date(createdAt) : undefined,
+    redelivery: header(eventHeaders.redelivery),
     body: msg.string(),
     headers,
   }

@@ -25,6 +25,8 @@ export interface EventRecord {
   publishedBy: { service: string; consumerGroup?: string }
   createdAt: Date
   publishedAt?: Date
+  /** Set when this publish may repeat an earlier one (a retried handler's child). */
+  redelivery?: 'relay' | 'retry'
 }
 
 /** One failed delivery after another, for one event and one consumer group. */
