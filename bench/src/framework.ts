@@ -1,0 +1,46 @@
+import { createService, type Operation, type Service } from '@event-driven/core'
+import type { MongoClient } from 'mongodb'
+import { pino } from 'pino'
+import { BenchEvent, benchData, nowMs } from './events.ts'
+import type { RawPipeline } from './raw.ts'
+
+/** The same pipeline through the framework: op.publish → consumer group → no-op handler. */
+export async function startFrameworkPipeline(options: {
+  natsUrl: string
+  mongo: MongoClient
+  database: string
+  stream: string
+  subjectPrefix: string
+  concurrency: number
+}): Promise<RawPipeline & { service: Service }> {
+  const service = await createService({
+    name: 'bench',
+    nats: options.natsUrl,
+    mongodb: options.mongo,
+    database: options.database,
+    stream: { name: options.stream, subjectPrefix: options.subjectPrefix },
+    logger: pino({ level: 'warn' }),
+    stopOnSignals: false,
+  })
+  const latencies: number[] = []
+  let handled = 0
+  service.on(
+    BenchEvent,
+    { handler: 'measure', concurrency: options.concurrency },
+    async (event) => {
+      latencies.push(nowMs() - event.data.sentAt)
+      handled += 1
+    },
+  )
+  await service.start()
+  const op: Operation = await service.startOperation({ name: 'bench' })
+  return {
+    service,
+    latencies,
+    handled: () => handled,
+    publish: async (n, bytes) => {
+      await op.publish(BenchEvent, benchData(n, bytes))
+    },
+    stop: () => service.stop(),
+  }
+}

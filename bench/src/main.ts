@@ -1,0 +1,203 @@
+// pnpm bench [--quick]: the framework against a raw pipeline written with the same clients, on the
+// same servers, in one run. Prints a table and writes bench/results/latest(-quick).json.
+import { writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus } from 'node:os'
+import { join } from 'node:path'
+import { benchContext, cleanup, serverVersions } from './context.ts'
+import { drain, fillBacklog, startInstance } from './instances.ts'
+import { measureLatency, type LatencyResult } from './latency.ts'
+import { benchServers } from './servers.ts'
+import { measureThroughput, type ThroughputResult } from './throughput.ts'
+
+const quick = process.argv.includes('--quick')
+const plan = quick
+  ? { events: 400, window: 64, latencySeconds: 2, backlog: 5_000, scalingEvents: 300, cpuMs: 2 }
+  : {
+      events: 5_000,
+      window: 64,
+      latencySeconds: 10,
+      backlog: 100_000,
+      scalingEvents: 2_000,
+      cpuMs: 2,
+    }
+const payloads = [200, 4_096]
+const rates = [200, 500]
+
+const servers = benchServers()
+const ctx = benchContext(servers.natsUrl, servers.mongodbUrl)
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
+
+try {
+  log(`${quick ? 'quick' : 'full'} run on ${availableParallelism()} cores; prefix ${ctx.prefix}`)
+  const versions = await serverVersions(ctx)
+
+  const throughput: ThroughputResult[] = []
+  for (const bytes of payloads) {
+    for (const pipeline of ['raw', 'framework'] as const) {
+      log(`throughput: ${pipeline}, ${plan.events} events of ${bytes} B, ${plan.window} in flight`)
+      throughput.push(
+        await measureThroughput(ctx, pipeline, { events: plan.events, bytes, window: plan.window }),
+      )
+    }
+  }
+
+  const latency: LatencyResult[] = []
+  for (const ratePerSecond of rates) {
+    for (const pipeline of ['raw', 'framework'] as const) {
+      log(`latency: ${pipeline} at ${ratePerSecond}/s for ${plan.latencySeconds} s`)
+      latency.push(
+        await measureLatency(ctx, pipeline, {
+          ratePerSecond,
+          seconds: plan.latencySeconds,
+          bytes: 200,
+        }),
+      )
+    }
+  }
+
+  log(`backlog: ${plan.backlog} events, then one consumer instance drains them`)
+  const backlogNames = ctx.scope('backlog')
+  await fillBacklog(ctx.natsUrl, backlogNames, plan.backlog, 200)
+  const drainer = startInstance(ctx, backlogNames, 0)
+  const backlogSeconds = await drain(ctx.natsUrl, backlogNames, [drainer], plan.backlog)
+  const backlogReport = await drainer.stop()
+
+  const scaling: Record<number, number> = {}
+  for (const count of [1, 2]) {
+    log(`scaling: ${count} instance(s), ${plan.scalingEvents} events of ${plan.cpuMs} ms CPU each`)
+    const names = ctx.scope(`scale${count}`)
+    await fillBacklog(ctx.natsUrl, names, plan.scalingEvents, 200)
+    const instances = Array.from({ length: count }, () => startInstance(ctx, names, plan.cpuMs))
+    scaling[count] = await drain(ctx.natsUrl, names, instances, plan.scalingEvents)
+    await Promise.all(instances.map((i) => i.stop()))
+  }
+
+  const results = summarize({ throughput, latency, backlogSeconds, backlogReport, scaling })
+  const file = join(import.meta.dirname, '../results', quick ? 'latest-quick.json' : 'latest.json')
+  await writeFile(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), quick, plan, machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version }, servers: versions, ...results }, null, 2)}\n`,
+  )
+  log(`written to ${file}`)
+} finally {
+  await cleanup(ctx).catch((error: unknown) => log(`cleanup failed: ${String(error)}`))
+  servers.stop()
+}
+
+function summarize(input: {
+  throughput: ThroughputResult[]
+  latency: LatencyResult[]
+  backlogSeconds: number
+  backlogReport: { handled: number; maxRssMB: number }
+  scaling: Record<number, number>
+}) {
+  const rows: [string, string, string, string, string][] = []
+  const targets: { figure: string; value: number; target: string; met: boolean }[] = []
+  const fmt = (n: number, digits = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  for (const bytes of payloads) {
+    const raw = input.throughput.find((t) => t.bytes === bytes && t.pipeline === 'raw')!
+    const fw = input.throughput.find((t) => t.bytes === bytes && t.pipeline === 'framework')!
+    const ratio = fw.eventsPerSecond / raw.eventsPerSecond
+    rows.push([
+      `events/s end to end, ${bytes} B`,
+      fmt(fw.eventsPerSecond),
+      fmt(raw.eventsPerSecond),
+      `${fmt(ratio, 2)}×`,
+      '≥ 3× raw',
+    ])
+    rows.push([
+      `MongoDB round trips/event, ${bytes} B`,
+      fmt(fw.roundTripsPerEvent, 3),
+      fmt(raw.roundTripsPerEvent, 3),
+      `${fmt(fw.roundTripsPerEvent / raw.roundTripsPerEvent, 2)}×`,
+      '≤ 1',
+    ])
+    rows.push([
+      `Node CPU µs/event, ${bytes} B`,
+      fmt(fw.cpuMicrosPerEvent),
+      fmt(raw.cpuMicrosPerEvent),
+      `${fmt(fw.cpuMicrosPerEvent / raw.cpuMicrosPerEvent, 2)}×`,
+      '≤ 150 µs',
+    ])
+    targets.push({
+      figure: `throughput ratio ${bytes} B`,
+      value: ratio,
+      target: '≥ 3',
+      met: ratio >= 3,
+    })
+    targets.push({
+      figure: `round trips/event ${bytes} B`,
+      value: fw.roundTripsPerEvent,
+      target: '≤ 1',
+      met: fw.roundTripsPerEvent <= 1,
+    })
+    targets.push({
+      figure: `CPU µs/event ${bytes} B`,
+      value: fw.cpuMicrosPerEvent,
+      target: '≤ 150',
+      met: fw.cpuMicrosPerEvent <= 150,
+    })
+  }
+  for (const rate of rates) {
+    const raw = input.latency.find((l) => l.ratePerSecond === rate && l.pipeline === 'raw')!
+    const fw = input.latency.find((l) => l.ratePerSecond === rate && l.pipeline === 'framework')!
+    const ms = (l: LatencyResult) => `${fmt(l.p50, 1)} / ${fmt(l.p95, 1)} / ${fmt(l.p99, 1)}`
+    rows.push([
+      `latency p50/p95/p99 ms at ${rate}/s`,
+      ms(fw),
+      ms(raw),
+      `${fmt(fw.p99 / raw.p99, 2)}× p99`,
+      rate === 500 ? 'p99 < 50 ms' : '',
+    ])
+    if (rate === 500)
+      targets.push({ figure: 'p99 ms at 500/s', value: fw.p99, target: '< 50', met: fw.p99 < 50 })
+  }
+  const rss = input.backlogReport.maxRssMB
+  rows.push([
+    `peak RSS MB draining ${fmt(input.backlogReport.handled)} events`,
+    fmt(rss),
+    '',
+    `${fmt(input.backlogReport.handled / input.backlogSeconds)} events/s`,
+    '< 250 MB',
+  ])
+  targets.push({ figure: 'peak RSS MB, backlog', value: rss, target: '< 250', met: rss < 250 })
+  const speedup = input.scaling[1]! / input.scaling[2]!
+  rows.push([
+    '2 instances vs 1, CPU-bound handler',
+    `${fmt(speedup, 2)}×`,
+    '',
+    `${fmt(input.scaling[1]!, 1)} s → ${fmt(input.scaling[2]!, 1)} s`,
+    '≥ 1.7×',
+  ])
+  targets.push({
+    figure: 'speed-up with 2 instances',
+    value: speedup,
+    target: '≥ 1.7',
+    met: speedup >= 1.7,
+  })
+
+  const header: [string, string, string, string, string] = [
+    'figure',
+    'framework',
+    'raw',
+    'ratio',
+    'target',
+  ]
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')
+  console.log(
+    `\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  )
+  for (const t of targets)
+    console.log(
+      `${t.met ? 'met   ' : 'missed'}  ${t.figure}: ${fmt(t.value, 2)} (target ${t.target})`,
+    )
+  return {
+    throughput: input.throughput,
+    latency: input.latency,
+    backlog: { ...input.backlogReport, seconds: input.backlogSeconds },
+    scaling: input.scaling,
+    targets,
+  }
+}
