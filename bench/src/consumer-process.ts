@@ -43,7 +43,14 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'stop') break
 }
 await service.stop()
-process.stdout.write(
-  `${JSON.stringify({ handled, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
-)
+const mb = (bytes: number) => Math.round(bytes / 1_048_576)
+const memory = process.memoryUsage()
+const report = {
+  handled,
+  maxRssMB: mb(process.resourceUsage().maxRSS * 1024),
+  heapUsedMB: mb(memory.heapUsed),
+  heapTotalMB: mb(memory.heapTotal),
+  externalMB: mb(memory.external),
+}
+process.stdout.write(`${JSON.stringify(report)}\n`)
 process.exit(0)

@@ -50,7 +50,7 @@ export async function serverVersions(ctx: BenchContext): Promise<Record<string, 
   const nc = await connect({ servers: ctx.natsUrl })
   try {
     const build = await mongo.db('admin').command({ buildInfo: 1 })
-    const ferretdb = (build.ferretdb as { version?: string } | undefined)?.version
+    const ferretdb = build.ferretdbVersion as string | undefined
     return {
       nats: nc.info?.version ?? 'unknown',
       mongodb: String(build.version),

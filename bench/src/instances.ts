@@ -44,11 +44,20 @@ export async function fillBacklog(
   }
 }
 
+/** What a consumer instance reports when it stops. */
+export interface InstanceReport {
+  handled: number
+  maxRssMB: number
+  heapUsedMB: number
+  heapTotalMB: number
+  externalMB: number
+}
+
 export interface Instance {
   child: ChildProcessWithoutNullStreams
   ready: Promise<void>
   /** Sends `stop`; resolves with the instance's report. */
-  stop(): Promise<{ handled: number; maxRssMB: number }>
+  stop(): Promise<InstanceReport>
 }
 
 export function startInstance(
@@ -86,7 +95,7 @@ export function startInstance(
       await exited
       const line = output.trim().split('\n').at(-1) ?? ''
       try {
-        return JSON.parse(line) as { handled: number; maxRssMB: number }
+        return JSON.parse(line) as InstanceReport
       } catch {
         throw new Error(`consumer instance did not report:\n${output}`)
       }
