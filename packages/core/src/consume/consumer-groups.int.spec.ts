@@ -82,12 +82,15 @@ describe('consumer groups', () => {
       status: 'completed',
       actor: 'anonymous',
     })
-    expect(await store.events.findOne({ _id: eventId })).toMatchObject({
-      subject: 'User.registered',
-      operationId: op.id,
-      parentId: op.id,
-      publishedAt: expect.any(Date) as Date,
-    })
+    // Marked published (moved from the outbox to events) just after JetStream took it.
+    await eventually(async () =>
+      expect(await store.events.findOne({ _id: eventId })).toMatchObject({
+        subject: 'User.registered',
+        operationId: op.id,
+        parentId: op.id,
+        publishedAt: expect.any(Date) as Date,
+      }),
+    )
   })
 
   it('runs at most `concurrency` deliveries of a handler at once in an instance', async () => {
@@ -136,7 +139,11 @@ describe('consumer groups', () => {
 
     // A relay that republishes it (as after a crash between publish and move) once JetStream no
     // longer drops the copy: the copy is a new message, first delivered, marked by the relay.
-    const stored = await svc.store.events.findOne({ _id: eventId })
+    const stored = await eventually(async () => {
+      const found = await svc.store.events.findOne({ _id: eventId })
+      expect(found).not.toBeNull()
+      return found
+    })
     const streamName = `${ns.subjectPrefix}_${scope}_EVENTS`
     const nc = await connect({ servers: servers.natsUrl })
     try {

@@ -211,7 +211,11 @@ describe('retries', () => {
     )
     await expectSettled('indexer', 'countPart')
     expect(children.sort()).toEqual(['p5:1', 'p5:2'])
-    const recorded = await store.events.find({ parentId }).toArray()
+    const recorded = await eventually(async () => {
+      const found = await store.events.find({ parentId }).toArray()
+      expect(found).toHaveLength(2)
+      return found
+    })
     expect(recorded.map((e) => e.data)).toEqual(
       expect.arrayContaining([
         { postId: 'p5', part: 1 },

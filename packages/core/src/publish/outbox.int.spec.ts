@@ -77,6 +77,10 @@ describe('outbox publishing', () => {
     })
     const eventId = await op.publish(BlogCreated, { blogId: 'b1', title: 'Hello' })
 
+    // Moved from the outbox to events, with publishedAt, just after JetStream took it.
+    await eventually(async () =>
+      expect(await store.outbox.countDocuments({ _id: eventId })).toBe(0),
+    )
     const stored = await store.events.findOne({ _id: eventId })
     expect(stored).toMatchObject({
       subject: 'Blog.created',
@@ -85,7 +89,6 @@ describe('outbox publishing', () => {
       parentId: op.id,
     })
     expect(stored?.publishedAt?.getTime()).toBeGreaterThanOrEqual(stored!.createdAt.getTime())
-    expect(await store.outbox.countDocuments({ _id: eventId })).toBe(0)
 
     const message = await jsm.streams.getMessage(`${ns.subjectPrefix}_headers_EVENTS`, { seq: 1 })
     expect(message?.subject).toBe(`${ns.subjectPrefix}_headers.Blog.created`)
@@ -108,10 +111,12 @@ describe('outbox publishing', () => {
     )
     expect(new Set(ids).size).toBe(300)
     expect(await streamMessages('group')).toBe(300)
+    await eventually(async () =>
+      expect(await store.outbox.countDocuments({ operationId: op.id })).toBe(0),
+    )
     expect(
       await store.events.countDocuments({ operationId: op.id, publishedAt: { $exists: true } }),
     ).toBe(300)
-    expect(await store.outbox.countDocuments({ operationId: op.id })).toBe(0)
   })
 
   it('a crash between record and publish: the relay publishes the event once, even with two instances', async () => {

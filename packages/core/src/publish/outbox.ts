@@ -8,12 +8,13 @@ import { encodeEvent, wireSubject } from './wire.ts'
 
 /**
  * The outbox: an event is recorded (in `outbox`) before it is published with
- * `Nats-Msg-Id = eventId`, then moved to `events` with `publishedAt`. The outbox holds only
+ * `Nats-Msg-Id = eventId`, then moved to `events` with `publishedAt` (in the background: `publish`
+ * resolves once JetStream has the event; `drain()` waits for the moves). The outbox holds only
  * events not yet published, so it stays small; the hot path inserts, and deletes by `_id`, and
  * never updates the large `events` collection. Concurrent publishes share each write.
  */
 export interface Outbox {
-  /** Records, publishes, and marks published. Rejects with RecordError or PublishError. */
+  /** Records and publishes; marks published soon after. Rejects with RecordError or PublishError. */
   publish(record: EventRecord): Promise<void>
   /** Publishes already-recorded events (the relay's job) and moves them to `events`. */
   publishRecorded(records: EventRecord[], redelivery?: 'relay'): Promise<(undefined | Error)[]>
@@ -31,12 +32,21 @@ export interface OutboxOptions {
 export function createOutbox(options: OutboxOptions): Outbox {
   const { store, js, subjectPrefix, publishTimeoutMs, logger } = options
 
-  const moveToEvents = async (records: EventRecord[]) => {
-    // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
-    const failed = await insertNew(store.events, records)
-    const moved = records.filter((_, i) => !failed.has(i)).map((r) => r._id)
-    if (moved.length > 0) await store.outbox.deleteMany({ _id: { $in: moved } })
-  }
+  const mover = groupCommit<EventRecord, undefined>(async (records) => {
+    try {
+      // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
+      const failed = await insertNew(store.events, records)
+      const moved = records.filter((_, i) => !failed.has(i)).map((r) => r._id)
+      if (moved.length > 0) await store.outbox.deleteMany({ _id: { $in: moved } })
+    } catch (error) {
+      // Published, but still in the outbox: the relay finishes the move. Nothing is lost.
+      logger.warn(
+        { err: error, count: records.length },
+        'published events wait in the outbox for the relay',
+      )
+    }
+    return records.map(() => undefined)
+  })
 
   const publishRecorded = async (
     records: EventRecord[],
@@ -53,15 +63,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }),
     )
     const publishedAt = new Date()
-    const published = records.filter((_, i) => acks[i]!.status === 'fulfilled')
-    try {
-      await moveToEvents(published.map((record) => ({ ...record, publishedAt })))
-    } catch (error) {
-      // Published, but still in the outbox: the relay finishes the move. Nothing is lost.
-      logger.warn(
-        { err: error, count: published.length },
-        'published events wait in the outbox for the relay',
-      )
+    // The move is bookkeeping: the caller's event is safe once JetStream has it, so it is not
+    // kept waiting, and the next flush starts at once. Moves are grouped on their own.
+    for (const record of records.filter((_, i) => acks[i]!.status === 'fulfilled')) {
+      void mover.add({ ...record, publishedAt }).catch(() => undefined)
     }
     return acks.map((ack, i) => {
       if (ack.status === 'fulfilled') return undefined
@@ -96,5 +101,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
     )
   })
 
-  return { publish: (record) => writer.add(record), publishRecorded, drain: () => writer.drain() }
+  return {
+    publish: (record) => writer.add(record),
+    publishRecorded,
+    drain: async () => {
+      await writer.drain()
+      await mover.drain()
+    },
+  }
 }
