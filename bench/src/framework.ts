@@ -1,18 +1,12 @@
 import { createService, type Operation, type Service } from '@event-driven/core'
-import type { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { BenchEvent, benchData, nowMs } from './events.ts'
-import type { RawPipeline } from './raw.ts'
+import type { PipelineOptions, RawPipeline } from './raw.ts'
 
 /** The same pipeline through the framework: op.publish → consumer group → no-op handler. */
-export async function startFrameworkPipeline(options: {
-  natsUrl: string
-  mongo: MongoClient
-  database: string
-  stream: string
-  subjectPrefix: string
-  concurrency: number
-}): Promise<RawPipeline & { service: Service }> {
+export async function startFrameworkPipeline(
+  options: PipelineOptions,
+): Promise<RawPipeline & { service: Service }> {
   const service = await createService({
     name: 'bench',
     nats: options.natsUrl,

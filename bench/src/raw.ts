@@ -18,14 +18,19 @@ export interface RawPipeline {
   stop(): Promise<void>
 }
 
-export async function startRawPipeline(options: {
+/** Where a pipeline runs, and how many deliveries its consumer handles at once. */
+export interface PipelineOptions {
   natsUrl: string
   mongo: MongoClient
   database: string
   stream: string
   subjectPrefix: string
   concurrency: number
-}): Promise<RawPipeline & { nc: NatsConnection }> {
+}
+
+export async function startRawPipeline(
+  options: PipelineOptions,
+): Promise<RawPipeline & { nc: NatsConnection }> {
   const { mongo, database, stream, subjectPrefix, concurrency } = options
   const db = mongo.db(database)
   const events = db.collection<{ _id: string }>('events')
