@@ -7,7 +7,7 @@ import type { Outbox } from '../publish/outbox.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
 import { deliveryKey, type EventStore } from '../store/event-store.ts'
 import { recordDeadLetter } from './dlq.ts'
-import { attemptError, recordFailure } from './failures.ts'
+import { attemptError, lostAttemptMessage, recordFailure, recordLostAttempts } from './failures.ts'
 import type { EventHandler, HandlerContext, ReceivedEvent } from './handler.ts'
 import type { Ledger } from './ledger.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
@@ -71,14 +71,23 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
     return
   }
 
-  // The safety delivery after the last allowed failure (a crash or an expired ack wait on it).
-  if (attempt > group.retry.maxFailures) {
-    const failure = await group.store.failures.findOne({ _id: key })
-    const reason = `no outcome was recorded for delivery ${attempt - 1} (the process stopped or the ack wait passed)`
-    return deadLetter(msg, group, delivery, key, logger, reason, [
-      ...(failure?.attempts ?? []),
-      attemptError(attempt - 1, new Error(reason)),
-    ])
+  if (attempt > 1) {
+    const failure = await recordLostAttempts(
+      group.store,
+      {
+        key,
+        eventId: delivery.eventId,
+        consumerGroup: group.consumerGroup,
+        subject: delivery.subject,
+        operationId: delivery.operationId,
+      },
+      attempt,
+    )
+    // The safety delivery after the last allowed failure (a crash or an expired ack wait on it).
+    if (attempt > group.retry.maxFailures) {
+      const reason = lostAttemptMessage(attempt - 1)
+      return deadLetter(msg, group, delivery, key, logger, reason, failure?.attempts ?? [])
+    }
   }
 
   try {

@@ -41,3 +41,42 @@ export async function recordFailure(
   if (!record) throw new Error(`failure record ${failed.key} was not returned after its upsert`)
   return record
 }
+
+/** What a delivery that left no outcome is recorded as. */
+export function lostAttemptMessage(attempt: number): string {
+  return `no outcome was recorded for delivery ${attempt} (the process stopped or the ack wait passed)`
+}
+
+/**
+ * On a redelivery: deliveries before this one that recorded neither success nor failure (a
+ * crashed process, an expired ack wait) count as failures, so they are written as such.
+ * Returns the failure record (null when there is none).
+ */
+export async function recordLostAttempts(
+  store: EventStore,
+  delivery: Omit<FailedDelivery, 'attempt' | 'error'>,
+  attempt: number,
+): Promise<FailureRecord | null> {
+  const record = await store.failures.findOne({ _id: delivery.key })
+  const recorded = new Set(record?.attempts.map((a) => a.attempt))
+  const lost = Array.from({ length: attempt - 1 }, (_, i) => i + 1)
+    .filter((n) => !recorded.has(n))
+    .map((n) => attemptError(n, new Error(lostAttemptMessage(n))))
+  if (lost.length === 0) return record
+  return store.failures.findOneAndUpdate(
+    { _id: delivery.key },
+    {
+      $inc: { failures: lost.length },
+      $push: { attempts: { $each: lost } },
+      $set: { lastFailedAt: lost.at(-1)!.at },
+      $setOnInsert: {
+        eventId: delivery.eventId,
+        consumerGroup: delivery.consumerGroup,
+        subject: delivery.subject,
+        ...(delivery.operationId ? { operationId: delivery.operationId } : {}),
+        firstFailedAt: lost[0]!.at,
+      },
+    },
+    { upsert: true, returnDocument: 'after' },
+  )
+}

@@ -129,8 +129,16 @@ describe('a service process killed with SIGKILL mid-handler', () => {
       const all = await effects.find().toArray()
       expect(all.filter((e) => e.runs !== 1)).toEqual([])
       expect(all.filter((e) => e.instances[0] === 'second').length).toBeGreaterThan(0)
-      // The killed delivery was started twice (once per process) but took effect once.
+      // The killed delivery was started twice (once per process) but took effect once; the
+      // delivery the kill cut short is recorded as a failure with no outcome.
       expect(await starts.countDocuments()).toBeGreaterThan(total)
+      const failures = await eventStore(db).failures.find().toArray()
+      expect(failures.length).toBeGreaterThan(0)
+      expect(failures[0]?.attempts[0]).toMatchObject({
+        attempt: 1,
+        message:
+          'no outcome was recorded for delivery 1 (the process stopped or the ack wait passed)',
+      })
     } finally {
       second.child.kill('SIGTERM')
       expect(await second.exited).toBe(0)
