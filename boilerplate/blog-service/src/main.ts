@@ -1,73 +1,102 @@
-// The main job, for now: one event recorded in MongoDB, published on JetStream with
-// Nats-Msg-Id = eventId, handled by a durable consumer that writes a processed-ledger entry.
-// The blog service (users, blogs, comments, gateway) replaces this once the core exists.
-import { randomUUID } from 'node:crypto'
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { connect } from '@nats-io/transport-node'
-import { MongoClient } from 'mongodb'
+// The blog service: users, blogs and comments services behind a graphql-yoga gateway.
+//   node src/main.ts            all of it in one process (a modular monolith)
+//   node src/main.ts --split    each service and the gateway as its own process (or BLOG_SPLIT=1)
+//   node src/main.ts --only X   one of users | blogs | comments | gateway
+// Events go through JetStream and reads through NATS request-reply in every mode: splitting
+// changes how processes start, never service code.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { pino } from 'pino'
+import { startBlogs } from './blogs/service.ts'
+import { startComments } from './comments/service.ts'
+import { startGateway } from './gateway/server.ts'
+import { configFromEnv } from './shared/config.ts'
+import { startUsers } from './users/service.ts'
 
-interface EventDocument {
-  _id: string
-  subject: string
-  version: number
-  data: { greeting: string }
-  createdAt: Date
-  publishedAt?: Date
+const parts = ['users', 'blogs', 'comments', 'gateway'] as const
+type Part = (typeof parts)[number]
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+const args = process.argv.slice(2)
+const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Part) : undefined
+const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
+
+async function startPart(part: Part): Promise<{ stop(): Promise<void>; url?: string }> {
+  const config = configFromEnv()
+  if (part === 'users') return startUsers(config, logger)
+  if (part === 'blogs') return startBlogs(config, logger)
+  if (part === 'comments') return startComments(config, logger)
+  return startGateway(config, logger)
 }
 
-function requiredEnv(name: string): string {
-  const value = process.env[name]
-  if (!value)
-    throw new Error(`${name} is not set: run \`./dev.sh start\`, which starts local servers`)
-  return value
+function announce(url: string) {
+  const mutation = `mutation { userRegister(input: { username: "ada", password: "correct-horse", firstName: "Ada", lastName: "Lovelace" }) { operationId user { id username } } }`
+  process.stdout.write(
+    [
+      '',
+      `GraphQL: ${url}  (open it in a browser for GraphiQL)`,
+      'Paste this mutation there, or run:',
+      `  curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: mutation })}'`,
+      `Then: userLogin(username: "ada", password: "correct-horse") { token } and send "Authorization: Bearer <token>"`,
+      `for userUpdateNames, blogCreate and commentCreate; operation(id) shows each chain.`,
+      'Ctrl-C stops it.',
+      '',
+    ].join('\n'),
+  )
 }
 
-const streamName = 'HELLO'
-const subject = 'Hello.greeted'
-const group = 'hello-greeter'
-
-const mongo = await new MongoClient(requiredEnv('MONGODB_URL')).connect()
-const nc = await connect({ servers: requiredEnv('NATS_URL'), name: 'blog-service' })
-try {
-  const db = mongo.db('event_driven_hello')
-  const events = db.collection<EventDocument>('events')
-  const ledger = db.collection<{ _id: string; handledAt: Date }>('processed')
-
-  const jsm = await jetstreamManager(nc)
-  await jsm.streams.add({ name: streamName, subjects: ['Hello.>'] }).catch(async () => {
-    await jsm.streams.info(streamName) // exists already: fine
-  })
-  await jsm.consumers.add(streamName, { durable_name: group, ack_policy: AckPolicy.Explicit })
-
-  const eventId = randomUUID()
-  await events.insertOne({
-    _id: eventId,
-    subject,
-    version: 1,
-    data: { greeting: 'hello, event-driven' },
-    createdAt: new Date(),
-  })
-  const js = jetstream(nc)
-  await js.publish(subject, JSON.stringify({ eventId, greeting: 'hello, event-driven' }), {
-    msgID: eventId,
-  })
-  await events.updateOne({ _id: eventId }, { $set: { publishedAt: new Date() } })
-  console.log(`published ${subject} ${eventId}`)
-
-  const consumer = await js.consumers.get(streamName, group)
-  const messages = await consumer.consume()
-  for await (const message of messages) {
-    const { eventId: handledId, greeting } = message.json<{ eventId: string; greeting: string }>()
-    await ledger.updateOne(
-      { _id: `${handledId}:${group}` },
-      { $setOnInsert: { handledAt: new Date() } },
-      { upsert: true },
+/** Stops what runs here on SIGTERM/SIGINT (draining handlers), then exits. */
+function stopOnSignals(stop: () => Promise<void>) {
+  let stopping = false
+  const handle = () => {
+    if (stopping) return
+    stopping = true
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stopping failed')
+        process.exit(1)
+      },
     )
-    message.ack()
-    console.log(`handled ${message.subject} ${handledId} by ${group}: "${greeting}"`)
-    if (handledId === eventId) break
   }
-} finally {
-  await nc.close()
-  await mongo.close()
+  process.once('SIGTERM', handle)
+  process.once('SIGINT', handle)
+}
+
+if (split && !only) {
+  // One child process per part; this process only starts, forwards output, and stops them.
+  const children: ChildProcess[] = []
+  for (const part of parts) {
+    const child = spawn(process.execPath, [import.meta.filename, '--only', part], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
+    children.push(child)
+    child.once('exit', (code) => {
+      if (code !== 0 && code !== null) logger.error({ part, code }, 'a part exited')
+    })
+  }
+  stopOnSignals(async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) return resolve(undefined)
+            child.once('exit', resolve)
+            child.kill('SIGTERM')
+          }),
+      ),
+    )
+  })
+} else {
+  const running: { stop(): Promise<void>; url?: string }[] = []
+  for (const part of only ? [only] : parts) {
+    if (!parts.includes(part))
+      throw new Error(`--only takes one of ${parts.join(', ')}; got ${part}`)
+    running.push(await startPart(part))
+  }
+  stopOnSignals(async () => {
+    for (const part of running.reverse()) await part.stop()
+  })
+  const gateway = running.find((r) => r.url)
+  if (gateway?.url) announce(gateway.url)
+  process.stdout.write(`ready: ${(only ? [only] : parts).join(', ')}\n`)
 }

@@ -19,6 +19,7 @@ export { eventHeaders } from './publish/wire.ts'
 export { childEventId, newId } from './ids.ts'
 export {
   deliveryKey,
+  eventStore,
   type AttemptError,
   type DlqRecord,
   type EventRecord,

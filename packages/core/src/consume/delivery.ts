@@ -97,6 +97,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
   }
   await group.ledger.markProcessed(key)
   msg.ack()
+  logger.debug('handled')
 }
 
 /**

@@ -1,0 +1,123 @@
+import { newId } from '@event-driven/core'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import { authorCopies } from '../shared/author-copies.ts'
+import type { BlogServiceConfig } from '../shared/config.ts'
+import {
+  BlogAuthorUpdated,
+  BlogCreated,
+  CommentCreated,
+  UserNameUpdated,
+  UserRegistered,
+} from '../shared/events.ts'
+import { parseInput, requireActor, ServiceError, type Actor } from '../shared/rpc.ts'
+import { createRuntime, type ServiceRuntime } from '../shared/runtime.ts'
+
+interface BlogDocument {
+  _id: string
+  title: string
+  content: string
+  authorId: string
+  commentCount: number
+  createdAt: Date
+}
+
+const title = z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters')
+const content = z.string().max(100_000, 'at most 100,000 characters')
+const CreateInput = z.object({ title, content })
+const UpdateInput = z.object({
+  id: z.string(),
+  title: title.optional(),
+  content: content.optional(),
+})
+const GetInput = z.object({ id: z.string() })
+
+/**
+ * The blogs service: blogs, its copy of their authors, their comment counts.
+ * Consumes User.registered, User.nameUpdated (→ Blog.authorUpdated) and Comment.created.
+ */
+export async function startBlogs(
+  config: BlogServiceConfig,
+  logger: Logger,
+): Promise<ServiceRuntime> {
+  const runtime = await createRuntime('blogs', config, logger)
+  const blogs = runtime.db.collection<BlogDocument>('blogs')
+  const authors = authorCopies(runtime.db)
+  const toBlog = async (doc: BlogDocument) => ({
+    id: doc._id,
+    title: doc.title,
+    content: doc.content,
+    commentCount: doc.commentCount,
+    author: await authors.get(doc.authorId),
+  })
+
+  runtime.core.on(UserRegistered, { handler: 'createAuthor' }, async (event) => {
+    await authors.created(event.data)
+  })
+  runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
+    await authors.renamed(event.data)
+    const count = await blogs.countDocuments({ authorId: event.data.userId })
+    await ctx.publish(BlogAuthorUpdated, {
+      authorId: event.data.userId,
+      nameVersion: event.data.nameVersion,
+      blogs: count,
+    })
+  })
+  runtime.core.on(CommentCreated, { handler: 'countComment' }, async (event) => {
+    await blogs.updateOne({ _id: event.data.blogId }, { $inc: { commentCount: 1 } })
+  })
+
+  const create = async (input: unknown, actor: Actor) => {
+    const { userId } = requireActor(actor)
+    const data = parseInput(CreateInput, input)
+    const blog: BlogDocument = {
+      _id: newId(),
+      ...data,
+      authorId: userId,
+      commentCount: 0,
+      createdAt: new Date(),
+    }
+    const op = await runtime.core.startOperation({
+      name: 'blogCreate',
+      input: { title: data.title },
+      actor: userId,
+    })
+    await blogs.insertOne(blog)
+    await op.publish(BlogCreated, { blogId: blog._id, authorId: userId, title: blog.title })
+    await op.complete()
+    return { operationId: op.id, blog: await toBlog(blog) }
+  }
+
+  const update = async (input: unknown, actor: Actor) => {
+    const { userId } = requireActor(actor)
+    const { id, ...changes } = parseInput(UpdateInput, input)
+    const blog = await blogs.findOne({ _id: id })
+    if (!blog) throw new ServiceError('NOT_FOUND', `no blog ${id}`, 'id')
+    if (blog.authorId !== userId)
+      throw new ServiceError('FORBIDDEN', 'only the author can update a blog')
+    const op = await runtime.core.startOperation({
+      name: 'blogUpdate',
+      input: { id, ...changes },
+      actor: userId,
+    })
+    const updated = await blogs.findOneAndUpdate(
+      { _id: id },
+      { $set: changes },
+      { returnDocument: 'after' },
+    )
+    await op.complete()
+    return { operationId: op.id, blog: await toBlog(updated!) }
+  }
+
+  await runtime.start({
+    create,
+    update,
+    get: async (input) => {
+      const blog = await blogs.findOne({ _id: parseInput(GetInput, input).id })
+      return blog ? toBlog(blog) : null
+    },
+    list: async () =>
+      Promise.all((await blogs.find().sort({ createdAt: -1 }).limit(100).toArray()).map(toBlog)),
+  })
+  return runtime
+}

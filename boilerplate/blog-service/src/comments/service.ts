@@ -1,0 +1,109 @@
+import { newId } from '@event-driven/core'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import { authorCopies } from '../shared/author-copies.ts'
+import type { BlogServiceConfig } from '../shared/config.ts'
+import {
+  CommentAuthorUpdated,
+  CommentCreated,
+  UserNameUpdated,
+  UserRegistered,
+} from '../shared/events.ts'
+import { callRpc, parseInput, requireActor, ServiceError, type Actor } from '../shared/rpc.ts'
+import { createRuntime, type ServiceRuntime } from '../shared/runtime.ts'
+
+interface CommentDocument {
+  _id: string
+  blogId: string
+  content: string
+  authorId: string
+  createdAt: Date
+}
+
+const CreateInput = z.object({
+  blogId: z.string().min(1, 'must not be empty'),
+  content: z.string().trim().min(1, 'must not be empty').max(10_000, 'at most 10,000 characters'),
+})
+const ListInput = z.object({ blogId: z.string() })
+
+/**
+ * The comments service: comments and its copy of their authors.
+ * Consumes User.registered and User.nameUpdated (→ Comment.authorUpdated).
+ */
+export async function startComments(
+  config: BlogServiceConfig,
+  logger: Logger,
+): Promise<ServiceRuntime> {
+  const runtime = await createRuntime('comments', config, logger)
+  const comments = runtime.db.collection<CommentDocument>('comments')
+  const authors = authorCopies(runtime.db)
+  const toComment = async (doc: CommentDocument) => ({
+    id: doc._id,
+    blogId: doc.blogId,
+    content: doc.content,
+    author: await authors.get(doc.authorId),
+  })
+
+  runtime.core.on(UserRegistered, { handler: 'createAuthor' }, async (event) => {
+    await authors.created(event.data)
+  })
+  runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
+    if (config.failCommentsAuthorUpdate)
+      throw new Error('test switch: comments fail to update author names')
+    await authors.renamed(event.data)
+    const count = await comments.countDocuments({ authorId: event.data.userId })
+    await ctx.publish(CommentAuthorUpdated, {
+      authorId: event.data.userId,
+      nameVersion: event.data.nameVersion,
+      comments: count,
+    })
+  })
+
+  const create = async (input: unknown, actor: Actor) => {
+    const { userId } = requireActor(actor)
+    const data = parseInput(CreateInput, input)
+    // A synchronous read from another service: request-reply, wherever blogs runs.
+    const blog = await callRpc<{ id: string } | null>(
+      runtime.nc,
+      config.rpcPrefix,
+      'blogs',
+      'get',
+      { id: data.blogId },
+    )
+    if (!blog) throw new ServiceError('NOT_FOUND', `no blog ${data.blogId}`, 'blogId')
+    const comment: CommentDocument = {
+      _id: newId(),
+      ...data,
+      authorId: userId,
+      createdAt: new Date(),
+    }
+    const op = await runtime.core.startOperation({
+      name: 'commentCreate',
+      input: { blogId: data.blogId },
+      actor: userId,
+    })
+    await comments.insertOne(comment)
+    await op.publish(CommentCreated, {
+      commentId: comment._id,
+      blogId: data.blogId,
+      authorId: userId,
+    })
+    await op.complete()
+    return { operationId: op.id, comment: await toComment(comment) }
+  }
+
+  await runtime.start({
+    create,
+    list: async (input) =>
+      Promise.all(
+        (
+          await comments
+            .find({ blogId: parseInput(ListInput, input).blogId })
+            .sort({ createdAt: 1 })
+            .limit(500)
+            .toArray()
+        ).map(toComment),
+      ),
+  })
+  return runtime
+}

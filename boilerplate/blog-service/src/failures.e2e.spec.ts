@@ -1,0 +1,153 @@
+import { eventStore } from '@event-driven/core'
+import { createTestNamespace, eventually, freePort, getTestServers } from '@event-driven/testing'
+import { MongoClient } from 'mongodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { blogEnv, gql, startBlogProcess, type BlogProcess } from './testing/blog-process.ts'
+import { chainOf, createBlog, registerAndLogin, updateNames } from './testing/flow.ts'
+
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'blog failures')
+const mongo = await new MongoClient(servers.mongodbUrl).connect()
+const store = eventStore(mongo.db(`${ns.database}_event_driven`))
+let blog: BlogProcess
+let url: string
+beforeAll(async () => {
+  const port = await freePort()
+  url = `http://127.0.0.1:${port}/graphql`
+  // The test switch: the comments service's author-name handler always fails.
+  blog = await startBlogProcess(
+    [],
+    blogEnv(ns, servers, port, { BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE: '1' }),
+    ['users, blogs, comments, gateway'],
+  )
+})
+afterAll(async () => {
+  await blog?.stop()
+  await mongo.close()
+  await ns.cleanup()
+})
+
+describe('a failing handler in one branch of a chain', () => {
+  it('lands in the DLQ after five attempts while the blogs side succeeds', async () => {
+    const { token } = await registerAndLogin(url, 'grace')
+    const blogId = await createBlog(url, token)
+    const operationId = await updateNames(url, token, 'Grace', 'Hopper')
+
+    const events = await chainOf(url, operationId, (chain) => {
+      const root = chain.find((e) => e.subject === 'User.nameUpdated')
+      expect(root?.failures).toEqual([
+        {
+          consumerGroup: 'comments.updateAuthorName',
+          failures: 5,
+          lastError: 'test switch: comments fail to update author names',
+          inDeadLetterQueue: true,
+        },
+      ])
+    })
+    const root = events.find((e) => e.subject === 'User.nameUpdated')!
+    expect(root.handledBy).toEqual(['blogs.updateAuthorName'])
+    expect(events.map((e) => e.subject).sort()).toEqual(['Blog.authorUpdated', 'User.nameUpdated'])
+    const read = await gql<{ blog: { author: { firstName: string } } }>(
+      url,
+      `query ($b: ID!) { blog(id: $b) { author { firstName } } }`,
+      { b: blogId },
+    )
+    expect(read.data?.blog.author.firstName).toBe('Grace')
+    expect(await store.dlq.findOne({ eventId: root.id })).toMatchObject({
+      consumerGroup: 'comments.updateAuthorName',
+      operationId,
+      parentId: operationId,
+      status: 'open',
+    })
+  })
+})
+
+describe('bad input', () => {
+  it('gets clear errors, and records nothing', async () => {
+    const { token } = await registerAndLogin(url, 'linus')
+    const operationsBefore = await store.operations.countDocuments()
+    const eventsBefore =
+      (await store.events.countDocuments()) + (await store.outbox.countDocuments())
+    const register = `mutation ($input: UserRegisterInput!) { userRegister(input: $input) { operationId } }`
+    const input = { username: 'someone', password: 'correct-horse', firstName: 'A', lastName: 'B' }
+
+    const cases: [
+      string,
+      Promise<{ errors?: { message: string; extensions?: { code?: string; field?: string } }[] }>,
+      object,
+    ][] = [
+      [
+        'bad username',
+        gql(url, register, { input: { ...input, username: 'No Spaces!' } }),
+        { code: 'BAD_USER_INPUT', field: 'username' },
+      ],
+      [
+        'short password',
+        gql(url, register, { input: { ...input, password: 'short' } }),
+        { code: 'BAD_USER_INPUT', field: 'password' },
+      ],
+      [
+        'empty name',
+        gql(url, register, { input: { ...input, firstName: '   ' } }),
+        { code: 'BAD_USER_INPUT', field: 'firstName' },
+      ],
+      [
+        'duplicate username',
+        gql(url, register, { input: { ...input, username: 'linus' } }),
+        { code: 'USERNAME_TAKEN', field: 'username' },
+      ],
+      [
+        'wrong password',
+        gql(url, `mutation { userLogin(username: "linus", password: "wrong-one") { token } }`),
+        { code: 'WRONG_CREDENTIALS' },
+      ],
+      [
+        'no token',
+        gql(url, `mutation { blogCreate(title: "t", content: "c") { operationId } }`),
+        { code: 'UNAUTHENTICATED' },
+      ],
+      [
+        'forged token',
+        gql(
+          url,
+          `mutation { blogCreate(title: "t", content: "c") { operationId } }`,
+          {},
+          `${token.split('.')[0]}.forged`,
+        ),
+        { code: 'UNAUTHENTICATED' },
+      ],
+      [
+        'missing blog',
+        gql(
+          url,
+          `mutation { commentCreate(blogId: "nope", content: "hi") { operationId } }`,
+          {},
+          token,
+        ),
+        { code: 'NOT_FOUND', field: 'blogId' },
+      ],
+      [
+        'empty title',
+        gql(url, `mutation { blogCreate(title: " ", content: "c") { operationId } }`, {}, token),
+        { code: 'BAD_USER_INPUT', field: 'title' },
+      ],
+    ]
+    for (const [what, call, expected] of cases) {
+      const result = await call
+      expect(result.errors?.[0]?.extensions, what).toMatchObject(expected)
+      expect(result.errors?.[0]?.message.length, what).toBeGreaterThan(5)
+    }
+    const invalid = await gql(
+      url,
+      `mutation { userRegister(input: { username: "x" }) { operationId } }`,
+    )
+    expect(invalid.errors?.[0]?.message).toContain('password')
+
+    expect(await store.operations.countDocuments()).toBe(operationsBefore)
+    await eventually(async () =>
+      expect((await store.events.countDocuments()) + (await store.outbox.countDocuments())).toBe(
+        eventsBefore,
+      ),
+    )
+  })
+})

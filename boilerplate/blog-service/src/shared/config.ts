@@ -1,0 +1,45 @@
+/** Everything a process of the blog service reads from its environment. */
+export interface BlogServiceConfig {
+  natsUrl: string
+  mongodbUrl: string
+  /** Prefix of every database name (`<prefix>users`, …, `<prefix>event_driven`). Default empty. */
+  databasePrefix: string
+  /** The JetStream stream and its subject prefix. Default `EVENTS`, `events`. */
+  stream: { name: string; subjectPrefix: string }
+  /** Prefix of request-reply subjects between the gateway and services. Default `rpc`. */
+  rpcPrefix: string
+  /** HMAC secret for login tokens. */
+  authSecret: string
+  /** Where the gateway listens. Default 127.0.0.1; 0.0.0.0 in a container. */
+  host: string
+  port: number
+  /** First retry delay of failed handlers (doubling up to 60 s). Default 1 s. */
+  retryBaseDelayMs: number
+  /** Test switch: the comments service's author-name handler always fails. */
+  failCommentsAuthorUpdate: boolean
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BlogServiceConfig {
+  const required = (name: string) => {
+    const value = env[name]
+    if (!value)
+      throw new Error(`${name} is not set: run \`./dev.sh start\`, which starts local servers`)
+    return value
+  }
+  const prefix = env.BLOG_DATABASE_PREFIX ?? ''
+  return {
+    natsUrl: required('NATS_URL'),
+    mongodbUrl: required('MONGODB_URL'),
+    databasePrefix: prefix,
+    stream: {
+      name: env.EVENTS_STREAM ?? 'EVENTS',
+      subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? 'events',
+    },
+    rpcPrefix: env.RPC_PREFIX ?? 'rpc',
+    authSecret: env.AUTH_SECRET ?? 'dev-only-secret-change-me',
+    host: env.HOST ?? '127.0.0.1',
+    port: Number(env.PORT ?? 4000),
+    retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
+    failCommentsAuthorUpdate: env.BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE === '1',
+  }
+}

@@ -1,0 +1,64 @@
+import { createService, type Service } from '@event-driven/core'
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+import { MongoClient, type Db } from 'mongodb'
+import type { Logger } from 'pino'
+import type { BlogServiceConfig } from './config.ts'
+import { serveRpc, type RpcMethod } from './rpc.ts'
+
+/** One service of the blog: its own database, its core service, and its request-reply methods. */
+export interface ServiceRuntime {
+  name: string
+  core: Service
+  /** The service's own database (`<prefix><name>`). */
+  db: Db
+  nc: NatsConnection
+  config: BlogServiceConfig
+  logger: Logger
+  /** Answers requests for these methods (call once handlers are registered). */
+  start(methods: Record<string, RpcMethod>): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function createRuntime(
+  name: string,
+  config: BlogServiceConfig,
+  logger: Logger,
+): Promise<ServiceRuntime> {
+  const mongo = await new MongoClient(config.mongodbUrl, {
+    serverSelectionTimeoutMS: 5_000,
+  }).connect()
+  const nc = await connect({
+    servers: config.natsUrl,
+    name: `${name}-rpc`,
+    maxReconnectAttempts: -1,
+  })
+  const core = await createService({
+    name,
+    nats: config.natsUrl,
+    mongodb: mongo,
+    database: `${config.databasePrefix}event_driven`,
+    stream: config.stream,
+    retry: { baseDelayMs: config.retryBaseDelayMs },
+    logger: logger.child({ service: name }),
+    stopOnSignals: false, // main.ts stops every runtime of the process, then exits
+  })
+  let subscription: Subscription | undefined
+  return {
+    name,
+    core,
+    db: mongo.db(`${config.databasePrefix}${name}`),
+    nc,
+    config,
+    logger,
+    async start(methods) {
+      await core.start()
+      subscription = serveRpc(nc, config.rpcPrefix, name, methods, logger)
+    },
+    async stop() {
+      subscription?.unsubscribe()
+      await core.stop()
+      await nc.drain().catch(() => nc.close())
+      await mongo.close()
+    },
+  }
+}

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { eventually, freePort, type TestNamespace, type TestServers } from '@event-driven/testing'
+
+/** The environment that puts a blog service run inside a test namespace. */
+export function blogEnv(
+  ns: TestNamespace,
+  servers: TestServers,
+  port: number,
+  extra: Record<string, string> = {},
+) {
+  return {
+    NATS_URL: servers.natsUrl,
+    MONGODB_URL: servers.mongodbUrl,
+    BLOG_DATABASE_PREFIX: `${ns.database}_`,
+    EVENTS_STREAM: `${ns.subjectPrefix}_EVENTS`,
+    EVENTS_SUBJECT_PREFIX: ns.subjectPrefix,
+    RPC_PREFIX: `${ns.subjectPrefix}_rpc`,
+    AUTH_SECRET: 'test-secret',
+    PORT: String(port),
+    RETRY_BASE_DELAY_MS: '50',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  }
+}
+
+export interface BlogProcess {
+  child: ChildProcess
+  output(): string
+  stop(): Promise<number | string>
+}
+
+/** Runs `node src/main.ts <args>` and waits until it printed `ready` for each expected part. */
+export async function startBlogProcess(
+  args: string[],
+  env: Record<string, string>,
+  parts: string[],
+): Promise<BlogProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../main.ts'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  )
+  await eventually(
+    () => {
+      if (child.exitCode !== null)
+        throw new Error(`blog service exited (${child.exitCode}):\n${output}`)
+      for (const part of parts)
+        if (!new RegExp(`ready: .*\\b${part}\\b`).test(output))
+          throw new Error(`${part} not ready:\n${output}`)
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  )
+  return {
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
+/** A GraphQL call over HTTP: the data, or the errors with their codes. */
+export async function gql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<{
+  data: T | null
+  errors?: { message: string; extensions?: { code?: string; field?: string } }[]
+}> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  })
+  return (await response.json()) as {
+    data: T | null
+    errors?: { message: string; extensions?: { code?: string } }[]
+  }
+}
+
+export { freePort }
