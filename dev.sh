@@ -34,7 +34,19 @@ use_local_servers() {
 }
 use_local_servers
 
+# Runs the job in the background so that SIGTERM/SIGINT reach it (it drains, then exits) and
+# the servers this command started are stopped after it.
+run_job() {
+  "$@" &
+  local child=$! status=0
+  trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT
+  wait "$child" || status=$?
+  # A signal interrupts `wait`: wait again until the job has finished stopping.
+  while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
+  return "$status"
+}
+
 case "$job" in
-  start) pnpm start ;;
-  test) pnpm test ;;
+  start) run_job pnpm start ;;
+  test) run_job pnpm test ;;
 esac
