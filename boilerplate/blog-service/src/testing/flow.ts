@@ -106,6 +106,13 @@ export async function chainOf(
 export async function runBlogFlow(url: string, username: string) {
   const { token } = await registerAndLogin(url, username)
   const blogId = await createBlog(url, token)
+  const renamed = await gql<{ blogUpdate: { operationId: string; blog: { title: string } } }>(
+    url,
+    `mutation ($id: ID!) { blogUpdate(id: $id, title: "Notes, revised") { operationId blog { title } } }`,
+    { id: blogId },
+    token,
+  )
+  expect(renamed.data?.blogUpdate.blog.title).toBe('Notes, revised')
   const comment = await gql(
     url,
     `mutation ($b: ID!) { commentCreate(blogId: $b, content: "Well put") { operationId } }`,
