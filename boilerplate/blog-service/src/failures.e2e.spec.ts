@@ -127,6 +127,11 @@ describe('bad input', () => {
         { code: 'NOT_FOUND', field: 'blogId' },
       ],
       [
+        'missing blog to update',
+        gql(url, `mutation { blogUpdate(id: "nope", title: "t") { operationId } }`, {}, token),
+        { code: 'NOT_FOUND', field: 'id' },
+      ],
+      [
         'empty title',
         gql(url, `mutation { blogCreate(title: " ", content: "c") { operationId } }`, {}, token),
         { code: 'BAD_USER_INPUT', field: 'title' },
