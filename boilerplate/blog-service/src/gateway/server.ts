@@ -33,7 +33,7 @@ function toGraphQLError(error: unknown): never {
 
 /** The graphql-yoga gateway: one schema over the users, blogs and comments services. */
 export async function startGateway(config: BlogServiceConfig, logger: Logger): Promise<Gateway> {
-  if (!process.env.AUTH_SECRET) {
+  if (config.authSecretIsDevelopmentDefault) {
     logger.warn('AUTH_SECRET is not set: login tokens are signed with a development secret')
   }
   const nc: NatsConnection = await connect({

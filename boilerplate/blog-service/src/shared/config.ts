@@ -10,6 +10,8 @@ export interface BlogServiceConfig {
   rpcPrefix: string
   /** HMAC secret for login tokens. */
   authSecret: string
+  /** AUTH_SECRET was not set: tokens are signed with a secret everyone can read. */
+  authSecretIsDevelopmentDefault: boolean
   /** Where the gateway listens. Default 127.0.0.1; 0.0.0.0 in a container. */
   host: string
   port: number
@@ -37,6 +39,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BlogService
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
     authSecret: env.AUTH_SECRET ?? 'dev-only-secret-change-me',
+    authSecretIsDevelopmentDefault: !env.AUTH_SECRET,
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 4000),
     retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
