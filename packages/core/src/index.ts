@@ -13,6 +13,7 @@ export type {
   ReceivedEvent,
 } from './consume/handler.ts'
 export { durableName } from './consume/consumer-group.ts'
+export { type DlqActionResult, type DlqFilter, type DlqManager } from './dlq/manage.ts'
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './consume/retry.ts'
 export { defaultStreamOptions, type StreamDifference, type StreamOptions } from './streams.ts'
 export { eventHeaders } from './publish/wire.ts'
@@ -21,7 +22,9 @@ export {
   deliveryKey,
   eventStore,
   type AttemptError,
+  type DlqAction,
   type DlqRecord,
+  type DlqStatus,
   type EventRecord,
   type EventStore,
   type FailureRecord,

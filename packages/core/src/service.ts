@@ -7,6 +7,7 @@ import type { ConsumerGroupContext } from './consume/delivery.ts'
 import type { EventHandler, HandlerOptions } from './consume/handler.ts'
 import { createLedger } from './consume/ledger.ts'
 import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
+import { dlqManager, type DlqManager } from './dlq/manage.ts'
 import { ConfigurationError, ServiceStoppedError } from './errors.ts'
 import { validateEventData, type EventDefinition } from './event-definition.ts'
 import { newId } from './ids.ts'
@@ -56,6 +57,8 @@ export interface Service {
   readonly name: string
   /** The event store's collections (operations, events, outbox, failures, dlq, processed). */
   readonly store: EventStore
+  /** The dead letter queue: list, show, redrive, discard, resolve. */
+  readonly dlq: DlqManager
   /** Settings in which the existing stream differs from the configuration (reported, not changed). */
   readonly streamDifferences: readonly StreamDifference[]
   /** Registers a handler: consumer group `<service>.<handler>`. Call before `start()`. */
@@ -166,6 +169,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const service: Service = {
     name: options.name,
     store,
+    dlq: dlqManager(store, js, stream.subjectPrefix),
     streamDifferences: differences,
 
     on(definition, handlerOptions, handler) {

@@ -9,7 +9,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
-import { wireSubject } from '../publish/wire.ts'
+import { redriveSubject, wireSubject } from '../publish/wire.ts'
 import { handleDelivery, type ConsumerGroupContext } from './delivery.ts'
 
 /** A durable name from the service and the handler name: never from a position in a list. */
@@ -47,7 +47,11 @@ export async function startConsumerGroup(
     ack_wait: nanos(context.ackWaitMs),
     // One delivery past the last allowed failure, so a crash on it still ends in the DLQ.
     max_deliver: context.retry.maxFailures + 1,
-    filter_subject: wireSubject(context.subjectPrefix, context.definition.subject),
+    // The event's subject, and this group's own redrive subject (redrives reach no other group).
+    filter_subjects: [
+      wireSubject(context.subjectPrefix, context.definition.subject),
+      redriveSubject(context.subjectPrefix, durable),
+    ],
     deliver_policy: DeliverPolicy.All,
     description: `consumer group ${context.consumerGroup}`,
   }
@@ -126,13 +130,14 @@ async function ensureConsumer(
     if (
       current.ack_wait !== config.ack_wait ||
       current.max_deliver !== config.max_deliver ||
-      current.filter_subject !== config.filter_subject
+      JSON.stringify(current.filter_subjects ?? [current.filter_subject]) !==
+        JSON.stringify(config.filter_subjects)
     ) {
       // The service owns its consumer groups: bring the durable in line with this code.
       await jsm.consumers.update(stream, durable, {
         ack_wait: config.ack_wait,
         max_deliver: config.max_deliver,
-        filter_subject: config.filter_subject,
+        filter_subjects: config.filter_subjects,
         description: config.description,
       })
     }

@@ -135,6 +135,7 @@ async function decode(
     operationId: delivery.operationId ?? delivery.eventId,
     parentId: delivery.parentId ?? delivery.operationId ?? delivery.eventId,
     createdAt: delivery.createdAt ?? new Date(),
+    ...(delivery.redelivery ? { redelivery: delivery.redelivery } : {}),
   }
 }
 

@@ -19,7 +19,7 @@ export interface DeadLetter {
  */
 export async function recordDeadLetter(store: EventStore, letter: DeadLetter): Promise<void> {
   const { delivery } = letter
-  const entry: Omit<DlqRecord, '_id' | 'createdAt'> = {
+  const entry: Omit<DlqRecord, '_id' | 'createdAt' | 'cycle' | 'history'> = {
     eventId: delivery.eventId,
     consumerGroup: letter.consumerGroup,
     service: letter.service,
@@ -40,7 +40,7 @@ export async function recordDeadLetter(store: EventStore, letter: DeadLetter): P
   }
   await store.dlq.updateOne(
     { _id: letter.key },
-    { $set: entry, $setOnInsert: { createdAt: new Date() } },
+    { $set: entry, $inc: { cycle: 1 }, $setOnInsert: { createdAt: new Date() } },
     { upsert: true },
   )
 }

@@ -12,6 +12,8 @@ export interface ReceivedEvent<Data = unknown> {
   /** The event or operation that caused this one. */
   parentId: string
   createdAt: Date
+  /** Set when this delivery may repeat an earlier one: `redrive` (from the DLQ), `relay`, `retry`. */
+  redelivery?: string
 }
 
 export interface HandlerContext {

@@ -5,6 +5,8 @@ import type { EventRecord } from '../store/event-store.ts'
 /** Headers that carry an event's ids on the wire; the body is the event's data as JSON. */
 export const eventHeaders = {
   eventId: 'Event-Id',
+  /** The event's subject, on messages sent on another subject (a redrive). */
+  subject: 'Event-Subject',
   version: 'Event-Version',
   operationId: 'Operation-Id',
   parentId: 'Parent-Id',
@@ -21,8 +23,13 @@ export function wireSubject(subjectPrefix: string, subject: string): string {
   return `${subjectPrefix}.${subject}`
 }
 
+/** Where a redrive for one consumer group goes: only that group's durable listens on it. */
+export function redriveSubject(subjectPrefix: string, durable: string): string {
+  return `${subjectPrefix}._redrive.${durable}`
+}
+
 /** Why a message may repeat an earlier one (see `eventHeaders.redelivery`). */
-export type Redelivery = 'relay' | 'retry'
+export type Redelivery = 'relay' | 'retry' | 'redrive'
 
 export function encodeEvent(
   record: EventRecord,
@@ -61,9 +68,11 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
     // A message published without our headers still needs a stable key: its stream position.
     eventId:
       header(eventHeaders.eventId) ?? header('Nats-Msg-Id') ?? `${msg.info.stream}:${msg.seq}`,
-    subject: msg.subject.startsWith(`${subjectPrefix}.`)
-      ? msg.subject.slice(subjectPrefix.length + 1)
-      : msg.subject,
+    subject:
+      header(eventHeaders.subject) ??
+      (msg.subject.startsWith(`${subjectPrefix}.`)
+        ? msg.subject.slice(subjectPrefix.length + 1)
+        : msg.subject),
     version: version === undefined ? undefined : Number(version),
     operationId: header(eventHeaders.operationId),
     parentId: header(eventHeaders.parentId),

@@ -66,10 +66,23 @@ export interface DlqRecord {
   headers: Record<string, string[]>
   reason: string
   attempts: AttemptError[]
-  status: 'open' | 'redriven' | 'discarded' | 'resolved'
+  status: DlqStatus
+  /** Grows each time the entry is (re)opened; an action claims one cycle, so it happens once. */
+  cycle: number
+  /** Every redrive, discard and resolve, for audit. */
+  history?: DlqAction[]
   stream: string
   streamSequence: number
   createdAt: Date
+}
+
+export type DlqStatus = 'open' | 'redriven' | 'discarded' | 'resolved'
+
+export interface DlqAction {
+  action: 'redrive' | 'discard' | 'resolve'
+  by: string
+  at: Date
+  reason?: string
 }
 
 /** Proof that a consumer group finished an event: unique by `_id`. */
