@@ -12,6 +12,7 @@ export type {
   HandlerOptions,
   ReceivedEvent,
 } from './consume/handler.ts'
+export { alertMessage, type AlertOptions } from './alert/dlq-alerts.ts'
 export { durableName } from './consume/consumer-group.ts'
 export { type DlqActionResult, type DlqFilter, type DlqManager } from './dlq/manage.ts'
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './consume/retry.ts'

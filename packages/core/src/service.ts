@@ -7,6 +7,7 @@ import type { ConsumerGroupContext } from './consume/delivery.ts'
 import type { EventHandler, HandlerOptions } from './consume/handler.ts'
 import { createLedger } from './consume/ledger.ts'
 import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
+import { startDlqAlerts, type AlertOptions } from './alert/dlq-alerts.ts'
 import { dlqManager, type DlqManager } from './dlq/manage.ts'
 import { ConfigurationError, ServiceStoppedError } from './errors.ts'
 import { validateEventData, type EventDefinition } from './event-definition.ts'
@@ -46,6 +47,8 @@ export interface ServiceOptions {
   publishTimeoutMs?: number
   /** The relay republishes events left in the outbox. Default: every 5 s, events older than 10 s. */
   relay?: { intervalMs?: number; minAgeMs?: number }
+  /** Slack alerts for DLQ entries. Default: on when `SLACK_WEBHOOK_URL` is set. */
+  alerts?: AlertOptions
   /** How long `stop()` waits for in-flight handlers. Default 30 s. */
   drainTimeoutMs?: number
   logger?: Logger
@@ -132,9 +135,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     logger,
   })
   const ledger = createLedger(store)
+  const alerts: AlertOptions = { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL, ...options.alerts }
   const registrations: { context: ConsumerGroupContext; concurrency: number }[] = []
   let running: RunningConsumerGroup[] = []
   let stopRelay: (() => Promise<void>) | undefined
+  let stopAlerts: (() => Promise<void>) | undefined
   let forgetSignals: (() => void) | undefined
   let state: 'created' | 'started' | 'stopping' | 'stopped' = 'created'
 
@@ -189,6 +194,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         concurrency: handlerOptions.concurrency ?? 8,
         context: {
           service: options.name,
+          alertsOn: Boolean(alerts.slackWebhookUrl),
           handlerName,
           consumerGroup,
           definition: definition,
@@ -222,6 +228,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         minAgeMs: options.relay?.minAgeMs ?? 10_000,
         logger,
       })
+      stopAlerts = startDlqAlerts(store, alerts, logger)
       if (options.stopOnSignals ?? true) forgetSignals = stopOnSignals(service)
       logger.info(
         { consumerGroups: running.map((r) => r.consumerGroup) },
@@ -260,6 +267,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       state = 'stopping'
       forgetSignals?.()
       await stopRelay?.()
+      await stopAlerts?.()
       const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
       const unfinished = await Promise.all(running.map((group) => group.stop(drainTimeoutMs)))
       const left = unfinished.reduce((a, b) => a + b, 0)

@@ -6,6 +6,7 @@ import { childEventId } from '../ids.ts'
 import type { Outbox } from '../publish/outbox.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
 import { deliveryKey, type EventStore } from '../store/event-store.ts'
+import { recordPendingAlert } from '../alert/dlq-alerts.ts'
 import { recordDeadLetter } from './dlq.ts'
 import { attemptError, lostAttemptMessage, recordFailure, recordLostAttempts } from './failures.ts'
 import type { EventHandler, HandlerContext, ReceivedEvent } from './handler.ts'
@@ -15,6 +16,8 @@ import { retryDelayMs, type RetryPolicy } from './retry.ts'
 /** Everything one consumer group needs to handle a delivery. */
 export interface ConsumerGroupContext {
   service: string
+  /** Record a pending Slack alert for each new DLQ entry. */
+  alertsOn: boolean
   handlerName: string
   consumerGroup: string
   definition: EventDefinition<string, unknown>
@@ -241,8 +244,9 @@ async function deadLetter(
   reason: string,
   attempts: ReturnType<typeof attemptError>[],
 ): Promise<void> {
+  let cycle: number
   try {
-    await recordDeadLetter(group.store, {
+    cycle = await recordDeadLetter(group.store, {
       key,
       delivery,
       consumerGroup: group.consumerGroup,
@@ -264,4 +268,17 @@ async function deadLetter(
     { reason },
     `Moved to the dead letter queue, consumer group: ${group.consumerGroup}, event: ${delivery.eventId}, reason: ${reason}`,
   )
+  if (group.alertsOn) {
+    // The entry is safe; an alert that cannot be recorded is logged, never a reason to retry.
+    await recordPendingAlert(group.store, {
+      _id: `${key}#${cycle}`,
+      service: group.service,
+      consumerGroup: group.consumerGroup,
+      subject: delivery.subject,
+      error: attempts.at(-1)?.message ?? reason,
+      createdAt: new Date(),
+    }).catch((error: unknown) =>
+      logger.error({ err: error }, 'could not record the Slack alert for this DLQ entry'),
+    )
+  }
 }

@@ -17,7 +17,8 @@ export interface DeadLetter {
  * Records a DLQ entry with the payload, headers and every attempt's error. One entry per
  * (event, consumer group): an event that fails again after a redrive updates its entry.
  */
-export async function recordDeadLetter(store: EventStore, letter: DeadLetter): Promise<void> {
+/** Returns the entry's cycle: 1 the first time, one more each time it opens again. */
+export async function recordDeadLetter(store: EventStore, letter: DeadLetter): Promise<number> {
   const { delivery } = letter
   const entry: Omit<DlqRecord, '_id' | 'createdAt' | 'cycle' | 'history'> = {
     eventId: delivery.eventId,
@@ -38,9 +39,10 @@ export async function recordDeadLetter(store: EventStore, letter: DeadLetter): P
     stream: letter.stream,
     streamSequence: letter.streamSequence,
   }
-  await store.dlq.updateOne(
+  const recorded = await store.dlq.findOneAndUpdate(
     { _id: letter.key },
     { $set: entry, $inc: { cycle: 1 }, $setOnInsert: { createdAt: new Date() } },
-    { upsert: true },
+    { upsert: true, returnDocument: 'after' },
   )
+  return recorded?.cycle ?? 1
 }

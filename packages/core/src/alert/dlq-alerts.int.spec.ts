@@ -1,0 +1,153 @@
+import {
+  createTestNamespace,
+  eventually,
+  getTestServers,
+  startSlackReceiver,
+  type SlackReceiver,
+} from '@event-driven/testing'
+import { MongoClient } from 'mongodb'
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineEvent } from '../event-definition.ts'
+import type { Service } from '../service.ts'
+import { eventStore } from '../store/event-store.ts'
+import { createTestService, databaseName } from '../testing/test-service.ts'
+import { alertCollections, type AlertOptions } from './dlq-alerts.ts'
+
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'alerts')
+const mongo = await new MongoClient(servers.mongodbUrl).connect()
+const services: Service[] = []
+let slack: SlackReceiver
+beforeEach(async () => {
+  slack = await startSlackReceiver()
+})
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.stop()))
+  await slack?.close()
+  await mongo.close()
+  await ns.cleanup()
+})
+
+const PaymentFailed = defineEvent({
+  subject: 'Payment.failed',
+  version: 1,
+  schema: z.object({ n: z.number() }),
+})
+
+async function failingService(scope: string, alerts: Partial<AlertOptions> = {}) {
+  const service = await createTestService(ns, servers, 'payments', {
+    scope,
+    alerts: {
+      slackWebhookUrl: slack.url,
+      windowMs: 3_000,
+      checkIntervalMs: 100,
+      retryBaseMs: 50,
+      leaseMs: 10_000,
+      ...alerts,
+    },
+  })
+  service.on(PaymentFailed, { handler: 'notify', concurrency: 32 }, async () => {
+    throw new Error('mail server refused the message')
+  })
+  services.push(service)
+  return service
+}
+
+async function burst(service: Service, count: number) {
+  const op = await service.startOperation({ name: 'burst' })
+  await Promise.all(Array.from({ length: count }, (_, n) => op.publish(PaymentFailed, { n })))
+}
+
+/** Waits until every pending alert of the scope was sent, so the count of POSTs is final. */
+async function allSent(scope: string) {
+  const { pending } = alertCollections(eventStore(mongo.db(databaseName(ns, scope))))
+  await eventually(async () => expect(await pending.countDocuments()).toBe(0), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  })
+}
+
+function textOf(body: unknown): string {
+  return JSON.stringify(body)
+}
+
+describe('Slack alerts for the dead letter queue', () => {
+  it('a burst of 20 DLQ entries makes exactly one message with the counts; a later burst makes another', async () => {
+    const service = await failingService('burst')
+    await service.start()
+    await burst(service, 20)
+    await eventually(
+      async () => expect((await service.dlq.list({}, { limit: 500 })).total).toBe(20),
+      { timeoutMs: 20_000 },
+    )
+    await allSent('burst')
+    expect(slack.delivered).toHaveLength(1)
+    const message = slack.delivered[0]!.body as { text: string; blocks: unknown[] }
+    expect(message.text).toBe('20 events moved to the dead letter queue')
+    expect(textOf(message.blocks)).toContain(
+      '*payments* · consumer group `payments.notify` · `Payment.failed`: *20* entries',
+    )
+    expect(textOf(message.blocks)).toContain('mail server refused the message')
+    expect(textOf(message.blocks)).toContain(
+      'event-driven dlq redrive --consumer-group payments.notify',
+    )
+
+    await burst(service, 3)
+    await eventually(() => expect(slack.delivered).toHaveLength(2), { timeoutMs: 20_000 })
+    await allSent('burst')
+    expect((slack.delivered[1]!.body as { text: string }).text).toBe(
+      '3 events moved to the dead letter queue',
+    )
+  })
+
+  it('two instances and one burst: one message', async () => {
+    const first = await failingService('twice')
+    const second = await failingService('twice')
+    await first.start()
+    await second.start()
+    await burst(first, 10)
+    await eventually(async () => expect((await first.dlq.list()).total).toBe(10), {
+      timeoutMs: 20_000,
+    })
+    await allSent('twice')
+    expect(slack.delivered).toHaveLength(1)
+    expect((slack.delivered[0]!.body as { text: string }).text).toBe(
+      '10 events moved to the dead letter queue',
+    )
+  })
+
+  it('a webhook that answers 500 twice, then 200, still gets the alert', async () => {
+    const service = await failingService('flaky')
+    slack.failNext(2)
+    await service.start()
+    await burst(service, 1)
+    await eventually(async () => expect((await service.dlq.list()).total).toBe(1), {
+      timeoutMs: 20_000,
+    })
+    await allSent('flaky')
+    expect(slack.posts.map((p) => p.status)).toEqual([500, 500, 200])
+  })
+
+  it('an alert pending when its sender stops is sent after the restart', async () => {
+    slack.failNext(1_000) // Slack is down while the first instance runs
+    const before = await failingService('restart', { leaseMs: 1_000 })
+    await before.start()
+    await burst(before, 2)
+    await eventually(async () => expect((await before.dlq.list()).total).toBe(2), {
+      timeoutMs: 20_000,
+    })
+    await eventually(() => expect(slack.posts.length).toBeGreaterThan(0), { timeoutMs: 20_000 })
+    await before.stop()
+    expect(slack.delivered).toHaveLength(0)
+
+    slack.failNext(0)
+    const after = await failingService('restart', { leaseMs: 1_000 })
+    await after.start()
+    await allSent('restart')
+    expect(slack.delivered).toHaveLength(1)
+    expect((slack.delivered[0]!.body as { text: string }).text).toBe(
+      '2 events moved to the dead letter queue',
+    )
+  })
+})

@@ -1,0 +1,196 @@
+import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook'
+import { MongoServerError } from 'mongodb'
+import type { Logger } from 'pino'
+import type { EventStore } from '../store/event-store.ts'
+
+/** Slack alerts for DLQ entries. Off when no webhook URL is given. */
+export interface AlertOptions {
+  /** Slack incoming-webhook URL. Default: `SLACK_WEBHOOK_URL`; absent means off. */
+  slackWebhookUrl?: string
+  /** Entries that arrive within this long of the first pending one go out as one message. Default 10 s. */
+  windowMs?: number
+  /** How long a sender keeps a batch before another instance may take it over. Default 60 s. */
+  leaseMs?: number
+  /** How often pending alerts are looked at. Default 1 s. */
+  checkIntervalMs?: number
+  /** First delay between failed webhook calls (doubling). Default 1 s. */
+  retryBaseMs?: number
+  /** Base URL of the dashboard, for links in the message. */
+  dashboardUrl?: string
+}
+
+/** One DLQ entry waiting to be announced. Deleted once its batch was sent. */
+interface PendingAlert {
+  _id: string // `${dlqEntryId}#${cycle}`
+  service: string
+  consumerGroup: string
+  subject: string
+  error: string
+  createdAt: Date
+}
+
+/** Who sends a batch (named by its first alert). Claims are inserts: only one instance wins. */
+interface BatchClaim {
+  _id: string // `${batch}#${n}`
+  batch: string
+  claimedAt: Date
+  sentAt?: Date
+}
+
+export function alertCollections(store: EventStore) {
+  return {
+    pending: store.db.collection<PendingAlert>('dlq_alerts'),
+    claims: store.db.collection<BatchClaim>('dlq_alert_claims'),
+  }
+}
+
+/** Records that a DLQ entry needs announcing: one insert, on the DLQ path only. */
+export async function recordPendingAlert(store: EventStore, alert: PendingAlert): Promise<void> {
+  try {
+    await alertCollections(store).pending.insertOne(alert)
+  } catch (error) {
+    if (!(error instanceof MongoServerError && error.code === 11000)) throw error
+  }
+}
+
+/** The Slack message for one batch: per (service, consumer group, subject), how many, the first error, what to do. */
+export function alertMessage(
+  alerts: PendingAlert[],
+  dashboardUrl?: string,
+): IncomingWebhookSendArguments {
+  const groups = new Map<string, PendingAlert[]>()
+  for (const alert of alerts) {
+    const key = `${alert.service}\n${alert.consumerGroup}\n${alert.subject}`
+    groups.set(key, [...(groups.get(key) ?? []), alert])
+  }
+  const text = `${alerts.length} event${alerts.length === 1 ? '' : 's'} moved to the dead letter queue`
+  return {
+    text,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: `:rotating_light: ${text}` } },
+      ...[...groups.values()].flatMap(([first, ...rest]) => {
+        const count = rest.length + 1
+        const link = dashboardUrl
+          ? ` · <${dashboardUrl}/dlq?consumerGroup=${encodeURIComponent(first!.consumerGroup)}|open in the dashboard>`
+          : ''
+        return [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: `*${first!.service}* · consumer group \`${first!.consumerGroup}\` · \`${first!.subject}\`: *${count}* ${count === 1 ? 'entry' : 'entries'}\nFirst error: \`\`\`${first!.error.slice(0, 500)}\`\`\``,
+            },
+          },
+          {
+            type: 'context',
+            elements: [
+              {
+                type: 'mrkdwn',
+                text: `Inspect: \`event-driven dlq list --consumer-group ${first!.consumerGroup}\` · Redrive after the fix: \`event-driven dlq redrive --consumer-group ${first!.consumerGroup}\`${link}`,
+              },
+            ],
+          },
+        ]
+      }),
+    ],
+  }
+}
+
+/**
+ * Announces DLQ entries on Slack, one message per burst, once across instances: each instance
+ * looks at pending alerts; when the oldest is `windowMs` old, the batch (everything pending that
+ * arrived within the window) is claimed by an insert and sent, with retries and backoff. A claim
+ * whose sender died expires after `leaseMs`, and the batch is claimed again: no alert is lost.
+ * Returns a stop function; it never blocks or fails event handling.
+ */
+export function startDlqAlerts(
+  store: EventStore,
+  options: AlertOptions,
+  logger: Logger,
+): () => Promise<void> {
+  const url = options.slackWebhookUrl
+  if (!url) {
+    logger.info('Slack alerts are off: SLACK_WEBHOOK_URL is not set')
+    return () => Promise.resolve()
+  }
+  const windowMs = options.windowMs ?? 10_000
+  const leaseMs = options.leaseMs ?? 60_000
+  const retryBaseMs = options.retryBaseMs ?? 1_000
+  const webhook = new IncomingWebhook(url)
+  const { pending, claims } = alertCollections(store)
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> = Promise.resolve()
+
+  const sendWithRetries = async (message: IncomingWebhookSendArguments, deadline: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await webhook.send(message)
+        return true
+      } catch (error) {
+        const delay = retryBaseMs * 2 ** (attempt - 1)
+        logger.warn(
+          { err: error, attempt },
+          `Slack webhook failed (attempt ${attempt}); retrying in ${delay} ms`,
+        )
+        if (stopped || Date.now() + delay > deadline) return false
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
+  }
+
+  const checkOnce = async () => {
+    const waiting = await pending.find().sort({ createdAt: 1 }).limit(1_000).toArray()
+    const first = waiting[0]
+    if (!first || Date.now() < first.createdAt.getTime() + windowMs) return
+    const batch = waiting.filter(
+      (a) => a.createdAt.getTime() < first.createdAt.getTime() + windowMs,
+    )
+    const earlier = await claims.find({ batch: first._id }).toArray()
+    const finish = () => pending.deleteMany({ _id: { $in: batch.map((a) => a._id) } })
+    if (earlier.some((c) => c.sentAt)) return void (await finish()) // sent, then the sender died
+    if (earlier.some((c) => c.claimedAt.getTime() > Date.now() - leaseMs)) return // someone is on it
+    const claim: BatchClaim = {
+      _id: `${first._id}#${earlier.length + 1}`,
+      batch: first._id,
+      claimedAt: new Date(),
+    }
+    try {
+      await claims.insertOne(claim)
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === 11000) return // another instance won
+      throw error
+    }
+    if (
+      await sendWithRetries(
+        alertMessage(batch, options.dashboardUrl),
+        claim.claimedAt.getTime() + leaseMs * 0.8,
+      )
+    ) {
+      await claims.updateOne({ _id: claim._id }, { $set: { sentAt: new Date() } })
+      await finish()
+      logger.info({ entries: batch.length }, 'Slack alert sent for DLQ entries')
+    } else {
+      logger.error(
+        { entries: batch.length },
+        'Slack alert not sent yet; it stays pending and is tried again',
+      )
+    }
+  }
+
+  const tick = () => {
+    running = checkOnce()
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not check pending Slack alerts'),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.checkIntervalMs ?? 1_000)
+      })
+  }
+  timer = setTimeout(tick, options.checkIntervalMs ?? 1_000)
+  return async () => {
+    stopped = true
+    clearTimeout(timer)
+    await running
+  }
+}
