@@ -1,4 +1,11 @@
-export { createService, type Service, type ServiceOptions } from './service.ts'
+export {
+  createService,
+  type ConsumerGroupInfo,
+  type Service,
+  type ServiceOptions,
+} from './service.ts'
+export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.ts'
+export { parseApiKeys, type ApiKey } from './admin/credentials.ts'
 export {
   defineEvent,
   type DefineEventOptions,

@@ -56,6 +56,15 @@ export interface ServiceOptions {
   stopOnSignals?: boolean
 }
 
+export interface ConsumerGroupInfo {
+  durable: string
+  filterSubjects: string[]
+  pending: number
+  inFlight: number
+  redelivered: number
+  lastActive: string | null
+}
+
 export interface Service {
   readonly name: string
   /** The event store's collections (operations, events, outbox, failures, dlq, processed). */
@@ -64,6 +73,8 @@ export interface Service {
   readonly dlq: DlqManager
   /** Settings in which the existing stream differs from the configuration (reported, not changed). */
   readonly streamDifferences: readonly StreamDifference[]
+  /** The stream's consumer groups, from JetStream: what is pending, in flight, redelivered. */
+  consumerGroups(): Promise<ConsumerGroupInfo[]>
   /** Registers a handler: consumer group `<service>.<handler>`. Call before `start()`. */
   on<Data>(
     definition: EventDefinition<string, Data>,
@@ -176,6 +187,24 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     store,
     dlq: dlqManager(store, js, stream.subjectPrefix),
     streamDifferences: differences,
+
+    async consumerGroups() {
+      const groups: ConsumerGroupInfo[] = []
+      for await (const info of jsm.consumers.list(stream.name)) {
+        groups.push({
+          durable: info.name,
+          filterSubjects:
+            info.config.filter_subjects ??
+            (info.config.filter_subject ? [info.config.filter_subject] : []),
+          pending: info.num_pending,
+          inFlight: info.num_ack_pending,
+          redelivered: info.num_redelivered,
+          // The server sends a timestamp; the client's type says nanos: keep whichever came, as text.
+          lastActive: info.delivered.last_active ? String(info.delivered.last_active) : null,
+        })
+      }
+      return groups
+    },
 
     on(definition, handlerOptions, handler) {
       if (state !== 'created')
