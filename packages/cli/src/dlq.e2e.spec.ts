@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createService, defineEvent, deliveryKey, type Service } from '@event-driven/core'
+import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'cli dlq')
+const stream = { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix }
+const OrderPlaced = defineEvent({
+  subject: 'Order.placed',
+  version: 1,
+  schema: z.object({ orderId: z.string() }),
+})
+
+let shop: Service
+let works = false
+const shipped: string[] = []
+const entries: string[] = []
+beforeAll(async () => {
+  shop = await createService({
+    name: 'shop',
+    nats: servers.natsUrl,
+    mongodb: servers.mongodbUrl,
+    database: ns.database,
+    stream,
+    retry: { baseDelayMs: 20, maxDelayMs: 50 },
+    logger: pino({ level: 'silent' }),
+    stopOnSignals: false,
+  })
+  shop.on(OrderPlaced, { handler: 'ship' }, async (event) => {
+    if (!works) throw new Error('warehouse API is down')
+    shipped.push(event.data.orderId)
+  })
+  await shop.start()
+  const op = await shop.startOperation({ name: 'orderPlace' })
+  for (const orderId of ['o1', 'o2', 'o3'])
+    entries.push(deliveryKey(await op.publish(OrderPlaced, { orderId }), 'shop.ship'))
+  await eventually(async () => expect((await shop.dlq.list()).total).toBe(3), { timeoutMs: 20_000 })
+})
+afterAll(async () => {
+  await shop.stop()
+  await ns.cleanup()
+})
+
+function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, 'main.ts'),
+        ...args,
+        '--database',
+        ns.database,
+        '--stream',
+        stream.name,
+        '--subject-prefix',
+        stream.subjectPrefix,
+        '--by',
+        'tester',
+      ],
+      { env: { ...process.env, NATS_URL: servers.natsUrl, MONGODB_URL: servers.mongodbUrl } },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+describe('event-driven dlq', () => {
+  it('list prints a table, or JSON with --json', async () => {
+    const listed = await cli('dlq', 'list', '--consumer-group', 'shop.ship')
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(/^ID +STATUS +CONSUMER GROUP +SUBJECT +CREATED +REASON/)
+    expect(listed.stdout).toContain('shop.ship')
+    expect(listed.stdout).toContain('3 of 3 entries')
+    const json = await cli('dlq', 'list', '--json')
+    expect((JSON.parse(json.stdout) as { total: number }).total).toBe(3)
+  })
+
+  it('show prints an entry and its attempts; an unknown id exits 1', async () => {
+    const shown = await cli('dlq', 'show', entries[0]!)
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toContain('warehouse API is down')
+    expect(shown.stdout).toContain('payload        {"orderId":"o1"}')
+    expect(await cli('dlq', 'show', 'nope')).toMatchObject({
+      code: 1,
+      stderr: 'no DLQ entry nope\n',
+    })
+  })
+
+  it('redrive of one entry, then by filter with progress; a second redrive is refused with exit 1', async () => {
+    works = true
+    const one = await cli('dlq', 'redrive', entries[0]!)
+    expect(one).toMatchObject({ code: 0, stdout: `${entries[0]}: redriven\n` })
+    const again = await cli('dlq', 'redrive', entries[0]!)
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/^refused: the entry is redriven \(redrive by tester/)
+
+    const rest = await cli('dlq', 'redrive', '--consumer-group', 'shop.ship')
+    expect(rest.code).toBe(0)
+    expect(rest.stdout).toBe('redriven 2 of 2 open entries\n')
+    expect(rest.stderr).toContain('[##############################] 2/2')
+    await eventually(() => expect(shipped.sort()).toEqual(['o1', 'o2', 'o3']))
+  })
+
+  it('wrong usage exits 2 with the usage', async () => {
+    expect(await cli('dlq', 'list', '--status', 'lost')).toMatchObject({ code: 2 })
+    expect((await cli('dlq', 'discard', entries[1]!)).code).toBe(2)
+    const bare = await cli('nothing')
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toContain('usage: event-driven dlq <command>')
+  })
+})

@@ -1,0 +1,131 @@
+import type { DlqFilter, DlqRecord, DlqStatus, Service } from '@event-driven/core'
+import { progressBar, shorten, table } from './format.ts'
+
+/** What a command returns: its exit code (0 done, 1 refused or not found). */
+type Outcome = number
+
+export interface DlqCommandOptions {
+  json: boolean
+  by: string
+  filter: DlqFilter
+  limit: number
+  reason?: string
+  note?: string
+  out: (text: string) => void
+  err: (text: string) => void
+  /** True when stderr is a terminal: the progress bar redraws in place. */
+  tty: boolean
+}
+
+const print = (options: DlqCommandOptions, value: unknown) =>
+  options.out(JSON.stringify(value, null, 2))
+
+export async function dlqList(service: Service, options: DlqCommandOptions): Promise<Outcome> {
+  const { entries, total } = await service.dlq.list(options.filter, { limit: options.limit })
+  if (options.json) {
+    print(options, { entries, total })
+    return 0
+  }
+  options.out(
+    table(
+      ['ID', 'STATUS', 'CONSUMER GROUP', 'SUBJECT', 'CREATED', 'REASON'],
+      entries.map((e) => [
+        e._id,
+        e.status,
+        e.consumerGroup,
+        e.subject,
+        e.createdAt.toISOString(),
+        shorten(e.reason, 60),
+      ]),
+    ),
+  )
+  options.out(`${entries.length} of ${total} entr${total === 1 ? 'y' : 'ies'}`)
+  return 0
+}
+
+export async function dlqShow(
+  service: Service,
+  id: string,
+  options: DlqCommandOptions,
+): Promise<Outcome> {
+  const entry = await service.dlq.get(id)
+  if (!entry) {
+    options.err(`no DLQ entry ${id}`)
+    return 1
+  }
+  if (options.json) {
+    print(options, entry)
+    return 0
+  }
+  options.out(describe(entry))
+  return 0
+}
+
+function describe(entry: DlqRecord): string {
+  return [
+    `entry          ${entry._id}`,
+    `status         ${entry.status}`,
+    `consumer group ${entry.consumerGroup} (service ${entry.service}, handler ${entry.handler})`,
+    `event          ${entry.eventId} ${entry.subject} v${entry.version ?? '?'}`,
+    `operation      ${entry.operationId ?? '-'}   parent ${entry.parentId ?? '-'}`,
+    `reason         ${entry.reason}`,
+    `payload        ${shorten(entry.payload, 500)}`,
+    'attempts:',
+    ...entry.attempts.map((a) => `  ${a.attempt}. ${a.at.toISOString()}  ${a.message}`),
+    ...(entry.history?.length
+      ? [
+          'history:',
+          ...entry.history.map(
+            (h) =>
+              `  ${h.action} by ${h.by} at ${h.at.toISOString()}${h.reason ? `: ${h.reason}` : ''}`,
+          ),
+        ]
+      : []),
+  ].join('\n')
+}
+
+export async function dlqAct(
+  service: Service,
+  action: 'redrive' | 'discard' | 'resolve',
+  id: string,
+  options: DlqCommandOptions,
+): Promise<Outcome> {
+  if (action === 'discard' && !options.reason) {
+    options.err('discard needs --reason "why"')
+    return 2
+  }
+  const result =
+    action === 'redrive'
+      ? await service.dlq.redrive(id, options.by)
+      : action === 'discard'
+        ? await service.dlq.discard(id, options.by, options.reason!)
+        : await service.dlq.resolve(id, options.by, options.note)
+  if (options.json) print(options, result)
+  if (!result.ok) {
+    if (!options.json) options.err(`refused: ${result.reason}`)
+    return 1
+  }
+  if (!options.json) options.out(`${id}: ${result.entry.status}`)
+  return 0
+}
+
+export async function dlqRedriveWhere(
+  service: Service,
+  options: DlqCommandOptions,
+): Promise<Outcome> {
+  const report = await service.dlq.redriveWhere(options.filter, options.by, (done, total) => {
+    if (options.tty) options.err(`\r${progressBar(done, total)}`)
+    else if (done === total) options.err(progressBar(done, total))
+  })
+  if (options.tty && report.total > 0) options.err('\n')
+  if (options.json) print(options, report)
+  else {
+    options.out(
+      `redriven ${report.redriven.length} of ${report.total} open entr${report.total === 1 ? 'y' : 'ies'}`,
+    )
+    for (const { id, reason } of report.refused) options.out(`refused ${id}: ${reason}`)
+  }
+  return report.refused.length > 0 ? 1 : 0
+}
+
+export const dlqStatuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolved']
