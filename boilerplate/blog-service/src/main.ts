@@ -1,30 +1,42 @@
 // The blog service: users, blogs and comments services behind a graphql-yoga gateway.
 //   node src/main.ts            all of it in one process (a modular monolith)
 //   node src/main.ts --split    each service and the gateway as its own process (or BLOG_SPLIT=1)
-//   node src/main.ts --only X   one of users | blogs | comments | gateway
+//   node src/main.ts --only X   one of users | blogs | comments | gateway | admin
+// The admin API (DLQ, operations, consumer groups) runs too when ADMIN_API_KEYS is set.
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { pino } from 'pino'
+import { startAdmin } from './admin.ts'
 import { startBlogs } from './blogs/service.ts'
 import { startComments } from './comments/service.ts'
 import { startGateway } from './gateway/server.ts'
 import { configFromEnv } from './shared/config.ts'
 import { startUsers } from './users/service.ts'
 
-const parts = ['users', 'blogs', 'comments', 'gateway'] as const
-type Part = (typeof parts)[number]
+const allParts = ['users', 'blogs', 'comments', 'gateway', 'admin'] as const
+type Part = (typeof allParts)[number]
+const parts: readonly Part[] = process.env.ADMIN_API_KEYS
+  ? allParts
+  : allParts.filter((p) => p !== 'admin')
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Part) : undefined
 const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
 
-async function startPart(part: Part): Promise<{ stop(): Promise<void>; url?: string }> {
+interface RunningPart {
+  stop(): Promise<void>
+  url?: string
+  adminUrl?: string
+}
+
+async function startPart(part: Part): Promise<RunningPart> {
   const config = configFromEnv()
   if (part === 'users') return startUsers(config, logger)
   if (part === 'blogs') return startBlogs(config, logger)
   if (part === 'comments') return startComments(config, logger)
+  if (part === 'admin') return startAdmin(config, logger)
   return startGateway(config, logger)
 }
 
@@ -87,7 +99,7 @@ if (split && !only) {
     )
   })
 } else {
-  const running: { stop(): Promise<void>; url?: string }[] = []
+  const running: RunningPart[] = []
   for (const part of only ? [only] : parts) {
     if (!parts.includes(part))
       throw new Error(`--only takes one of ${parts.join(', ')}; got ${part}`)
@@ -98,5 +110,10 @@ if (split && !only) {
   })
   const gateway = running.find((r) => r.url)
   if (gateway?.url) announce(gateway.url)
+  const admin = running.find((r) => r.adminUrl)
+  if (admin?.adminUrl)
+    process.stdout.write(
+      `Admin API: ${admin.adminUrl}/api/openapi.json (a key from ADMIN_API_KEYS as Bearer)\n`,
+    )
   process.stdout.write(`ready: ${(only ? [only] : parts).join(', ')}\n`)
 }
