@@ -1,6 +1,7 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook'
 import { MongoServerError } from 'mongodb'
 import type { Logger } from 'pino'
+import { runEvery } from '../periodic.ts'
 import type { EventStore } from '../store/event-store.ts'
 
 /** Slack alerts for DLQ entries. Off when no webhook URL is given. */
@@ -119,8 +120,6 @@ export function startDlqAlerts(
   const webhook = new IncomingWebhook(url)
   const { pending, claims } = alertCollections(store)
   let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> = Promise.resolve()
 
   const sendWithRetries = async (message: IncomingWebhookSendArguments, deadline: number) => {
     for (let attempt = 1; ; attempt++) {
@@ -178,19 +177,11 @@ export function startDlqAlerts(
     }
   }
 
-  const tick = () => {
-    running = checkOnce()
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not check pending Slack alerts'),
-      )
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.checkIntervalMs ?? 1_000)
-      })
-  }
-  timer = setTimeout(tick, options.checkIntervalMs ?? 1_000)
+  const stopChecking = runEvery(options.checkIntervalMs ?? 1_000, checkOnce, (error) =>
+    logger.warn({ err: error }, 'could not check pending Slack alerts'),
+  )
   return async () => {
-    stopped = true
-    clearTimeout(timer)
-    await running
+    stopped = true // ends a retry loop in progress early
+    await stopChecking()
   }
 }

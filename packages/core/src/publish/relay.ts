@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { EventStore } from '../store/event-store.ts'
+import { runEvery } from '../periodic.ts'
 import type { Outbox } from './outbox.ts'
 
 export interface RelayOptions {
@@ -26,10 +27,6 @@ export function startRelay({
   batchSize = 500,
   logger,
 }: RelayOptions) {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> = Promise.resolve()
-  let stopped = false
-
   const relayOnce = async () => {
     const stale = await store.outbox
       .find({ createdAt: { $lt: new Date(Date.now() - minAgeMs) } })
@@ -46,20 +43,7 @@ export function startRelay({
     )
   }
 
-  const tick = () => {
-    running = relayOnce()
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'relay could not read the outbox; trying again'),
-      )
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs)
-      })
-  }
-  timer = setTimeout(tick, intervalMs)
-
-  return async function stopRelay() {
-    stopped = true
-    clearTimeout(timer)
-    await running
-  }
+  return runEvery(intervalMs, relayOnce, (error) =>
+    logger.warn({ err: error }, 'relay could not read the outbox; trying again'),
+  )
 }

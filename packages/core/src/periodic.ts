@@ -1,0 +1,27 @@
+/**
+ * Runs `task` every `intervalMs` (after each run ends, so runs never overlap) until stopped.
+ * A failing run is reported to `onError` and the next one runs as planned. The returned function
+ * stops it and waits for a run in progress.
+ */
+export function runEvery(
+  intervalMs: number,
+  task: () => Promise<void>,
+  onError: (error: unknown) => void,
+): () => Promise<void> {
+  let stopped = false
+  let running: Promise<void> = Promise.resolve()
+  let timer: NodeJS.Timeout | undefined
+  const tick = () => {
+    running = task()
+      .catch(onError)
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs)
+      })
+  }
+  timer = setTimeout(tick, intervalMs)
+  return async () => {
+    stopped = true
+    clearTimeout(timer)
+    await running
+  }
+}
