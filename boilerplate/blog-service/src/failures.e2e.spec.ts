@@ -1,15 +1,21 @@
 import { eventStore } from '@event-driven/core'
-import { createTestNamespace, eventually, freePort, getTestServers } from '@event-driven/testing'
+import {
+  createTestNamespace,
+  eventually,
+  freePort,
+  getTestServers,
+  type NodeProcess,
+} from '@event-driven/testing'
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { blogEnv, gql, startBlogProcess, type BlogProcess } from './testing/blog-process.ts'
+import { blogEnv, gql, startBlogProcess } from './testing/blog-process.ts'
 import { chainOf, createBlog, registerAndLogin, updateNames } from './testing/flow.ts'
 
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'blog failures')
 const mongo = await new MongoClient(servers.mongodbUrl).connect()
 const store = eventStore(mongo.db(`${ns.database}_event_driven`))
-let blog: BlogProcess
+let blog: NodeProcess
 let url: string
 beforeAll(async () => {
   const port = await freePort()

@@ -1,11 +1,16 @@
-import { createTestNamespace, freePort, getTestServers } from '@event-driven/testing'
+import {
+  createTestNamespace,
+  freePort,
+  getTestServers,
+  type NodeProcess,
+} from '@event-driven/testing'
 import { afterAll, describe, it } from 'vitest'
-import { blogEnv, startBlogProcess, type BlogProcess } from './testing/blog-process.ts'
+import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
 import { runBlogFlow } from './testing/flow.ts'
 
 // The worked example end to end over HTTP, with the same code run two ways.
 const servers = await getTestServers()
-const running: BlogProcess[] = []
+const running: NodeProcess[] = []
 const namespaces = [
   createTestNamespace(servers, 'blog split'),
   createTestNamespace(servers, 'blog monolith'),

@@ -1,7 +1,13 @@
-import { createTestNamespace, eventually, freePort, getTestServers } from '@event-driven/testing'
+import {
+  createTestNamespace,
+  eventually,
+  freePort,
+  getTestServers,
+  type NodeProcess,
+} from '@event-driven/testing'
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
-import { blogEnv, gql, startBlogProcess, type BlogProcess } from './testing/blog-process.ts'
+import { blogEnv, gql, startBlogProcess } from './testing/blog-process.ts'
 import { createBlog, registerAndLogin } from './testing/flow.ts'
 
 // A second instance of a service shares its work through the consumer groups, with no
@@ -9,7 +15,7 @@ import { createBlog, registerAndLogin } from './testing/flow.ts'
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'blog scaling')
 const mongo = await new MongoClient(servers.mongodbUrl).connect()
-const running: BlogProcess[] = []
+const running: NodeProcess[] = []
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()))
   await mongo.close()

@@ -16,5 +16,6 @@ export {
   type SlackReceiverOptions,
 } from './slack-receiver.ts'
 export { startNatsServer, type NatsServerProcess } from './nats-server.ts'
+export { startNodeProcess, type NodeProcess } from './node-process.ts'
 export { freePort, portAccepts } from './ports.ts'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'

@@ -1,6 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { eventually, freePort, type TestNamespace, type TestServers } from '@event-driven/testing'
+import {
+  eventually,
+  freePort,
+  startNodeProcess,
+  type NodeProcess,
+  type TestNamespace,
+  type TestServers,
+} from '@event-driven/testing'
 
 /** The environment that puts a blog service run inside a test namespace. */
 export function blogEnv(
@@ -24,46 +30,27 @@ export function blogEnv(
   }
 }
 
-export interface BlogProcess {
-  child: ChildProcess
-  output(): string
-  stop(): Promise<number | string>
-}
-
 /** Runs `node src/main.ts <args>` and waits until it printed `ready` for each expected part. */
 export async function startBlogProcess(
   args: string[],
   env: Record<string, string>,
   parts: string[],
-): Promise<BlogProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '../main.ts'), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  )
+): Promise<NodeProcess> {
+  const blog = startNodeProcess(join(import.meta.dirname, '../main.ts'), args, env)
   await eventually(
     () => {
-      if (child.exitCode !== null)
-        throw new Error(`blog service exited (${child.exitCode}):\n${output}`)
-      for (const part of parts)
+      const output = blog.output()
+      if (blog.child.exitCode !== null) {
+        throw new Error(`blog service exited (${blog.child.exitCode}):\n${output}`)
+      }
+      for (const part of parts) {
         if (!new RegExp(`ready: .*\\b${part}\\b`).test(output))
           throw new Error(`${part} not ready:\n${output}`)
+      }
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   )
-  return {
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM')
-      return exited
-    },
-  }
+  return blog
 }
 
 /** A GraphQL call over HTTP: the data, or the errors with their codes. */

@@ -77,13 +77,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
   if (attempt > 1) {
     const failure = await recordLostAttempts(
       group.store,
-      {
-        key,
-        eventId: delivery.eventId,
-        consumerGroup: group.consumerGroup,
-        subject: delivery.subject,
-        operationId: delivery.operationId,
-      },
+      failedDelivery(group, delivery, key),
       attempt,
     )
     // The safety delivery after the last allowed failure (a crash or an expired ack wait on it).
@@ -187,6 +181,17 @@ async function runHandler(
   }
 }
 
+/** What a failure record is keyed and labelled with. */
+function failedDelivery(group: ConsumerGroupContext, delivery: RawDelivery, key: string) {
+  return {
+    key,
+    eventId: delivery.eventId,
+    consumerGroup: group.consumerGroup,
+    subject: delivery.subject,
+    operationId: delivery.operationId,
+  }
+}
+
 async function retryOrDeadLetter(
   msg: JsMsg,
   group: ConsumerGroupContext,
@@ -201,11 +206,7 @@ async function retryOrDeadLetter(
   let attempts
   try {
     const record = await recordFailure(group.store, {
-      key,
-      eventId: delivery.eventId,
-      consumerGroup: group.consumerGroup,
-      subject: delivery.subject,
-      operationId: delivery.operationId,
+      ...failedDelivery(group, delivery, key),
       attempt,
       error,
     })

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+
+/** A Node process started by a test, with everything it printed. */
+export interface NodeProcess {
+  child: ChildProcess
+  /** stdout and stderr so far, interleaved. */
+  output(): string
+  /** Resolves with its exit code (or the signal that ended it). */
+  exited: Promise<number | string>
+  /** Sends SIGTERM unless it already exited; resolves with how it exited. */
+  stop(): Promise<number | string>
+}
+
+/** Runs `node <script> <args>` with the test's environment plus `env`. */
+export function startNodeProcess(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): NodeProcess {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  )
+  return {
+    child,
+    output: () => output,
+    exited,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
