@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, EventValidationError } from './errors.ts'
+import { checkUpcasterChain, upcast, type Upcasters } from './version/upcast.ts'
 
 /** `<Entity>.<pastTenseVerb>`, e.g. `User.nameUpdated`. */
 const subjectPattern = /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/
@@ -10,6 +11,10 @@ export interface EventDefinition<Subject extends string = string, Data = unknown
   /** The version this code publishes and handlers receive. */
   readonly version: number
   readonly schema: StandardSchemaV1<unknown, Data>
+  /** The oldest version that may be stored or in flight; `upcasters` lift it to `version`. */
+  readonly oldestVersion: number
+  /** `upcasters[n]` lifts version `n` data to version `n + 1`. */
+  readonly upcasters: Upcasters
 }
 
 /** The data type of an event definition. */
@@ -20,16 +25,25 @@ export interface DefineEventOptions<Subject extends string, Schema extends Stand
   subject: Subject
   /** A positive integer; raise it when the data's shape changes. */
   version: number
-  /** Any Standard Schema (zod, valibot, arktype…); publish and consume validate with it. */
+  /** Any Standard Schema (zod, valibot, arktype…) of the current version's data. */
   schema: Schema
+  /**
+   * Lift stored data of older versions: `upcasters[n]` turns version `n` data into version
+   * `n + 1`. Every version from `oldestVersion` to `version - 1` needs one; a gap is refused here.
+   */
+  upcasters?: Upcasters
+  /** The oldest version still stored anywhere (MongoDB, the S3 archive, the stream). Default 1. */
+  oldestVersion?: number
 }
 
 /**
  * Defines an event: publishers and handlers of it get typed data, checked by `schema`.
  *
  * ```ts
- * const UserNameUpdated = defineEvent({ subject: 'User.nameUpdated', version: 1,
- *   schema: z.object({ userId: z.string(), firstName: z.string(), lastName: z.string() }) })
+ * const UserNameUpdated = defineEvent({ subject: 'User.nameUpdated', version: 2,
+ *   schema: z.object({ userId: z.string(), firstName: z.string(), lastName: z.string() }),
+ *   // version 1 had one `name` field
+ *   upcasters: { 1: (v1: { userId: string; name: string }) => splitName(v1) } })
  * ```
  */
 export function defineEvent<const Subject extends string, Schema extends StandardSchemaV1>(
@@ -48,11 +62,28 @@ export function defineEvent<const Subject extends string, Schema extends Standar
   if (typeof options.schema?.['~standard']?.validate !== 'function') {
     throw new ConfigurationError(`${options.subject}: schema must be a Standard Schema (zod, …)`)
   }
+  const upcasters = Object.freeze({ ...options.upcasters })
+  const oldestVersion = options.oldestVersion ?? 1
+  checkUpcasterChain(options.subject, options.version, oldestVersion, upcasters)
   return Object.freeze({
     subject: options.subject,
     version: options.version,
     schema: options.schema,
+    oldestVersion,
+    upcasters,
   })
+}
+
+/**
+ * Data as stored or received (of `version`) in the definition's current shape: upcast, then
+ * validated. Throws UnknownVersionError or EventValidationError.
+ */
+export async function readEventData<Data>(
+  definition: EventDefinition<string, Data>,
+  data: unknown,
+  version: number,
+): Promise<Data> {
+  return validateEventData(definition, upcast(definition, data, version))
 }
 
 /** Validates data against a definition; returns the parsed data or throws EventValidationError. */

@@ -8,10 +8,41 @@ export { startAdminServer, type AdminServer, type AdminServerOptions } from './a
 export { parseApiKeys, type ApiKey } from './admin/credentials.ts'
 export {
   defineEvent,
+  readEventData,
   type DefineEventOptions,
   type EventData,
   type EventDefinition,
 } from './event-definition.ts'
+export { UnknownVersionError, type Upcaster, type Upcasters } from './version/upcast.ts'
+export {
+  migrateEvents,
+  type MigrateOptions,
+  type MigrationGroup,
+  type MigrationReport,
+} from './version/migrate.ts'
+export {
+  createArchiver,
+  s3Client,
+  startArchiver,
+  type ArchiveKeep,
+  type ArchiveOptions,
+  type Archiver,
+} from './archive/archiver.ts'
+export {
+  archiveFields,
+  decodeObject,
+  type ArchiveKindName,
+  type ArchiveLocation,
+  type ArchiveManifest,
+} from './archive/layout.ts'
+export { readArchivedEvents, type ArchivedEventQuery } from './archive/read.ts'
+export { sweepExpired, type RetentionOptions } from './retention/retention.ts'
+export {
+  type EventSelection,
+  type EventSource,
+  type ReplayOptions,
+  type ReplayResult,
+} from './replay/replay.ts'
 export type { Operation, StartOperationInput } from './operation.ts'
 export type {
   EventHandler,
@@ -29,6 +60,8 @@ export { childEventId, newId } from './ids.ts'
 export {
   deliveryKey,
   eventStore,
+  type ArchiveBatchRecord,
+  type ArchiveClaimRecord,
   type AttemptError,
   type DlqAction,
   type DlqRecord,

@@ -25,20 +25,31 @@ export interface StartOperationInput {
   actor?: unknown
 }
 
+/**
+ * Records the operation's end. An operation archived before it ended is archived again with
+ * its end, so its archive mark (and the expiry that came with it) is cleared; with retention
+ * but no archiving, `expireAfterMs` counts from the end.
+ */
 export async function endOperation(
   store: EventStore,
   id: string,
   status: 'completed' | 'failed',
   error?: string | Error,
+  expireAfterMs?: number,
 ): Promise<void> {
+  const endedAt = new Date()
   await store.operations.updateOne(
     { _id: id },
     {
       $set: {
         status,
-        endedAt: new Date(),
+        endedAt,
         ...(error ? { error: error instanceof Error ? error.message : error } : {}),
+        ...(expireAfterMs === undefined
+          ? {}
+          : { expireAt: new Date(endedAt.getTime() + expireAfterMs) }),
       },
+      $unset: expireAfterMs === undefined ? { archivedAt: '', expireAt: '' } : { archivedAt: '' },
     },
   )
 }

@@ -8,6 +8,21 @@ import type { EventHandler, HandlerOptions } from './consume/handler.ts'
 import { createLedger } from './consume/ledger.ts'
 import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
 import { startDlqAlerts, type AlertOptions } from './alert/dlq-alerts.ts'
+import { s3Client, startArchiver, type ArchiveOptions } from './archive/archiver.ts'
+import {
+  replayEvents,
+  selectEvents,
+  type EventSelection,
+  type EventSource,
+  type ReplayOptions,
+  type ReplayResult,
+} from './replay/replay.ts'
+import {
+  chooseRemover,
+  retentionMessage,
+  startSweeper,
+  type RetentionOptions,
+} from './retention/retention.ts'
 import { dlqManager, type DlqManager } from './dlq/manage.ts'
 import { ConfigurationError, ServiceStoppedError } from './errors.ts'
 import { validateEventData, type EventDefinition } from './event-definition.ts'
@@ -16,6 +31,7 @@ import { endOperation, type Operation, type StartOperationInput } from './operat
 import { createOutbox } from './publish/outbox.ts'
 import { startRelay } from './publish/relay.ts'
 import { stopOnSignals } from './shutdown-signals.ts'
+import { definitionRegistry } from './version/registry.ts'
 import {
   ensureIndexes,
   eventStore,
@@ -49,6 +65,10 @@ export interface ServiceOptions {
   relay?: { intervalMs?: number; minAgeMs?: number }
   /** Slack alerts for DLQ entries. Default: on when `SLACK_WEBHOOK_URL` is set. */
   alerts?: AlertOptions
+  /** Copy events, operations and failure records to S3 in the background. Default off. */
+  archive?: ArchiveOptions
+  /** Remove old events and operations from MongoDB (only once archived, when archiving is on). */
+  retention?: RetentionOptions
   /** How long `stop()` waits for in-flight handlers. Default 30 s. */
   drainTimeoutMs?: number
   logger?: Logger
@@ -75,6 +95,13 @@ export interface Service {
   readonly streamDifferences: readonly StreamDifference[]
   /** The stream's consumer groups, from JetStream: what is pending, in flight, redelivered. */
   consumerGroups(): Promise<ConsumerGroupInfo[]>
+  /**
+   * Delivers stored or archived events again to one consumer group, with their ids; handlers
+   * see `event.redelivery === 'replay'`. `dryRun` counts them.
+   */
+  replay(options: ReplayOptions): Promise<ReplayResult>
+  /** Reads stored or archived events (as stored: not upcast), each once. */
+  readEvents(select: EventSelection, from?: EventSource): AsyncIterable<EventRecord>
   /** Registers a handler: consumer group `<service>.<handler>`. Call before `start()`. */
   on<Data>(
     definition: EventDefinition<string, Data>,
@@ -138,19 +165,25 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   } else if (created) logger.info({ stream: stream.name }, 'created stream')
   await ensureIndexes(store)
 
+  // Without archiving, retention counts from publishing (events) and the end (operations).
+  const expireWithoutArchive = options.archive ? undefined : options.retention
   const outbox = createOutbox({
     store,
     js,
     subjectPrefix: stream.subjectPrefix,
     publishTimeoutMs,
     logger,
+    expireAfterMs: expireWithoutArchive?.eventsMs,
   })
   const ledger = createLedger(store)
   const alerts: AlertOptions = { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL, ...options.alerts }
+  const definitions = definitionRegistry(options.name)
   const registrations: { context: ConsumerGroupContext; concurrency: number }[] = []
   let running: RunningConsumerGroup[] = []
   let stopRelay: (() => Promise<void>) | undefined
   let stopAlerts: (() => Promise<void>) | undefined
+  let stopArchiver: (() => Promise<void>) | undefined
+  let stopSweeper: (() => Promise<void>) | undefined
   let forgetSignals: (() => void) | undefined
   let state: 'created' | 'started' | 'stopping' | 'stopped' = 'created'
 
@@ -161,6 +194,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   ): Promise<string> => {
     if (state === 'stopped')
       throw new ServiceStoppedError(`service ${options.name} is stopped: nothing was published`)
+    definitions.check(definition)
     const valid = await validateEventData(definition, data)
     await outbox.publish({
       ...ids,
@@ -178,9 +212,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       operationId: child.parent.operationId,
       parentId: child.parent.id,
       publishedBy: { service: options.name, consumerGroup: child.consumerGroup },
-      // A retried handler may be re-emitting this child after JetStream's duplicate window.
-      ...(child.attempt > 1 ? { redelivery: 'retry' as const } : {}),
+      // A retried, redriven or replayed handler may be re-emitting this child (same id) after
+      // JetStream's duplicate window: groups that handled it already skip it by their ledger.
+      ...(child.attempt > 1 || child.parent.redelivery ? { redelivery: 'retry' as const } : {}),
     })
+
+  const replayDependencies = {
+    store,
+    js,
+    jsm,
+    stream,
+    archive: options.archive && { ...options.archive, s3: s3Client(options.archive.s3) },
+  }
 
   const service: Service = {
     name: options.name,
@@ -206,6 +249,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return groups
     },
 
+    replay: (replayOptions) => replayEvents(replayDependencies, replayOptions),
+    readEvents: (select, from) => selectEvents(replayDependencies, select, from),
+
     on(definition, handlerOptions, handler) {
       if (state !== 'created')
         throw new ConfigurationError(`${options.name}: register handlers before start()`)
@@ -215,6 +261,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           `${options.name}: every handler needs a name (camelCase letters and digits), got ${JSON.stringify(handlerName)}`,
         )
       }
+      definitions.check(definition)
       const consumerGroup = `${options.name}.${handlerName}`
       if (registrations.some((r) => r.context.handlerName === handlerName)) {
         throw new ConfigurationError(`${options.name}: handler name "${handlerName}" is used twice`)
@@ -245,6 +292,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (state !== 'created')
         throw new ConfigurationError(`${options.name}: start() was called already`)
       state = 'started'
+      // First, so a retention setting the server cannot honour stops the start before any work.
+      const remover = await chooseRemover(store, options.retention)
+      logger.info({ remover }, retentionMessage(remover, Boolean(options.archive)))
       running = await Promise.all(
         registrations.map(({ context, concurrency }) =>
           startConsumerGroup({ jsm, js, stream: stream.name, concurrency, context }),
@@ -258,6 +308,22 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         logger,
       })
       stopAlerts = startDlqAlerts(store, alerts, logger)
+      const archive = options.archive
+      if (archive) {
+        stopArchiver = startArchiver({ store, archive, keep: options.retention, logger })
+        logger.info(
+          { bucket: archive.bucket, prefix: archive.prefix ?? '' },
+          'archiving events, operations and failure records to S3',
+        )
+      }
+      if (remover === 'sweeper') {
+        stopSweeper = startSweeper({
+          store,
+          archiving: Boolean(archive),
+          retention: options.retention!,
+          logger,
+        })
+      }
       if (options.stopOnSignals ?? true) forgetSignals = stopOnSignals(service)
       logger.info(
         { consumerGroups: running.map((r) => r.consumerGroup) },
@@ -267,6 +333,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
     async startOperation({ name, input, actor }) {
       const id = newId()
+      const startedAt = new Date()
+      const keepMs = expireWithoutArchive?.operationsMs
       await store.operations.insertOne({
         _id: id,
         name,
@@ -274,7 +342,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         actor: actor ?? null,
         status: 'started',
         service: options.name,
-        startedAt: new Date(),
+        startedAt,
+        ...(keepMs === undefined ? {} : { expireAt: new Date(startedAt.getTime() + keepMs) }),
       })
       return {
         id,
@@ -286,8 +355,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             parentId: id,
             publishedBy: { service: options.name },
           }),
-        complete: () => endOperation(store, id, 'completed'),
-        fail: (reason) => endOperation(store, id, 'failed', reason),
+        complete: () =>
+          endOperation(store, id, 'completed', undefined, expireWithoutArchive?.operationsMs),
+        fail: (reason) =>
+          endOperation(store, id, 'failed', reason, expireWithoutArchive?.operationsMs),
       }
     },
 
@@ -297,6 +368,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       forgetSignals?.()
       await stopRelay?.()
       await stopAlerts?.()
+      await stopArchiver?.()
+      await stopSweeper?.()
       const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
       const unfinished = await Promise.all(running.map((group) => group.stop(drainTimeoutMs)))
       const left = unfinished.reduce((a, b) => a + b, 0)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import {
   DeleteBucketCommand,
   DeleteObjectsCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3'
@@ -21,9 +22,9 @@ export interface TestNamespace {
   database: string
   /** Prefix for subjects (`${subjectPrefix}.User.registered`) and stream names. */
   subjectPrefix: string
-  /** S3 bucket name (lowercase, hyphens). */
+  /** S3 bucket name (lowercase, hyphens); buckets named `<bucket>-…` are this file's too. */
   bucket: string
-  /** Drops the databases and deletes the streams whose names start with the id; empties and deletes the bucket. */
+  /** Drops the databases, streams and buckets whose names start with the id (or bucket name). */
   cleanup(): Promise<void>
 }
 
@@ -49,7 +50,7 @@ async function cleanupNamespace(servers: TestServers, id: string, bucket: string
   const results = await Promise.allSettled([
     dropDatabases(servers.mongodbUrl, id),
     deleteStreams(servers.natsUrl, id),
-    deleteBucket(servers.s3, bucket),
+    deleteBuckets(servers.s3, bucket),
   ])
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
   if (errors.length > 0) throw new AggregateError(errors, `cleanup of test namespace ${id} failed`)
@@ -89,19 +90,21 @@ export function createS3Client(s3: S3Server): S3Client {
   })
 }
 
-async function deleteBucket(s3: S3Server, bucket: string): Promise<void> {
+/** Empties and deletes the bucket, and the buckets whose names start with it (`<bucket>-…`). */
+async function deleteBuckets(s3: S3Server, bucket: string): Promise<void> {
   const client = createS3Client(s3)
   try {
-    for (;;) {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }))
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []))
-      if (keys.length === 0) break
-      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }))
+    const { Buckets = [] } = await client.send(new ListBucketsCommand({}))
+    for (const { Name } of Buckets) {
+      if (!Name || (Name !== bucket && !Name.startsWith(`${bucket}-`))) continue
+      for (;;) {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: Name }))
+        const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []))
+        if (keys.length === 0) break
+        await client.send(new DeleteObjectsCommand({ Bucket: Name, Delete: { Objects: keys } }))
+      }
+      await client.send(new DeleteBucketCommand({ Bucket: Name }))
     }
-    await client.send(new DeleteBucketCommand({ Bucket: bucket }))
-  } catch (error) {
-    // A test that never made its bucket leaves nothing to clean.
-    if ((error as { name?: string }).name !== 'NoSuchBucket') throw error
   } finally {
     client.destroy()
   }

@@ -83,7 +83,7 @@ describe('bad input on the wire', () => {
     )
     const entry = await dlqEntry('bad-version')
     expect(entry.reason).toBe(
-      'Comment.created version 7 is not handled here: this handler knows version 1',
+      'Comment.created version 7 is unknown here: this code knows versions 1 to 1; deploy the code that defines it, then redrive',
     )
     expect(entry.version).toBe(7)
   })

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import type { Logger } from 'pino'
-import { validateEventData, type EventDefinition } from '../event-definition.ts'
+import { readEventData, type EventDefinition } from '../event-definition.ts'
 import { EventValidationError, HandlerTimeoutError } from '../errors.ts'
 import { childEventId } from '../ids.ts'
 import type { Outbox } from '../publish/outbox.ts'
@@ -12,6 +12,7 @@ import { attemptError, lostAttemptMessage, recordFailure, recordLostAttempts } f
 import type { EventHandler, HandlerContext, ReceivedEvent } from './handler.ts'
 import type { Ledger } from './ledger.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
+import { UnknownVersionError } from '../version/upcast.ts'
 
 /** Everything one consumer group needs to handle a delivery. */
 export interface ConsumerGroupContext {
@@ -48,7 +49,10 @@ class BadInput extends Error {}
 export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): Promise<void> {
   const delivery = readDelivery(msg, group.subjectPrefix)
   const attempt = msg.info.deliveryCount
-  const key = deliveryKey(delivery.eventId, group.consumerGroup)
+  // A replay runs the handler again: its deliveries have ledger, failure and DLQ keys of their own.
+  const key =
+    deliveryKey(delivery.eventId, group.consumerGroup) +
+    (delivery.replayId ? `#replay:${delivery.replayId}` : '')
   const logger = group.logger.child({
     eventId: delivery.eventId,
     operationId: delivery.operationId,
@@ -117,17 +121,20 @@ async function decode(
       `the body is not JSON (${(error as Error).message}): ${delivery.body.slice(0, 200)}`,
     )
   }
-  const version = delivery.version ?? definition.version
-  if (version !== definition.version) {
-    throw new BadInput(
-      `${delivery.subject} version ${String(delivery.version)} is not handled here: this handler knows version ${definition.version}`,
-    )
+  // Old versions are lifted by the definition's upcasters: the handler sees the current shape.
+  const publishedVersion = delivery.version ?? definition.version
+  let data: unknown
+  try {
+    data = await readEventData(definition, body, publishedVersion)
+  } catch (error) {
+    if (error instanceof UnknownVersionError) throw new BadInput(error.message)
+    throw error
   }
-  const data = await validateEventData(definition, body)
   return {
     id: delivery.eventId,
     subject: delivery.subject,
-    version,
+    version: definition.version,
+    publishedVersion,
     data,
     operationId: delivery.operationId ?? delivery.eventId,
     parentId: delivery.parentId ?? delivery.operationId ?? delivery.eventId,

@@ -28,6 +28,8 @@ export async function recordFailure(
       $inc: { failures: 1 },
       $push: { attempts: entry },
       $set: { lastFailedAt: entry.at },
+      // Failed again: the record is copied to the archive again.
+      $unset: { archivedAt: '' },
       $setOnInsert: {
         eventId: failed.eventId,
         consumerGroup: failed.consumerGroup,
@@ -69,6 +71,8 @@ export async function recordLostAttempts(
       $inc: { failures: lost.length },
       $push: { attempts: { $each: lost } },
       $set: { lastFailedAt: lost.at(-1)!.at },
+      // Failed again: the record is copied to the archive again.
+      $unset: { archivedAt: '' },
       $setOnInsert: {
         eventId: delivery.eventId,
         consumerGroup: delivery.consumerGroup,

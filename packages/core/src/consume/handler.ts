@@ -5,7 +5,10 @@ import type { EventDefinition } from '../event-definition.ts'
 export interface ReceivedEvent<Data = unknown> {
   id: string
   subject: string
+  /** The definition's current version: older data was lifted by its upcasters. */
   version: number
+  /** The version the event was published as, before any upcasting. */
+  publishedVersion: number
   data: Data
   /** The operation that started the chain (the event's own id when it came without one). */
   operationId: string

@@ -27,10 +27,12 @@ export interface OutboxOptions {
   subjectPrefix: string
   publishTimeoutMs: number
   logger: Logger
+  /** Retention without archiving: events may be removed this long after they are published. */
+  expireAfterMs?: number
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
-  const { store, js, subjectPrefix, publishTimeoutMs, logger } = options
+  const { store, js, subjectPrefix, publishTimeoutMs, logger, expireAfterMs } = options
 
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
     try {
@@ -65,8 +67,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const publishedAt = new Date()
     // The move is bookkeeping: the caller's event is safe once JetStream has it, so it is not
     // kept waiting, and the next flush starts at once. Moves are grouped on their own.
+    const expireAt =
+      expireAfterMs === undefined ? undefined : new Date(publishedAt.getTime() + expireAfterMs)
     for (const record of records.filter((_, i) => acks[i]!.status === 'fulfilled')) {
-      void mover.add({ ...record, publishedAt }).catch(() => undefined)
+      void mover
+        .add({ ...record, publishedAt, ...(expireAt ? { expireAt } : {}) })
+        .catch(() => undefined)
     }
     return acks.map((ack, i) => {
       if (ack.status === 'fulfilled') return undefined

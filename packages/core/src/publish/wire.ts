@@ -13,10 +13,12 @@ export const eventHeaders = {
   createdAt: 'Event-Created-At',
   /**
    * Set when this message may repeat one the consumer groups already got: a relay republish, a
-   * child re-emitted by a retried handler (later: redrives and replays). Such a first delivery
+   * child re-emitted by a retried handler, a redrive, a replay. Such a first delivery
    * is checked against the processed ledger like a redelivery.
    */
   redelivery: 'Event-Redelivery',
+  /** A replay's id: its deliveries are checked against (and written to) their own ledger entries. */
+  replayId: 'Replay-Id',
 } as const
 
 export function wireSubject(subjectPrefix: string, subject: string): string {
@@ -29,11 +31,11 @@ export function redriveSubject(subjectPrefix: string, durable: string): string {
 }
 
 /** Why a message may repeat an earlier one (see `eventHeaders.redelivery`). */
-export type Redelivery = 'relay' | 'retry' | 'redrive'
+export type Redelivery = 'relay' | 'retry' | 'redrive' | 'replay'
 
 export function encodeEvent(
   record: EventRecord,
-  redelivery = record.redelivery,
+  redelivery: Redelivery | undefined = record.redelivery,
 ): { payload: string; headers: MsgHdrs } {
   const headers = natsHeaders()
   headers.set(eventHeaders.eventId, record._id)
@@ -54,6 +56,7 @@ export interface RawDelivery {
   parentId?: string
   createdAt?: Date
   redelivery?: string
+  replayId?: string
   body: string
   headers: Record<string, string[]>
 }
@@ -78,6 +81,7 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
     parentId: header(eventHeaders.parentId),
     createdAt: createdAt ? new Date(createdAt) : undefined,
     redelivery: header(eventHeaders.redelivery),
+    replayId: header(eventHeaders.replayId),
     body: msg.string(),
     headers,
   }

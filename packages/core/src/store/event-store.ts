@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb'
+import type { ArchiveLocation } from '../archive/layout.ts'
 
 /** A recorded operation: one command that starts a chain. */
 export interface OperationRecord {
@@ -11,6 +12,9 @@ export interface OperationRecord {
   service: string
   startedAt: Date
   endedAt?: Date
+  archivedAt?: Date
+  archive?: ArchiveLocation
+  expireAt?: Date
 }
 
 /** A recorded event. `parentId` is the event (or operation) that caused it. */
@@ -27,6 +31,14 @@ export interface EventRecord {
   publishedAt?: Date
   /** Set when this publish may repeat an earlier one (a retried handler's child). */
   redelivery?: 'relay' | 'retry'
+  /** Set by the archiver once the event is in S3. */
+  archivedAt?: Date
+  archive?: ArchiveLocation
+  /** When retention may remove it from MongoDB (never before `archivedAt` while archiving is on). */
+  expireAt?: Date
+  /** Set by `migrateEvents`: when the data was lifted, and the version first stored. */
+  migratedAt?: Date
+  migratedFrom?: number
 }
 
 /** One failed delivery after another, for one event and one consumer group. */
@@ -40,6 +52,8 @@ export interface FailureRecord {
   attempts: AttemptError[]
   firstFailedAt: Date
   lastFailedAt: Date
+  archivedAt?: Date
+  archive?: ArchiveLocation
 }
 
 export interface AttemptError {
@@ -91,6 +105,27 @@ export interface ProcessedRecord {
   processedAt: Date
 }
 
+/** A batch of documents being copied to S3; removed once its documents are marked archived. */
+export interface ArchiveBatchRecord {
+  _id: string
+  kind: 'events' | 'operations' | 'failures'
+  /** The claims this batch tried to take, and the documents they stand for (same order). */
+  claimIds: string[]
+  docIds: string[]
+  createdAt: Date
+  /** Until then only its claimant works on it; after, any archiver may finish it. */
+  leaseUntil: Date
+}
+
+/** A document version taken by one archive batch: unique by `_id`, so it is copied once. */
+export interface ArchiveClaimRecord {
+  _id: string
+  batchId: string
+  claimedAt: Date
+  /** Set with the document's own `expireAt` (plus a day): the claim outlives the document. */
+  expireAt?: Date
+}
+
 /** The collections of the event store. The outbox holds only events not yet published. */
 export interface EventStore {
   db: Db
@@ -100,6 +135,8 @@ export interface EventStore {
   failures: Collection<FailureRecord>
   dlq: Collection<DlqRecord>
   processed: Collection<ProcessedRecord>
+  archiveBatches: Collection<ArchiveBatchRecord>
+  archiveClaims: Collection<ArchiveClaimRecord>
 }
 
 export function eventStore(db: Db): EventStore {
@@ -111,6 +148,8 @@ export function eventStore(db: Db): EventStore {
     failures: db.collection('failures'),
     dlq: db.collection('dlq'),
     processed: db.collection('processed'),
+    archiveBatches: db.collection('archive_batches'),
+    archiveClaims: db.collection('archive_claims'),
   }
 }
 

@@ -1,0 +1,241 @@
+import {
+  createS3Client,
+  createTestNamespace,
+  eventually,
+  getTestServers,
+  startTcpProxy,
+} from '@event-driven/testing'
+import { MongoClient } from 'mongodb'
+import { pino } from 'pino'
+import { afterAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineEvent } from '../event-definition.ts'
+import { chooseRemover, sweepExpired } from '../retention/retention.ts'
+import { eventStore, type EventStore } from '../store/event-store.ts'
+import { readBucket } from '../testing/archive.ts'
+import { captureLogs, createTestService, databaseName } from '../testing/test-service.ts'
+import { createArchiver, startArchiver, type ArchiveOptions } from './archiver.ts'
+
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'archive')
+const mongo = await new MongoClient(servers.mongodbUrl).connect()
+const s3 = createS3Client(servers.s3)
+const silent = pino({ level: 'silent' })
+
+afterAll(async () => {
+  await mongo.close()
+  await ns.cleanup()
+})
+
+/** Four subjects, so a batch spans several objects (one per day and subject). */
+const subjects = ['Order.placed', 'Order.paid', 'Order.shipped', 'Order.cancelled'].map((subject) =>
+  defineEvent({ subject, version: 1, schema: z.object({ n: z.number() }) }),
+)
+
+/** Publishes `count` events through a service (the real outbox path) in one operation per 100. */
+async function publishEvents(
+  scope: string,
+  count: number,
+): Promise<{ store: EventStore; ids: string[] }> {
+  const service = await createTestService(ns, servers, 'shop', { scope })
+  const ids: string[] = []
+  for (let start = 0; start < count; start += 100) {
+    const op = await service.startOperation({ name: 'ordersImport', input: { start } })
+    ids.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(100, count - start) }, (_, i) =>
+          op.publish(subjects[(start + i) % subjects.length]!, { n: start + i }),
+        ),
+      )),
+    )
+    await op.complete()
+  }
+  await service.stop()
+  const store = eventStore(mongo.db(databaseName(ns, scope)))
+  await eventually(async () => expect(await store.events.countDocuments()).toBe(count))
+  return { store, ids }
+}
+
+function archiveOptions(bucket: string, overrides: Partial<ArchiveOptions> = {}): ArchiveOptions {
+  return {
+    bucket,
+    s3: {
+      endpoint: servers.s3.endpoint,
+      region: servers.s3.region,
+      credentials: {
+        accessKeyId: servers.s3.accessKeyId,
+        secretAccessKey: servers.s3.secretAccessKey,
+      },
+    },
+    settleMs: 0,
+    leaseMs: 2_000,
+    intervalMs: 50,
+    maxBackoffMs: 200,
+    ...overrides,
+  }
+}
+
+describe('the S3 archive', () => {
+  it('1,000 events with three archivers at once: each event in S3 exactly once, readable, and marked', async () => {
+    const { store, ids } = await publishEvents('three', 1_000)
+    const bucket = `${ns.bucket}-three`
+    const archivers = Array.from({ length: 3 }, () =>
+      createArchiver({
+        store,
+        archive: archiveOptions(bucket, { batchSize: 150 }),
+        logger: silent,
+      }),
+    )
+    // Each archiver runs until a pass finds nothing left: all three race for the same documents.
+    await Promise.all(
+      archivers.map(async (archiver) => {
+        while ((await archiver.runOnce()).archived > 0);
+      }),
+    )
+
+    const { objects, manifests, copies } = await readBucket(s3, bucket)
+    const eventCopies = copies('events')
+    expect(eventCopies.size).toBe(1_000)
+    expect([...eventCopies.values()].every((n) => n === 1)).toBe(true)
+    expect(new Set(eventCopies.keys())).toEqual(new Set(ids))
+    // Operations (ended) are archived too; each once.
+    expect([...copies('operations').values()]).toEqual(Array(10).fill(1))
+
+    // Objects are partitioned by day and subject, and every one is listed in its batch's manifest.
+    const listed = manifests.flatMap((m) => m.objects.map((o) => o.key))
+    expect(new Set(listed)).toEqual(new Set(objects.keys()))
+    for (const key of objects.keys()) {
+      expect(key).toMatch(
+        /^(events\/date=\d{4}-\d{2}-\d{2}\/subject=Order\.[a-z]+|operations\/date=\d{4}-\d{2}-\d{2})\/[0-9a-f-]{36}\.jsonl\.gz$/,
+      )
+    }
+    const sample = [...objects.entries()].find(([key]) => key.startsWith('events/'))!
+    expect(sample[1][0]).toMatchObject({
+      subject: expect.stringMatching(/^Order\./) as string,
+      version: 1,
+      createdAt: expect.any(Date) as Date,
+    })
+    expect(sample[1][0]).not.toHaveProperty('archivedAt')
+
+    // Each event records when and where it went; nothing is left claimed but unfinished.
+    expect(await store.events.countDocuments({ archivedAt: { $exists: false } })).toBe(0)
+    const one = await store.events.findOne({ _id: ids[0]! })
+    expect(one?.archive).toEqual({
+      bucket,
+      key: expect.stringContaining('events/date=') as string,
+      batchId: expect.any(String) as string,
+    })
+    expect(await store.archiveBatches.countDocuments()).toBe(0)
+  })
+
+  it('S3 stopped mid-archive, then started: nothing lost, nothing duplicated, nothing expired meanwhile', async () => {
+    const { store, ids } = await publishEvents('outage', 600)
+    const bucket = `${ns.bucket}-outage`
+    const s3Port = Number(new URL(servers.s3.endpoint).port)
+    const proxy = await startTcpProxy('127.0.0.1', s3Port)
+    const logs = captureLogs('info')
+    const archive = archiveOptions(bucket, {
+      batchSize: 40,
+      s3: {
+        ...archiveOptions(bucket).s3,
+        endpoint: proxy.proxiedUrl(servers.s3.endpoint),
+        maxAttempts: 1,
+      },
+    })
+    // Archived events may leave MongoDB at once (keep 0 ms): only unarchived ones must stay.
+    const stop = startArchiver({ store, archive, keep: { eventsMs: 0 }, logger: logs.logger })
+    try {
+      await eventually(async () =>
+        expect(
+          await store.events.countDocuments({ archivedAt: { $exists: true } }),
+        ).toBeGreaterThan(0),
+      )
+      await proxy.cut()
+      // A batch is claimed and cannot be written: it waits, and the archiver says why.
+      await eventually(async () =>
+        expect(await store.archiveBatches.countDocuments()).toBeGreaterThan(0),
+      )
+      await eventually(() =>
+        expect(logs.messages().some((m) => m.startsWith('archiving failed'))).toBe(true),
+      )
+
+      const removed = await sweepExpired(store, { archiving: true })
+      const inS3 = copies(await readBucket(s3, bucket))
+      const inMongo = new Set(
+        (await store.events.find({}, { projection: { _id: 1 } }).toArray()).map((e) => e._id),
+      )
+      // Every event is somewhere; the ones removed from MongoDB were all in S3 first.
+      for (const id of ids) expect(inMongo.has(id) || inS3.has(id)).toBe(true)
+      expect(await store.events.countDocuments({ archivedAt: { $exists: false } })).toBeGreaterThan(
+        0,
+      )
+      expect(removed).toBeLessThan(ids.length)
+
+      await proxy.restore()
+      await eventually(
+        async () =>
+          expect(await store.events.countDocuments({ archivedAt: { $exists: false } })).toBe(0),
+        { timeoutMs: 30_000 },
+      )
+      await eventually(async () => expect(await store.archiveBatches.countDocuments()).toBe(0))
+      const after = copies(await readBucket(s3, bucket))
+      expect(after.size).toBe(600)
+      expect([...after.values()].every((n) => n === 1)).toBe(true)
+      expect(logs.messages()).toContain('archiving works again')
+    } finally {
+      await stop()
+      await proxy.close()
+    }
+  })
+
+  it('the sweeper removes archived, expired documents and no others', async () => {
+    const { store, ids } = await publishEvents('sweep', 40)
+    const bucket = `${ns.bucket}-sweep`
+    const archiver = createArchiver({
+      store,
+      archive: archiveOptions(bucket),
+      keep: { eventsMs: 0 },
+      logger: silent,
+    })
+    // 30 archived with expireAt now; 10 left unarchived but given an expireAt in the past
+    // (as retention without archiving would), and 5 of the archived kept for an hour.
+    const unarchived = ids.slice(30)
+    await store.events.updateMany(
+      { _id: { $in: unarchived } },
+      { $set: { archivedAt: new Date(0) } },
+    )
+    await archiver.runOnce()
+    await store.events.updateMany(
+      { _id: { $in: unarchived } },
+      {
+        $unset: { archivedAt: '', archive: '' },
+        $set: { expireAt: new Date(Date.now() - 60_000) },
+      },
+    )
+    const keptLonger = ids.slice(0, 5)
+    await store.events.updateMany(
+      { _id: { $in: keptLonger } },
+      { $set: { expireAt: new Date(Date.now() + 3_600_000) } },
+    )
+
+    expect(await chooseRemover(store, { eventsMs: 0 })).toBe('sweeper') // FerretDB: no TTL index
+    expect(await sweepExpired(store, { archiving: true })).toBe(25)
+    const left = (await store.events.find({}, { projection: { _id: 1 } }).toArray()).map(
+      (e) => e._id,
+    )
+    expect(new Set(left)).toEqual(new Set([...keptLonger, ...unarchived]))
+    // Their claims stay a day longer than the documents, so no stale archiver copies them again.
+    expect(
+      await store.archiveClaims.countDocuments({
+        _id: { $in: ids.slice(5, 30).map((id) => `events:${id}`) },
+      }),
+    ).toBe(25)
+
+    // Archiving off (retention alone): expired means removed.
+    expect(await sweepExpired(store, { archiving: false })).toBe(10)
+  })
+})
+
+function copies(bucket: Awaited<ReturnType<typeof readBucket>>) {
+  return bucket.copies('events')
+}

@@ -1,0 +1,324 @@
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3'
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Document } from 'mongodb'
+import type { Logger } from 'pino'
+import { newId } from '../ids.ts'
+import { runEvery } from '../periodic.ts'
+import type { ArchiveBatchRecord, EventStore } from '../store/event-store.ts'
+import {
+  archiveKinds,
+  encodeObject,
+  manifestKey,
+  objectKey,
+  sha256,
+  type ArchiveKind,
+  type ArchiveManifest,
+  type StoredDoc,
+} from './layout.ts'
+
+export interface ArchiveOptions {
+  bucket: string
+  /** An S3 client, or its settings (`endpoint`, `region`, `credentials`, `forcePathStyle`). */
+  s3: S3Client | S3ClientConfig
+  /** Key prefix in the bucket, e.g. `prod/`. Default none. */
+  prefix?: string
+  /** How often an archiver looks for work when the last run succeeded. Default 10 s. */
+  intervalMs?: number
+  /** Documents per batch (one object per day and subject in it). Default 1,000. */
+  batchSize?: number
+  /** How long a batch belongs to the archiver that claimed it; after that any may finish it. Default 60 s. */
+  leaseMs?: number
+  /** Operations and failure records are copied once unchanged this long. Default 60 s. */
+  settleMs?: number
+  /** The longest wait between tries while S3 or MongoDB fails. Default 60 s. */
+  maxBackoffMs?: number
+}
+
+/** How long archived documents stay in MongoDB; undefined keeps them. */
+export interface ArchiveKeep {
+  eventsMs?: number
+  operationsMs?: number
+}
+
+export interface Archiver {
+  /** One pass: finishes batches left unfinished, then copies what is ready. */
+  runOnce(): Promise<{ archived: number }>
+}
+
+const dayMs = 86_400_000
+
+export function s3Client(s3: S3Client | S3ClientConfig): S3Client {
+  return s3 instanceof S3Client ? s3 : new S3Client({ forcePathStyle: true, ...s3 })
+}
+
+/**
+ * Copies events, operations and failure records to S3 in batches. Any number of archivers may
+ * run on one event store: a document version is copied by the one batch whose claim (a unique
+ * `_id` insert) took it; a batch records its claims before taking them, so one whose archiver
+ * stopped is finished by another after its lease. Finishing a batch twice writes the same
+ * objects under the same keys, so it never duplicates. A document is marked archived only after
+ * its object and the batch's manifest are in S3.
+ */
+export function createArchiver(options: {
+  store: EventStore
+  archive: ArchiveOptions
+  keep?: ArchiveKeep
+  logger: Logger
+}): Archiver {
+  const { store, archive, keep = {}, logger } = options
+  const s3 = s3Client(archive.s3)
+  const prefix = archive.prefix ?? ''
+  const batchSize = archive.batchSize ?? 1_000
+  const leaseMs = archive.leaseMs ?? 60_000
+  const settleMs = archive.settleMs ?? 60_000
+  const mine = new Set<string>()
+  let bucketReady = false
+
+  const keepMs = (kind: ArchiveKind) =>
+    !kind.expires ? undefined : kind.name === 'events' ? keep.eventsMs : keep.operationsMs
+
+  const ensureBucket = async () => {
+    if (bucketReady) return
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket: archive.bucket }))
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404)
+        throw error
+      // Another archiver may create it at the same moment: that is as good.
+      await s3.send(new CreateBucketCommand({ Bucket: archive.bucket })).catch((error: unknown) => {
+        if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error
+      })
+      logger.info({ bucket: archive.bucket }, 'created the archive bucket')
+    }
+    bucketReady = true
+  }
+
+  /** Writes the batch's objects and manifest, then marks its documents and drops the batch. */
+  const writeBatch = async (kind: ArchiveKind, batch: ArchiveBatchRecord, docs: StoredDoc[]) => {
+    const sorted = [...docs].sort((a, b) => a._id.localeCompare(b._id))
+    const byKey = new Map<string, StoredDoc[]>()
+    for (const doc of sorted) {
+      const key = objectKey(kind, prefix, doc, batch._id)
+      byKey.set(key, [...(byKey.get(key) ?? []), doc])
+    }
+    const objects: ArchiveManifest['objects'] = []
+    for (const [key, group] of byKey) {
+      const body = encodeObject(group)
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: archive.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/x-ndjson',
+          ContentEncoding: 'gzip',
+        }),
+      )
+      objects.push({ key, count: group.length, bytes: body.length, sha256: sha256(body) })
+    }
+    const manifest: ArchiveManifest = {
+      batchId: batch._id,
+      kind: kind.name,
+      count: sorted.length,
+      createdAt: batch.createdAt.toISOString(),
+      objects,
+    }
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: archive.bucket,
+        Key: manifestKey(prefix, kind.name, batch._id),
+        Body: JSON.stringify(manifest, null, 2),
+        ContentType: 'application/json',
+      }),
+    )
+    await markArchived(kind, batch, sorted)
+  }
+
+  const markArchived = async (kind: ArchiveKind, batch: ArchiveBatchRecord, docs: StoredDoc[]) => {
+    const archivedAt = new Date()
+    const ms = keepMs(kind)
+    const expireAt = ms === undefined ? undefined : new Date(archivedAt.getTime() + ms)
+    // One updateMany per object (and snapshot): FerretDB v1 stops answering altogether on a
+    // bulkWrite of about 50 updates, and this is fewer round trips anyway.
+    const groups = new Map<string, { key: string; snapshot: unknown; ids: string[] }>()
+    for (const doc of docs) {
+      const key = objectKey(kind, prefix, doc, batch._id)
+      const snapshot = kind.snapshotField ? doc[kind.snapshotField] : undefined
+      const id = `${key}\n${String(snapshot)}`
+      const group = groups.get(id) ?? { key, snapshot, ids: [] as string[] }
+      group.ids.push(doc._id)
+      groups.set(id, group)
+    }
+    for (const { key, snapshot, ids } of groups.values()) {
+      await kind.collection(store).updateMany(
+        {
+          _id: { $in: ids },
+          ...(kind.snapshotField ? { [kind.snapshotField]: snapshot } : {}),
+        },
+        {
+          $set: {
+            archivedAt,
+            archive: { bucket: archive.bucket, key, batchId: batch._id },
+            ...(expireAt ? { expireAt } : {}),
+          },
+        },
+      )
+    }
+    if (expireAt && docs.length > 0) {
+      // The claim outlives its document, so a stale archiver can never copy it a second time.
+      await store.archiveClaims.updateMany(
+        { _id: { $in: docs.map((doc) => kind.claimId(doc)) } },
+        { $set: { expireAt: new Date(expireAt.getTime() + dayMs) } },
+      )
+    }
+    await store.archiveBatches.deleteOne({ _id: batch._id })
+    mine.delete(batch._id)
+  }
+
+  /** Selects ready documents, records a batch, claims them, and writes what it won. */
+  const archiveNext = async (kind: ArchiveKind): Promise<number> => {
+    const now = new Date()
+    const docs = await kind
+      .collection(store)
+      .find(kind.ready(now, settleMs))
+      .sort({ _id: 1 })
+      .limit(batchSize)
+      .toArray()
+    if (docs.length === 0) return 0
+    const batch: ArchiveBatchRecord = {
+      _id: newId(),
+      kind: kind.name,
+      claimIds: docs.map((doc) => kind.claimId(doc)),
+      docIds: docs.map((doc) => doc._id),
+      createdAt: now,
+      leaseUntil: new Date(now.getTime() + leaseMs),
+    }
+    // Recorded first: claims never exist without a batch that will finish them.
+    await store.archiveBatches.insertOne(batch)
+    mine.add(batch._id)
+    const lost = await insertClaims(store, batch)
+    const won = docs.filter((_, i) => !lost.has(i))
+    if (won.length === 0) {
+      await store.archiveBatches.deleteOne({ _id: batch._id })
+      mine.delete(batch._id)
+      return 0
+    }
+    await writeBatch(kind, batch, won)
+    return won.length
+  }
+
+  /** Finishes batches this archiver left unfinished, and others' whose lease ran out. */
+  const finishLeftBatches = async (kind: ArchiveKind): Promise<number> => {
+    const now = new Date()
+    const left = await store.archiveBatches.find({ kind: kind.name }).toArray()
+    let finished = 0
+    for (const batch of left) {
+      if (!mine.has(batch._id) && batch.leaseUntil > now) continue
+      mine.add(batch._id)
+      await store.archiveBatches.updateOne(
+        { _id: batch._id },
+        { $set: { leaseUntil: new Date(now.getTime() + leaseMs) } },
+      )
+      const won = new Set(
+        (
+          await store.archiveClaims
+            .find({ _id: { $in: batch.claimIds }, batchId: batch._id })
+            .project<{ _id: string }>({ _id: 1 })
+            .toArray()
+        ).map((claim) => claim._id),
+      )
+      const docs = (
+        await kind
+          .collection(store)
+          .find({ _id: { $in: batch.docIds } })
+          .toArray()
+      ).filter((doc) => won.has(kind.claimId(doc)))
+      const written = docs.filter(
+        (doc) => (doc.archive as Document | undefined)?.batchId === batch._id,
+      )
+      if (written.length > 0) {
+        // Marking starts after every object is written: only the marks are missing.
+        await markArchived(
+          kind,
+          batch,
+          docs.filter((doc) => !written.includes(doc)),
+        )
+      } else {
+        await writeBatch(kind, batch, docs)
+      }
+      finished += docs.length
+      logger.info(
+        { batchId: batch._id, kind: kind.name, count: docs.length },
+        'finished an archive batch left unfinished',
+      )
+    }
+    return finished
+  }
+
+  const runOnce = async () => {
+    await ensureBucket()
+    let archived = 0
+    for (const kind of archiveKinds) {
+      archived += await finishLeftBatches(kind)
+      // Several batches per run while there is a backlog; the next run goes on.
+      for (let i = 0; i < 10; i++) {
+        const count = await archiveNext(kind)
+        archived += count
+        if (count < batchSize) break
+      }
+    }
+    return { archived }
+  }
+
+  return { runOnce }
+}
+
+/**
+ * Runs an archiver every `intervalMs`; while S3 or MongoDB fails, it waits twice as long after
+ * each failure (up to `maxBackoffMs`) and says so. Returns the function that stops it.
+ */
+export function startArchiver(options: Parameters<typeof createArchiver>[0]): () => Promise<void> {
+  const { archive, logger } = options
+  const archiver = createArchiver(options)
+  const intervalMs = archive.intervalMs ?? 10_000
+  const maxBackoffMs = archive.maxBackoffMs ?? 60_000
+  let failuresInARow = 0
+  const nextDelay = () =>
+    failuresInARow === 0 ? intervalMs : Math.min(maxBackoffMs, intervalMs * 2 ** failuresInARow)
+  return runEvery(
+    nextDelay,
+    async () => {
+      const { archived } = await archiver.runOnce()
+      if (failuresInARow > 0) logger.info({ archived }, 'archiving works again')
+      failuresInARow = 0
+      if (archived > 0) logger.debug({ archived }, 'archived')
+    },
+    (error) => {
+      failuresInARow++
+      logger.warn(
+        { err: error, bucket: archive.bucket, failuresInARow, nextTryMs: nextDelay() },
+        `archiving failed (${(error as Error).message}); nothing is lost or removed: documents wait in MongoDB until they are copied`,
+      )
+    },
+  )
+}
+
+/** Inserts the batch's claims; returns the positions another batch had claimed already. */
+async function insertClaims(store: EventStore, batch: ArchiveBatchRecord): Promise<Set<number>> {
+  const claimedAt = new Date()
+  try {
+    await store.archiveClaims.insertMany(
+      batch.claimIds.map((_id) => ({ _id, batchId: batch._id, claimedAt })),
+      { ordered: false },
+    )
+    return new Set()
+  } catch (error) {
+    const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : []
+    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== 11000)) throw error
+    return new Set(writeErrors.map((e) => e.index))
+  }
+}
