@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { createService, defineEvent, deliveryKey, type Service } from '@event-driven/core'
 import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { cliRunner } from './testing/cli.ts'
 
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'cli dlq')
@@ -45,31 +44,13 @@ afterAll(async () => {
   await ns.cleanup()
 })
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(import.meta.dirname, 'main.ts'),
-        ...args,
-        '--database',
-        ns.database,
-        '--stream',
-        stream.name,
-        '--subject-prefix',
-        stream.subjectPrefix,
-        '--by',
-        'tester',
-      ],
-      { env: { ...process.env, NATS_URL: servers.natsUrl, MONGODB_URL: servers.mongodbUrl } },
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const run = cliRunner({
+  database: ns.database,
+  stream,
+  env: { NATS_URL: servers.natsUrl, MONGODB_URL: servers.mongodbUrl },
+})
+/** Commands that act on entries say who acts. */
+const cli = (...args: string[]) => run(...args, ...(args[0] === 'dlq' ? ['--by', 'tester'] : []))
 
 describe('event-driven dlq', () => {
   it('list prints a table, or JSON with --json', async () => {
@@ -113,6 +94,10 @@ describe('event-driven dlq', () => {
     expect((await cli('dlq', 'discard', entries[1]!)).code).toBe(2)
     const bare = await cli('nothing')
     expect(bare.code).toBe(2)
-    expect(bare.stderr).toContain('usage: event-driven dlq <command>')
+    expect(bare.stderr).toContain('usage: event-driven <command>')
+    expect(bare.stderr).toContain('dlq list|show|redrive|discard|resolve')
+    const dlqBare = await cli('dlq')
+    expect(dlqBare.code).toBe(2)
+    expect(dlqBare.stderr).toContain('usage: event-driven dlq <command>')
   })
 })

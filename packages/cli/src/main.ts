@@ -1,143 +1,45 @@
 #!/usr/bin/env node
-// event-driven dlq list|show|redrive|discard|resolve — operate the dead letter queue.
-// Exit codes: 0 done; 1 refused or not found; 2 wrong usage or configuration.
-import { parseArgs } from 'node:util'
-import { createService, type DlqStatus } from '@event-driven/core'
-import { pino } from 'pino'
-import {
-  dlqAct,
-  dlqList,
-  dlqRedriveWhere,
-  dlqShow,
-  dlqStatuses,
-  type DlqCommandOptions,
-} from './dlq.ts'
+// event-driven <command>: operate an event-driven system from a terminal.
+// Exit codes: 0 done; 1 refused, not found or partly failed; 2 wrong usage or configuration.
+import { runArchive } from './archive-command.ts'
+import { runDlq } from './dlq-command.ts'
+import { runMigrate } from './migrate-command.ts'
+import { runReplay } from './replay-command.ts'
+import type { Io } from './settings.ts'
 
-const usage = `usage: event-driven dlq <command> [options]
+const usage = `usage: event-driven <command> [options]   (--help after a command for its options)
 
 commands:
-  list                        entries, newest first (filters below; --limit N, default 50)
-  show <id>                   one entry: payload, headers, every attempt's error, history
-  redrive <id>                deliver again to its consumer group only
-  redrive --consumer-group G  redrive every open entry the filters select, with progress
-  discard <id> --reason R     close it, with the reason
-  resolve <id> [--note N]     mark it fixed by hand
+  dlq list|show|redrive|discard|resolve   the dead letter queue
+  replay                                   deliver stored or archived events to one consumer group
+  migrate                                  rewrite stored events to their current version
+  archive status|run                       what waits for the S3 archive; archive it now`
 
-filters: --service S --consumer-group G --subject S --status open|redriven|discarded|resolved
-options: --json  --by NAME (who acts; default $USER)
-servers: NATS_URL, MONGODB_URL (or --nats, --mongodb); --database (default event_driven),
-         --stream (default EVENTS), --subject-prefix (default events)`
-
-async function main(argv: string[]): Promise<number> {
-  const err = (text: string) =>
-    void process.stderr.write(text.endsWith('\r') || text.startsWith('\r') ? text : `${text}\n`)
-  const out = (text: string) => void process.stdout.write(`${text}\n`)
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        by: { type: 'string' },
-        service: { type: 'string' },
-        'consumer-group': { type: 'string' },
-        subject: { type: 'string' },
-        status: { type: 'string' },
-        limit: { type: 'string' },
-        reason: { type: 'string' },
-        note: { type: 'string' },
-        nats: { type: 'string' },
-        mongodb: { type: 'string' },
-        database: { type: 'string' },
-        stream: { type: 'string' },
-        'subject-prefix': { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    })
-  } catch (error) {
-    err(`${(error as Error).message}\n\n${usage}`)
-    return 2
-  }
-  const { values, positionals } = parsed
-  const [group, command, id] = positionals
-  if (values.help || group !== 'dlq' || !command) {
-    err(usage)
-    return values.help ? 0 : 2
-  }
-  const status = values.status as DlqStatus | undefined
-  if (status && !dlqStatuses.includes(status)) {
-    err(`--status must be one of ${dlqStatuses.join(', ')}`)
-    return 2
-  }
-  const limit = Number(values.limit ?? 50)
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-    err('--limit must be a whole number from 1 to 500')
-    return 2
-  }
-  const nats = values.nats ?? process.env.NATS_URL
-  const mongodb = values.mongodb ?? process.env.MONGODB_URL
-  if (!nats || !mongodb) {
-    err(
-      'set NATS_URL and MONGODB_URL (or --nats and --mongodb): `pnpm -s infra:up` prints them for local servers',
-    )
-    return 2
-  }
-  const needsId = command === 'show' || command === 'discard' || command === 'resolve'
-  const filter = {
-    service: values.service,
-    consumerGroup: values['consumer-group'],
-    subject: values.subject,
-    status,
-  }
-  const byFilter = command === 'redrive' && !id
-  if (
-    (needsId && !id) ||
-    (byFilter && !filter.service && !filter.consumerGroup && !filter.subject)
-  ) {
-    err(
-      `${command} needs an entry id${command === 'redrive' ? ', or filters (--consumer-group, --service, --subject)' : ''}\n\n${usage}`,
-    )
-    return 2
-  }
-  if (!['list', 'show', 'redrive', 'discard', 'resolve'].includes(command)) {
-    err(`unknown command ${command}\n\n${usage}`)
-    return 2
-  }
-
-  const service = await createService({
-    name: 'event-driven-cli',
-    nats,
-    mongodb,
-    database: values.database ?? 'event_driven',
-    stream: {
-      name: values.stream ?? 'EVENTS',
-      subjectPrefix: values['subject-prefix'] ?? 'events',
-    },
-    logger: pino({ level: 'silent' }),
-    stopOnSignals: false,
-  })
-  const options: DlqCommandOptions = {
-    json: values.json ?? false,
-    by: values.by ?? process.env.USER ?? 'cli',
-    filter,
-    limit,
-    reason: values.reason,
-    note: values.note,
-    out,
-    err,
-    tty: Boolean(process.stderr.isTTY),
-  }
-  try {
-    if (command === 'list') return await dlqList(service, options)
-    if (command === 'show') return await dlqShow(service, id!, options)
-    if (byFilter) return await dlqRedriveWhere(service, options)
-    return await dlqAct(service, command as 'redrive' | 'discard' | 'resolve', id!, options)
-  } finally {
-    await service.stop()
-  }
+const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  dlq: runDlq,
+  replay: runReplay,
+  migrate: runMigrate,
+  archive: runArchive,
 }
 
+const io: Io = {
+  out: (text) => void process.stdout.write(`${text}\n`),
+  err: (text) =>
+    void process.stderr.write(text.endsWith('\r') || text.startsWith('\r') ? text : `${text}\n`),
+  tty: Boolean(process.stderr.isTTY),
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  const command = name ? commands[name] : undefined
+  if (!command) {
+    io.err(usage)
+    return name === '--help' || name === '-h' ? 0 : 2
+  }
+  return command(rest, io)
+}
+
+// What is thrown is a setting or a server that does not work (a refusal is an exit code of 1).
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`${(error as Error).message}\n`)
   return 2

@@ -31,6 +31,7 @@ export {
 export {
   archiveFields,
   decodeObject,
+  jsonLine,
   type ArchiveKindName,
   type ArchiveLocation,
   type ArchiveManifest,
@@ -58,6 +59,7 @@ export { defaultStreamOptions, type StreamDifference, type StreamOptions } from 
 export { eventHeaders } from './publish/wire.ts'
 export { childEventId, newId } from './ids.ts'
 export {
+  connectEventStore,
   deliveryKey,
   eventStore,
   type ArchiveBatchRecord,

@@ -5,7 +5,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Document } from 'mongodb'
+import { MongoBulkWriteError, type Document } from 'mongodb'
 import type { Logger } from 'pino'
 import { newId } from '../ids.ts'
 import { runEvery } from '../periodic.ts'
@@ -147,7 +147,7 @@ export function createArchiver(options: {
     const groups = new Map<string, { key: string; snapshot: unknown; ids: string[] }>()
     for (const doc of docs) {
       const key = objectKey(kind, prefix, doc, batch._id)
-      const snapshot = kind.snapshotField ? doc[kind.snapshotField] : undefined
+      const snapshot: unknown = kind.snapshotField ? doc[kind.snapshotField] : undefined
       const id = `${key}\n${String(snapshot)}`
       const group = groups.get(id) ?? { key, snapshot, ids: [] as string[] }
       group.ids.push(doc._id)

@@ -128,10 +128,14 @@ export function archivedCopy(doc: Document): Document {
   return copy
 }
 
+/** One document as a line of MongoDB Extended JSON (relaxed): dates stay dates when read back. */
+export function jsonLine(doc: Document): string {
+  return BSON.EJSON.stringify(doc, { relaxed: true })
+}
+
 /** Gzipped JSON Lines of the documents, in the order given (the batch sorts them by `_id`). */
 export function encodeObject(docs: readonly Document[]): Buffer {
-  const lines = docs.map((doc) => BSON.EJSON.stringify(archivedCopy(doc), { relaxed: true }))
-  return gzipSync(`${lines.join('\n')}\n`)
+  return gzipSync(`${docs.map((doc) => jsonLine(archivedCopy(doc))).join('\n')}\n`)
 }
 
 export function decodeObject(body: Uint8Array): Document[] {

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb'
+import { MongoClient, type Collection, type Db } from 'mongodb'
 import type { ArchiveLocation } from '../archive/layout.ts'
 
 /** A recorded operation: one command that starts a chain. */
@@ -151,6 +151,15 @@ export function eventStore(db: Db): EventStore {
     archiveBatches: db.collection('archive_batches'),
     archiveClaims: db.collection('archive_claims'),
   }
+}
+
+/** Opens the event store on its own connection, for tools (the CLI's migrate and archive). */
+export async function connectEventStore(
+  mongodbUrl: string,
+  database: string,
+): Promise<{ store: EventStore; close: () => Promise<void> }> {
+  const client = await new MongoClient(mongodbUrl, { serverSelectionTimeoutMS: 5_000 }).connect()
+  return { store: eventStore(client.db(database)), close: () => client.close() }
 }
 
 /** Key of the per-(event, consumer group) records: ledger, failures, DLQ. */

@@ -40,7 +40,12 @@ describe('event versions and upcasters', () => {
 
   it('refuses a gap in the upcaster chain, and an upcaster keyed outside it, at definition time', () => {
     expect(() =>
-      defineEvent({ subject: 'User.nameUpdated', version: 3, schema, upcasters: { 1: (d) => d } }),
+      defineEvent({
+        subject: 'User.nameUpdated',
+        version: 3,
+        schema,
+        upcasters: { 1: (d: object) => d },
+      }),
     ).toThrow(
       'User.nameUpdated version 3: no upcaster from version 2 to 3, so stored version 2 events could not reach version 3; add upcasters[2] or raise oldestVersion',
     )
@@ -52,7 +57,7 @@ describe('event versions and upcasters', () => {
         subject: 'User.nameUpdated',
         version: 2,
         schema,
-        upcasters: { 1: (d) => d, 2: (d) => d },
+        upcasters: { 1: (d: object) => d, 2: (d: object) => d },
       }),
     ).toThrow(/keyed by the version it lifts, from 1 to 1; got "2"/)
     // A subject born at version 2 has nothing older to lift.

@@ -1,0 +1,120 @@
+// event-driven migrate: rewrite stored events to their definition's current version.
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { connectEventStore, migrateEvents, type EventDefinition } from '@event-driven/core'
+import { progressBar, table } from './format.ts'
+import { serverFlags, serverSettings, serversUsage, type Io } from './settings.ts'
+
+const usage = `usage: event-driven migrate --events <module> [--dry-run] [--batch-size N]
+
+  --events M        a module (.ts or .js) that exports the event definitions (defineEvent); the
+                    newest version of each subject counts; repeat for more modules. Stored events of those subjects and an older version are
+                    lifted by the definitions' upcasters, validated, and rewritten in place.
+  --dry-run         count them by subject and version; write nothing
+  --batch-size N    events per round trip (default 500)
+Stopped midway, it picks up where it stopped when run again. Events in the S3 archive stay as
+they were written; readers upcast them. Exit 1 when some events could not be lifted.
+${serversUsage}`
+
+export async function runMigrate(argv: string[], io: Io): Promise<number> {
+  let values
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        events: { type: 'string', multiple: true },
+        'dry-run': { type: 'boolean', default: false },
+        'batch-size': { type: 'string', default: '500' },
+        ...serverFlags,
+        help: { type: 'boolean', default: false },
+      },
+    }).values
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`)
+    return 2
+  }
+  if (values.help) {
+    io.err(usage)
+    return 0
+  }
+  const batchSize = Number(values['batch-size'])
+  if (!values.events?.length || !Number.isInteger(batchSize) || batchSize < 1) {
+    io.err(
+      `${values.events?.length ? '--batch-size must be a whole number ≥ 1' : 'name the events module with --events'}\n\n${usage}`,
+    )
+    return 2
+  }
+  const definitions = newestPerSubject(
+    (await Promise.all(values.events.map(loadDefinitions))).flat(),
+  )
+  if (definitions.length === 0) {
+    io.err(`no event definitions are exported by ${values.events.join(', ')}`)
+    return 2
+  }
+
+  const settings = serverSettings(values, { nats: false })
+  const { store, close } = await connectEventStore(settings.mongodb, settings.database)
+  try {
+    const report = await migrateEvents({
+      store,
+      definitions,
+      batchSize,
+      dryRun: values['dry-run'],
+      onProgress: ({ done, failed, total }) =>
+        io.err(`${io.tty ? '\r' : ''}${progressBar(done + failed, total)}`),
+    })
+    if (io.tty && !report.dryRun && report.total > 0) io.err('')
+    if (report.total === 0) {
+      io.out('every stored event is at its current version')
+      return 0
+    }
+    io.out(
+      table(
+        ['subject', 'from', 'to', 'events'],
+        report.groups.map((g) => [g.subject, String(g.from), String(g.to), String(g.count)]),
+      ),
+    )
+    if (report.dryRun) {
+      io.out(`${report.total} events would be rewritten (dry run: nothing was written)`)
+      return 0
+    }
+    io.out(`rewrote ${report.migrated} of ${report.total} events`)
+    for (const failure of report.failed) {
+      io.err(
+        `not lifted: ${failure.id} (${failure.subject} v${failure.version}): ${failure.reason}`,
+      )
+    }
+    return report.failed.length > 0 ? 1 : 0
+  } finally {
+    await close()
+  }
+}
+
+/** Every export of the module that is an event definition. */
+async function loadDefinitions(path: string): Promise<EventDefinition<string, unknown>[]> {
+  const module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>
+  return Object.values(module).filter(isEventDefinition)
+}
+
+/** A module may keep older versions of a definition beside the current one: the newest counts. */
+function newestPerSubject(
+  definitions: EventDefinition<string, unknown>[],
+): EventDefinition<string, unknown>[] {
+  const newest = new Map<string, EventDefinition<string, unknown>>()
+  for (const definition of definitions) {
+    const known = newest.get(definition.subject)
+    if (!known || definition.version > known.version) newest.set(definition.subject, definition)
+  }
+  return [...newest.values()]
+}
+
+function isEventDefinition(value: unknown): value is EventDefinition<string, unknown> {
+  const candidate = value as Partial<EventDefinition<string, unknown>> | null
+  return (
+    typeof candidate?.subject === 'string' &&
+    typeof candidate.version === 'number' &&
+    typeof candidate.schema?.['~standard']?.validate === 'function' &&
+    typeof candidate.upcasters === 'object'
+  )
+}

@@ -1,0 +1,73 @@
+import type { ArchiveOptions } from '@event-driven/core'
+
+/** Flags every command that talks to the servers accepts; the env gives the defaults. */
+export const serverFlags = {
+  nats: { type: 'string' },
+  mongodb: { type: 'string' },
+  database: { type: 'string' },
+  stream: { type: 'string' },
+  'subject-prefix': { type: 'string' },
+  bucket: { type: 'string' },
+  'archive-prefix': { type: 'string' },
+} as const
+
+export const serversUsage = `servers: NATS_URL, MONGODB_URL (or --nats, --mongodb); --database (default event_driven),
+         --stream (default EVENTS), --subject-prefix (default events)
+archive: ARCHIVE_BUCKET (or --bucket), ARCHIVE_PREFIX (or --archive-prefix), S3_URL, S3_REGION,
+         S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY`
+
+export interface ServerValues {
+  nats?: string
+  mongodb?: string
+  database?: string
+  stream?: string
+  'subject-prefix'?: string
+  bucket?: string
+  'archive-prefix'?: string
+}
+
+/** The servers from flags and env; throws (exit 2) when a needed URL is missing. */
+export function serverSettings(values: ServerValues, need: { nats: boolean }) {
+  const nats = values.nats ?? process.env.NATS_URL
+  const mongodb = values.mongodb ?? process.env.MONGODB_URL
+  if (!mongodb || (need.nats && !nats)) {
+    throw new Error(
+      `set ${need.nats ? 'NATS_URL and ' : ''}MONGODB_URL (or ${need.nats ? '--nats and ' : ''}--mongodb): \`pnpm -s infra:up\` prints them for local servers`,
+    )
+  }
+  return {
+    nats: nats ?? '',
+    mongodb,
+    database: values.database ?? 'event_driven',
+    stream: {
+      name: values.stream ?? 'EVENTS',
+      subjectPrefix: values['subject-prefix'] ?? 'events',
+    },
+    archive: archiveSettings(values),
+  }
+}
+
+/** The S3 archive from flags and env; undefined when no bucket is named. */
+export function archiveSettings(values: ServerValues): ArchiveOptions | undefined {
+  const bucket = values.bucket ?? process.env.ARCHIVE_BUCKET
+  if (!bucket) return undefined
+  const accessKeyId = process.env.S3_ACCESS_KEY_ID
+  const secretAccessKey = process.env.S3_SECRET_ACCESS_KEY
+  return {
+    bucket,
+    prefix: values['archive-prefix'] ?? process.env.ARCHIVE_PREFIX,
+    s3: {
+      ...(process.env.S3_URL ? { endpoint: process.env.S3_URL } : {}),
+      region: process.env.S3_REGION ?? 'us-east-1',
+      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    },
+  }
+}
+
+/** Output of a command: stdout lines, stderr lines (a line starting with `\r` redraws in place). */
+export interface Io {
+  out: (text: string) => void
+  err: (text: string) => void
+  /** True when stderr is a terminal: progress bars redraw in place. */
+  tty: boolean
+}
