@@ -47,6 +47,7 @@ run_job() {
 }
 
 case "$job" in
-  start) run_job pnpm start ;;
+  # The main job copies its history to the S3 archive (set ARCHIVE_BUCKET= to turn it off).
+  start) export ARCHIVE_BUCKET=${ARCHIVE_BUCKET-blog-archive} && run_job pnpm start ;;
   test) run_job pnpm test ;;
 esac

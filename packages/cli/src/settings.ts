@@ -1,4 +1,4 @@
-import type { ArchiveOptions } from '@event-driven/core'
+import { archiveOptionsFromEnv, type ArchiveOptions } from '@event-driven/core'
 
 /** Flags every command that talks to the servers accepts; the env gives the defaults. */
 export const serverFlags = {
@@ -47,21 +47,13 @@ export function serverSettings(values: ServerValues, need: { nats: boolean }) {
   }
 }
 
-/** The S3 archive from flags and env; undefined when no bucket is named. */
+/** The S3 archive from flags and env (`archiveOptionsFromEnv`); undefined when no bucket is named. */
 export function archiveSettings(values: ServerValues): ArchiveOptions | undefined {
-  const bucket = values.bucket ?? process.env.ARCHIVE_BUCKET
-  if (!bucket) return undefined
-  const accessKeyId = process.env.S3_ACCESS_KEY_ID
-  const secretAccessKey = process.env.S3_SECRET_ACCESS_KEY
-  return {
-    bucket,
-    prefix: values['archive-prefix'] ?? process.env.ARCHIVE_PREFIX,
-    s3: {
-      ...(process.env.S3_URL ? { endpoint: process.env.S3_URL } : {}),
-      region: process.env.S3_REGION ?? 'us-east-1',
-      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
-    },
-  }
+  return archiveOptionsFromEnv({
+    ...process.env,
+    ...(values.bucket ? { ARCHIVE_BUCKET: values.bucket } : {}),
+    ...(values['archive-prefix'] ? { ARCHIVE_PREFIX: values['archive-prefix'] } : {}),
+  })
 }
 
 /** Output of a command: stdout lines, stderr lines (a line starting with `\r` redraws in place). */

@@ -37,6 +37,7 @@ export {
   type ArchiveManifest,
 } from './archive/layout.ts'
 export { readArchivedEvents, type ArchivedEventQuery } from './archive/read.ts'
+export { archiveOptionsFromEnv } from './archive/env.ts'
 export { sweepExpired, type RetentionOptions } from './retention/retention.ts'
 export {
   type EventSelection,

@@ -1,3 +1,9 @@
+import {
+  archiveOptionsFromEnv,
+  type ArchiveOptions,
+  type RetentionOptions,
+} from '@event-driven/core'
+
 /** Everything a process of the blog service reads from its environment. */
 export interface BlogServiceConfig {
   natsUrl: string
@@ -19,6 +25,10 @@ export interface BlogServiceConfig {
   retryBaseDelayMs: number
   /** Test switch: the comments service's author-name handler always fails. */
   failCommentsAuthorUpdate: boolean
+  /** The S3 archive (`ARCHIVE_BUCKET`, `S3_URL`, …: see `archiveOptionsFromEnv`). Default off. */
+  archive?: ArchiveOptions
+  /** `RETENTION_EVENTS_DAYS`, `RETENTION_OPERATIONS_DAYS`: how long they stay in MongoDB. */
+  retention?: RetentionOptions
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BlogServiceConfig {
@@ -44,5 +54,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BlogService
     port: Number(env.PORT ?? 4000),
     retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
     failCommentsAuthorUpdate: env.BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE === '1',
+    archive: archiveOptionsFromEnv(env),
+    retention: retentionFromEnv(env),
   }
+}
+
+function retentionFromEnv(env: NodeJS.ProcessEnv): RetentionOptions | undefined {
+  const days = (name: string) => {
+    const value = env[name]
+    if (value === undefined || value === '') return undefined
+    const n = Number(value)
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`${name} must be a number of days, got ${value}`)
+    return n * 86_400_000
+  }
+  const eventsMs = days('RETENTION_EVENTS_DAYS')
+  const operationsMs = days('RETENTION_OPERATIONS_DAYS')
+  return eventsMs === undefined && operationsMs === undefined
+    ? undefined
+    : { eventsMs, operationsMs }
 }

@@ -39,6 +39,8 @@ export async function createRuntime(
     database: `${config.databasePrefix}event_driven`,
     stream: config.stream,
     retry: { baseDelayMs: config.retryBaseDelayMs },
+    archive: config.archive,
+    retention: config.retention,
     logger: logger.child({ service: name }),
     stopOnSignals: false, // main.ts stops every runtime of the process, then exits
   })

@@ -234,6 +234,37 @@ describe('the S3 archive', () => {
     // Archiving off (retention alone): expired means removed.
     expect(await sweepExpired(store, { archiving: false })).toBe(10)
   })
+
+  it('a service with archiving and retention says how it removes, and removes events only once they are in S3', async () => {
+    const logs = captureLogs('info')
+    const bucket = `${ns.bucket}-service`
+    const service = await createTestService(ns, servers, 'shop', {
+      scope: 'service',
+      logger: logs.logger,
+      archive: archiveOptions(bucket),
+      retention: { eventsMs: 0, operationsMs: 0, sweepIntervalMs: 50 },
+    })
+    await service.start()
+    try {
+      expect(logs.messages()).toContain(
+        'retention: this server has no TTL indexes, so a sweeper removes events and operations after they are archived to S3 (never before)',
+      )
+      const op = await service.startOperation({ name: 'ordersImport' })
+      const ids = await Promise.all(
+        Array.from({ length: 50 }, (_, n) => op.publish(subjects[n % subjects.length]!, { n })),
+      )
+      await op.complete()
+      await eventually(async () => {
+        expect(await service.store.events.countDocuments()).toBe(0)
+        expect(await service.store.operations.countDocuments()).toBe(0)
+      })
+      const inS3 = copies(await readBucket(s3, bucket))
+      expect(new Set(inS3.keys())).toEqual(new Set(ids))
+      expect([...inS3.values()].every((n) => n === 1)).toBe(true)
+    } finally {
+      await service.stop()
+    }
+  })
 })
 
 function copies(bucket: Awaited<ReturnType<typeof readBucket>>) {
