@@ -217,13 +217,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       ...(child.attempt > 1 || child.parent.redelivery ? { redelivery: 'retry' as const } : {}),
     })
 
-  const replayDependencies = {
-    store,
-    js,
-    jsm,
-    stream,
-    archive: options.archive && { ...options.archive, s3: s3Client(options.archive.s3) },
-  }
+  // One S3 client for the archiver and for replays.
+  const archive = options.archive && { ...options.archive, s3: s3Client(options.archive.s3) }
+  const replayDependencies = { store, js, jsm, stream, archive }
 
   const service: Service = {
     name: options.name,
@@ -294,7 +290,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       state = 'started'
       // First, so a retention setting the server cannot honour stops the start before any work.
       const remover = await chooseRemover(store, options.retention)
-      logger.info({ remover }, retentionMessage(remover, Boolean(options.archive)))
+      logger.info({ remover }, retentionMessage(remover, Boolean(archive)))
       running = await Promise.all(
         registrations.map(({ context, concurrency }) =>
           startConsumerGroup({ jsm, js, stream: stream.name, concurrency, context }),
@@ -308,7 +304,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         logger,
       })
       stopAlerts = startDlqAlerts(store, alerts, logger)
-      const archive = options.archive
       if (archive) {
         stopArchiver = startArchiver({ store, archive, keep: options.retention, logger })
         logger.info(

@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import { chooseRemover, sweepExpired } from '../retention/retention.ts'
 import { eventStore, type EventStore } from '../store/event-store.ts'
-import { readBucket } from '../testing/archive.ts'
+import { readBucket, testArchiveOptions } from '../testing/archive.ts'
 import { captureLogs, createTestService, databaseName } from '../testing/test-service.ts'
 import { createArchiver, startArchiver, type ArchiveOptions } from './archiver.ts'
 
@@ -56,24 +56,8 @@ async function publishEvents(
   return { store, ids }
 }
 
-function archiveOptions(bucket: string, overrides: Partial<ArchiveOptions> = {}): ArchiveOptions {
-  return {
-    bucket,
-    s3: {
-      endpoint: servers.s3.endpoint,
-      region: servers.s3.region,
-      credentials: {
-        accessKeyId: servers.s3.accessKeyId,
-        secretAccessKey: servers.s3.secretAccessKey,
-      },
-    },
-    settleMs: 0,
-    leaseMs: 2_000,
-    intervalMs: 50,
-    maxBackoffMs: 200,
-    ...overrides,
-  }
-}
+const archiveOptions = (bucket: string, overrides: Partial<ArchiveOptions> = {}) =>
+  testArchiveOptions(servers.s3, bucket, { leaseMs: 2_000, ...overrides })
 
 describe('the S3 archive', () => {
   it('1,000 events with three archivers at once: each event in S3 exactly once, readable, and marked', async () => {

@@ -1,36 +1,26 @@
 import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
-import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../consume/handler.ts'
-import { createArchiver, type ArchiveOptions } from '../archive/archiver.ts'
-import { sweepExpired } from '../retention/retention.ts'
+import { testArchiveOptions } from '../testing/archive.ts'
 import type { Service } from '../service.ts'
 import { TaskCreated } from '../testing/task-events.ts'
 import { createTestService, fastTestOptions } from '../testing/test-service.ts'
 
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'replay')
-const archive: ArchiveOptions = {
-  bucket: ns.bucket,
-  s3: {
-    endpoint: servers.s3.endpoint,
-    region: servers.s3.region,
-    credentials: {
-      accessKeyId: servers.s3.accessKeyId,
-      secretAccessKey: servers.s3.secretAccessKey,
-    },
-  },
-  settleMs: 0,
-}
+const archive = testArchiveOptions(servers.s3, ns.bucket)
 
 let billing: Service
 let audit: Service
 const billed: ReceivedEvent<{ n: number }>[] = []
 const audited: ReceivedEvent<{ n: number }>[] = []
 beforeAll(async () => {
-  billing = await createTestService(ns, servers, 'billing', { archive })
+  billing = await createTestService(ns, servers, 'billing', {
+    archive,
+    retention: { eventsMs: 0, sweepIntervalMs: 50 },
+  })
   audit = await createTestService(ns, servers, 'audit')
   billing.on(TaskCreated, { handler: 'charge' }, async (event) => void billed.push(event))
   audit.on(TaskCreated, { handler: 'record' }, async (event) => void audited.push(event))
@@ -77,19 +67,9 @@ describe('replay', () => {
     await publish(15, 20)
     await eventually(() => expect([billed.length, audited.length]).toEqual([20, 20]))
 
-    // Archive everything, then let MongoDB drop it: the archive is the only copy left.
-    const archiver = createArchiver({
-      store: billing.store,
-      archive,
-      keep: { eventsMs: 0 },
-      logger: pino({ level: 'silent' }),
-    })
-    await eventually(async () => {
-      await archiver.runOnce()
-      expect(await billing.store.events.countDocuments({ archivedAt: { $exists: false } })).toBe(0)
-    })
-    await sweepExpired(billing.store, { archiving: true })
-    expect(await billing.store.events.countDocuments()).toBe(0)
+    // The service archives everything and its sweeper drops what is archived from MongoDB:
+    // the archive is the only copy left.
+    await eventually(async () => expect(await billing.store.events.countDocuments()).toBe(0))
 
     const select = { since, until }
     const dryRun = await billing.replay({ select, from: 's3', to: 'billing.charge', dryRun: true })
@@ -121,14 +101,14 @@ describe('replay', () => {
     expect(audited).toHaveLength(20) // the other group saw nothing
   })
 
-  it('selects by consumer group and by operation, from MongoDB, and refuses an unknown group', async () => {
+  it('selects by consumer group and by operation, from wherever the event is, and refuses an unknown group', async () => {
     const [id] = await publish(100, 101)
     await eventually(() => expect(billed.some((e) => e.id === id)).toBe(true))
     const event = billed.find((e) => e.id === id)!
     const read: string[] = []
     for await (const stored of billing.readEvents(
       { consumerGroup: 'audit.record', operationId: event.operationId },
-      'mongodb',
+      'auto',
     )) {
       read.push(stored._id)
     }

@@ -89,11 +89,7 @@ export async function replayEvents(
   const target = await consumerGroupSubjects(deps, options.to)
   const from = options.from ?? 'auto'
   const replayId = newId()
-  let total = 0
-  for await (const event of selectEvents(deps, options.select, from)) {
-    void event
-    total++
-  }
+  const total = await count(selectEvents(deps, options.select, from))
   if (options.dryRun || total === 0) {
     return { replayId, matched: total, delivered: 0, dryRun: Boolean(options.dryRun) }
   }
@@ -117,6 +113,12 @@ export async function replayEvents(
   }
   await flush()
   return { replayId, matched: total, delivered, dryRun: false }
+}
+
+async function count(items: AsyncIterable<unknown>): Promise<number> {
+  let n = 0
+  for await (const item of items) if (item) n++
+  return n
 }
 
 /** The durable behind `<service>.<handler>` and the event subjects it consumes. */

@@ -1,6 +1,28 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import type { S3Server } from '@event-driven/testing'
 import type { Document } from 'mongodb'
+import type { ArchiveOptions } from '../archive/archiver.ts'
 import { decodeObject, type ArchiveManifest } from '../archive/layout.ts'
+
+/** Archive settings for the test S3 server, with quick passes and no settling wait. */
+export function testArchiveOptions(
+  s3: S3Server,
+  bucket: string,
+  overrides: Partial<ArchiveOptions> = {},
+): ArchiveOptions {
+  return {
+    bucket,
+    s3: {
+      endpoint: s3.endpoint,
+      region: s3.region,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    },
+    settleMs: 0,
+    intervalMs: 50,
+    maxBackoffMs: 200,
+    ...overrides,
+  }
+}
 
 /** Everything in a bucket, read back: each data object's documents, and each manifest. */
 export async function readBucket(s3: S3Client, bucket: string) {
