@@ -1,12 +1,12 @@
 import { createService, parseApiKeys, startAdminServer } from '@event-driven/core'
 import type { Logger } from 'pino'
-import type { BlogServiceConfig } from './shared/config.ts'
+import type { ServiceConfig } from '@event-driven/service-kit'
 
 /**
  * The admin HTTP API over this system's event store (DLQ, operations, events, consumer groups),
  * for operators and the dashboard. Keys: ADMIN_API_KEYS=name:secret,…; port: ADMIN_PORT (4001).
  */
-export async function startAdmin(config: BlogServiceConfig, logger: Logger) {
+export async function startAdmin(config: ServiceConfig, logger: Logger) {
   const apiKeys = parseApiKeys(process.env.ADMIN_API_KEYS)
   const service = await createService({
     name: 'admin',

@@ -1,28 +1,31 @@
 // The blog service: users, blogs and comments services behind a graphql-yoga gateway.
 //   node src/main.ts            all of it in one process (a modular monolith)
 //   node src/main.ts --split    each service and the gateway as its own process (or BLOG_SPLIT=1)
-//   node src/main.ts --only X   one of users | blogs | comments | gateway | admin
+//   node src/main.ts --only X   one of users | blogs | comments | <added services> | gateway | admin
 // The admin API (DLQ, operations, consumer groups) runs too when ADMIN_API_KEYS is set.
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { pino } from 'pino'
+import { configFromEnv, startGateway, type ServiceModule } from '@event-driven/service-kit'
 import { startAdmin } from './admin.ts'
-import { startBlogs } from './blogs/service.ts'
-import { startComments } from './comments/service.ts'
-import { startGateway } from './gateway/server.ts'
-import { configFromEnv } from './shared/config.ts'
-import { startUsers } from './users/service.ts'
+import { blogs } from './blogs/service.ts'
+import { comments } from './comments/service.ts'
+import { addedServices } from './services.ts'
+import { users } from './users/service.ts'
 
-const allParts = ['users', 'blogs', 'comments', 'gateway', 'admin'] as const
-type Part = (typeof allParts)[number]
-const parts: readonly Part[] = process.env.ADMIN_API_KEYS
-  ? allParts
-  : allParts.filter((p) => p !== 'admin')
+/** Every service: the blog's own, then those added with `event-driven new`. */
+const modules: readonly ServiceModule[] = [users, blogs, comments, ...addedServices]
+type Part = string
+const parts: readonly Part[] = [
+  ...modules.map((m) => m.name),
+  'gateway',
+  ...(process.env.ADMIN_API_KEYS ? ['admin'] : []),
+]
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
 const args = process.argv.slice(2)
-const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] as Part) : undefined
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
 
 interface RunningPart {
@@ -33,11 +36,10 @@ interface RunningPart {
 
 async function startPart(part: Part): Promise<RunningPart> {
   const config = configFromEnv()
-  if (part === 'users') return startUsers(config, logger)
-  if (part === 'blogs') return startBlogs(config, logger)
-  if (part === 'comments') return startComments(config, logger)
+  const module = modules.find((m) => m.name === part)
+  if (module) return module.start(config, logger)
   if (part === 'admin') return startAdmin(config, logger)
-  return startGateway(config, logger)
+  return startGateway(config, logger, modules)
 }
 
 function announce(url: string) {

@@ -1,8 +1,18 @@
 import { newId } from '@event-driven/core'
+import {
+  ServiceError,
+  createRuntime,
+  defineServiceModule,
+  parseInput,
+  requireActor,
+  type Actor,
+  type ServiceConfig,
+  type ServiceRuntime,
+} from '@event-driven/service-kit'
 import type { Logger } from 'pino'
+import { blogsGateway } from './gateway.ts'
 import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
-import type { BlogServiceConfig } from '../shared/config.ts'
 import {
   BlogAuthorUpdated,
   BlogCreated,
@@ -10,8 +20,6 @@ import {
   UserNameUpdated,
   UserRegistered,
 } from '../shared/events.ts'
-import { parseInput, requireActor, ServiceError, type Actor } from '../shared/rpc.ts'
-import { createRuntime, type ServiceRuntime } from '../shared/runtime.ts'
 
 interface BlogDocument {
   _id: string
@@ -36,10 +44,7 @@ const GetInput = z.object({ id: z.string() })
  * The blogs service: blogs, its copy of their authors, their comment counts.
  * Consumes User.registered, User.nameUpdated (→ Blog.authorUpdated) and Comment.created.
  */
-export async function startBlogs(
-  config: BlogServiceConfig,
-  logger: Logger,
-): Promise<ServiceRuntime> {
+async function startBlogs(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('blogs', config, logger)
   const blogs = runtime.db.collection<BlogDocument>('blogs')
   const authors = authorCopies(runtime.db)
@@ -121,3 +126,9 @@ export async function startBlogs(
   })
   return runtime
 }
+
+export const blogs = defineServiceModule({
+  name: 'blogs',
+  start: startBlogs,
+  gateway: blogsGateway,
+})

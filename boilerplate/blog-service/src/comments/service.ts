@@ -1,16 +1,25 @@
 import { newId } from '@event-driven/core'
+import {
+  ServiceError,
+  callRpc,
+  createRuntime,
+  defineServiceModule,
+  parseInput,
+  requireActor,
+  type Actor,
+  type ServiceConfig,
+  type ServiceRuntime,
+} from '@event-driven/service-kit'
 import type { Logger } from 'pino'
+import { commentsGateway } from './gateway.ts'
 import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
-import type { BlogServiceConfig } from '../shared/config.ts'
 import {
   CommentAuthorUpdated,
   CommentCreated,
   UserNameUpdated,
   UserRegistered,
 } from '../shared/events.ts'
-import { callRpc, parseInput, requireActor, ServiceError, type Actor } from '../shared/rpc.ts'
-import { createRuntime, type ServiceRuntime } from '../shared/runtime.ts'
 
 interface CommentDocument {
   _id: string
@@ -30,10 +39,7 @@ const ListInput = z.object({ blogId: z.string() })
  * The comments service: comments and its copy of their authors.
  * Consumes User.registered and User.nameUpdated (→ Comment.authorUpdated).
  */
-export async function startComments(
-  config: BlogServiceConfig,
-  logger: Logger,
-): Promise<ServiceRuntime> {
+async function startComments(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('comments', config, logger)
   const comments = runtime.db.collection<CommentDocument>('comments')
   const authors = authorCopies(runtime.db)
@@ -48,7 +54,7 @@ export async function startComments(
     await authors.created(event.data)
   })
   runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
-    if (config.failCommentsAuthorUpdate)
+    if (process.env.BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE === '1')
       throw new Error('test switch: comments fail to update author names')
     await authors.renamed(event.data)
     const count = await comments.countDocuments({ authorId: event.data.userId })
@@ -107,3 +113,9 @@ export async function startComments(
   })
   return runtime
 }
+
+export const comments = defineServiceModule({
+  name: 'comments',
+  start: startComments,
+  gateway: commentsGateway,
+})

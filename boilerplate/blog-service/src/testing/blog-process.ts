@@ -18,7 +18,7 @@ export function blogEnv(
   return {
     NATS_URL: servers.natsUrl,
     MONGODB_URL: servers.mongodbUrl,
-    BLOG_DATABASE_PREFIX: `${ns.database}_`,
+    DATABASE_PREFIX: `${ns.database}_`,
     EVENTS_STREAM: `${ns.subjectPrefix}_EVENTS`,
     EVENTS_SUBJECT_PREFIX: ns.subjectPrefix,
     RPC_PREFIX: `${ns.subjectPrefix}_rpc`,

@@ -1,10 +1,20 @@
+import {
+  ServiceError,
+  createRuntime,
+  defineServiceModule,
+  hashPassword,
+  parseInput,
+  requireActor,
+  signToken,
+  verifyPassword,
+  type Actor,
+  type ServiceConfig,
+  type ServiceRuntime,
+} from '@event-driven/service-kit'
 import type { Logger } from 'pino'
+import { usersGateway } from './gateway.ts'
 import { z } from 'zod'
-import { hashPassword, signToken, verifyPassword } from '../shared/auth.ts'
-import type { BlogServiceConfig } from '../shared/config.ts'
 import { UserNameUpdated, UserRegistered } from '../shared/events.ts'
-import { parseInput, requireActor, ServiceError, type Actor } from '../shared/rpc.ts'
-import { createRuntime, type ServiceRuntime } from '../shared/runtime.ts'
 import { newId } from '@event-driven/core'
 
 interface UserDocument {
@@ -46,10 +56,7 @@ const UpdateNamesInput = z.object({ firstName: name, lastName: name })
 const UserInput = z.object({ id: z.string() })
 
 /** The users service: accounts, login tokens, names. Publishes User.registered and User.nameUpdated. */
-export async function startUsers(
-  config: BlogServiceConfig,
-  logger: Logger,
-): Promise<ServiceRuntime> {
+async function startUsers(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('users', config, logger)
   const users = runtime.db.collection<UserDocument>('users')
   await users.createIndex({ username: 1 }, { unique: true })
@@ -141,3 +148,9 @@ export async function startUsers(
   })
   return runtime
 }
+
+export const users = defineServiceModule({
+  name: 'users',
+  start: startUsers,
+  gateway: usersGateway,
+})

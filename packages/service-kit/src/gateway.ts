@@ -4,17 +4,13 @@ import { GraphQLError } from 'graphql'
 import { createSchema, createYoga } from 'graphql-yoga'
 import { MongoClient } from 'mongodb'
 import type { Logger } from 'pino'
-import { verifyToken } from '../shared/auth.ts'
-import type { BlogServiceConfig } from '../shared/config.ts'
-import { callRpc, ServiceError, type Actor } from '../shared/rpc.ts'
-import { operationChain } from './operation-chain.ts'
-import { typeDefs } from './schema.ts'
+import { verifyToken } from './auth.ts'
+import type { ServiceConfig } from './config.ts'
+import type { GatewayContext, ServiceModule } from './module.ts'
+import { operationTypeDefs, operationChain } from './operation-chain.ts'
+import { callRpc, ServiceError } from './rpc.ts'
 
-interface Context {
-  actor: Actor
-  /** A token was sent but is forged, malformed or expired. */
-  badToken: boolean
-}
+type Context = GatewayContext
 
 export interface Gateway {
   url: string
@@ -31,8 +27,15 @@ function toGraphQLError(error: unknown): never {
   throw error
 }
 
-/** The graphql-yoga gateway: one schema over the users, blogs and comments services. */
-export async function startGateway(config: BlogServiceConfig, logger: Logger): Promise<Gateway> {
+/**
+ * The graphql-yoga gateway: one schema made of each module's piece, plus `operation(id)` (the
+ * chain of any operation). Resolvers reach their service over request-reply as the caller.
+ */
+export async function startGateway(
+  config: ServiceConfig,
+  logger: Logger,
+  modules: readonly ServiceModule[],
+): Promise<Gateway> {
   if (config.authSecretIsDevelopmentDefault) {
     logger.warn('AUTH_SECRET is not set: login tokens are signed with a development secret')
   }
@@ -53,30 +56,30 @@ export async function startGateway(config: BlogServiceConfig, logger: Logger): P
     return callRpc(nc, config.rpcPrefix, service, method, input, ctx.actor).catch(toGraphQLError)
   }
 
+  const pieces = modules.flatMap((module) =>
+    module.gateway
+      ? [
+          {
+            typeDefs: module.gateway.typeDefs,
+            resolvers: module.gateway.resolvers((method, input, ctx) =>
+              call(module.name, method, input, ctx),
+            ),
+          },
+        ]
+      : [],
+  )
   const yoga = createYoga<object, Context>({
     schema: createSchema<Context>({
-      typeDefs,
-      resolvers: {
-        Query: {
-          me: (_, __, ctx) => call('users', 'me', {}, ctx),
-          user: (_, { id }: { id: string }, ctx) => call('users', 'get', { id }, ctx),
-          users: (_, __, ctx) => call('users', 'list', {}, ctx),
-          blog: (_, { id }: { id: string }, ctx) => call('blogs', 'get', { id }, ctx),
-          blogs: (_, __, ctx) => call('blogs', 'list', {}, ctx),
-          comments: (_, { blogId }: { blogId: string }, ctx) =>
-            call('comments', 'list', { blogId }, ctx),
-          operation: (_, { id }: { id: string }) => operationChain(eventStoreDb, id),
+      // Types of one name (Query, Mutation) from several pieces are merged into one.
+      typeDefs: [operationTypeDefs, ...pieces.map((p) => p.typeDefs)],
+      resolvers: [
+        {
+          Query: {
+            operation: (_: unknown, { id }: { id: string }) => operationChain(eventStoreDb, id),
+          },
         },
-        Mutation: {
-          userRegister: (_, { input }: { input: unknown }, ctx) =>
-            call('users', 'register', input, ctx),
-          userLogin: (_, args: unknown, ctx) => call('users', 'login', args, ctx),
-          userUpdateNames: (_, args: unknown, ctx) => call('users', 'updateNames', args, ctx),
-          blogCreate: (_, args: unknown, ctx) => call('blogs', 'create', args, ctx),
-          blogUpdate: (_, args: unknown, ctx) => call('blogs', 'update', args, ctx),
-          commentCreate: (_, args: unknown, ctx) => call('comments', 'create', args, ctx),
-        },
-      },
+        ...pieces.map((p) => p.resolvers),
+      ],
     }),
     context: ({ request }) => {
       const header = request.headers.get('authorization')

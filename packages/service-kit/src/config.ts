@@ -4,8 +4,8 @@ import {
   type RetentionOptions,
 } from '@event-driven/core'
 
-/** Everything a process of the blog service reads from its environment. */
-export interface BlogServiceConfig {
+/** Everything a process of a service (or the gateway) reads from its environment. */
+export interface ServiceConfig {
   natsUrl: string
   mongodbUrl: string
   /** Prefix of every database name (`<prefix>users`, …, `<prefix>event_driven`). Default empty. */
@@ -23,22 +23,20 @@ export interface BlogServiceConfig {
   port: number
   /** First retry delay of failed handlers (doubling up to 60 s). Default 1 s. */
   retryBaseDelayMs: number
-  /** Test switch: the comments service's author-name handler always fails. */
-  failCommentsAuthorUpdate: boolean
   /** The S3 archive (`ARCHIVE_BUCKET`, `S3_URL`, …: see `archiveOptionsFromEnv`). Default off. */
   archive?: ArchiveOptions
   /** `RETENTION_EVENTS_DAYS`, `RETENTION_OPERATIONS_DAYS`: how long they stay in MongoDB. */
   retention?: RetentionOptions
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BlogServiceConfig {
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const required = (name: string) => {
     const value = env[name]
     if (!value)
       throw new Error(`${name} is not set: run \`./dev.sh start\`, which starts local servers`)
     return value
   }
-  const prefix = env.BLOG_DATABASE_PREFIX ?? ''
+  const prefix = env.DATABASE_PREFIX ?? ''
   return {
     natsUrl: required('NATS_URL'),
     mongodbUrl: required('MONGODB_URL'),
@@ -53,7 +51,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BlogService
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 4000),
     retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
-    failCommentsAuthorUpdate: env.BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE === '1',
     archive: archiveOptionsFromEnv(env),
     retention: retentionFromEnv(env),
   }

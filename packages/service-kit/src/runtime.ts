@@ -2,17 +2,17 @@ import { createService, type Service } from '@event-driven/core'
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 import { MongoClient, type Db } from 'mongodb'
 import type { Logger } from 'pino'
-import type { BlogServiceConfig } from './config.ts'
+import type { ServiceConfig } from './config.ts'
 import { serveRpc, type RpcMethod } from './rpc.ts'
 
-/** One service of the blog: its own database, its core service, and its request-reply methods. */
+/** One service: its own database, its core service, and its request-reply methods. */
 export interface ServiceRuntime {
   name: string
   core: Service
   /** The service's own database (`<prefix><name>`). */
   db: Db
   nc: NatsConnection
-  config: BlogServiceConfig
+  config: ServiceConfig
   logger: Logger
   /** Answers requests for these methods (call once handlers are registered). */
   start(methods: Record<string, RpcMethod>): Promise<void>
@@ -21,7 +21,7 @@ export interface ServiceRuntime {
 
 export async function createRuntime(
   name: string,
-  config: BlogServiceConfig,
+  config: ServiceConfig,
   logger: Logger,
 ): Promise<ServiceRuntime> {
   const mongo = await new MongoClient(config.mongodbUrl, {

@@ -68,3 +68,44 @@ function actorText(actor: unknown): string | null {
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+/** The gateway's own piece: `operation(id)`, the chain of any operation. */
+export const operationTypeDefs = /* GraphQL */ `
+  "One command and the chain of events it started."
+  type Operation {
+    id: ID!
+    name: String!
+    status: String!
+    actor: String
+    startedAt: String!
+    events: [Event!]!
+  }
+
+  type Event {
+    id: ID!
+    subject: String!
+    version: Int!
+    "The event (or, for the first events, the operation) that caused this one."
+    parentId: ID!
+    "The consumer group that published it, when a handler did."
+    publishedBy: String
+    createdAt: String!
+    publishedAt: String
+    "JSON of the event's data."
+    data: String!
+    "Consumer groups that finished handling it."
+    handledBy: [String!]!
+    failures: [Failure!]!
+  }
+
+  type Failure {
+    consumerGroup: String!
+    failures: Int!
+    lastError: String!
+    inDeadLetterQueue: Boolean!
+  }
+
+  type Query {
+    operation(id: ID!): Operation
+  }
+`

@@ -1,0 +1,23 @@
+export { configFromEnv, type ServiceConfig } from './config.ts'
+export { createRuntime, type ServiceRuntime } from './runtime.ts'
+export {
+  callRpc,
+  parseInput,
+  requireActor,
+  serveRpc,
+  ServiceError,
+  type Actor,
+  type RpcMethod,
+} from './rpc.ts'
+export { hashPassword, signToken, verifyPassword, verifyToken } from './auth.ts'
+export { startGateway, type Gateway } from './gateway.ts'
+export { operationChain, operationTypeDefs } from './operation-chain.ts'
+export {
+  defineServiceModule,
+  type GatewayContext,
+  type GatewayPiece,
+  type Resolver,
+  type RunningService,
+  type ServiceCall,
+  type ServiceModule,
+} from './module.ts'

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino'
+import type { ServiceConfig } from './config.ts'
+import type { Actor } from './rpc.ts'
+
+/** What a resolver gets as its context: who calls, and whether the token sent was bad. */
+export interface GatewayContext {
+  actor: Actor
+  /** A token was sent but is forged, malformed or expired. */
+  badToken: boolean
+}
+
+/** Asks the service behind a gateway piece: `call(method, input, ctx)` over request-reply. */
+export type ServiceCall = (method: string, input: unknown, ctx: GatewayContext) => Promise<unknown>
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- GraphQL args are typed per resolver
+export type Resolver = (parent: unknown, args: any, ctx: GatewayContext) => unknown
+
+/** What a service adds to the gateway: its piece of the schema, and resolvers that call it. */
+export interface GatewayPiece {
+  /** SDL: the service's types and its `type Query { … }` / `type Mutation { … }` fields. */
+  typeDefs: string
+  resolvers(call: ServiceCall): Record<string, Record<string, Resolver>>
+}
+
+/** A running service (or gateway): what stops it. */
+export interface RunningService {
+  stop(): Promise<void>
+}
+
+/**
+ * A service as the gateway and the process runner see it. Every service, the blog's own and
+ * those `event-driven new` makes, is one of these: one code path for all.
+ */
+export interface ServiceModule {
+  /** Lowercase letters, digits, dashes: names its consumer groups, database and RPC subjects. */
+  name: string
+  /** Connects, registers handlers, answers its request-reply methods. */
+  start(config: ServiceConfig, logger: Logger): Promise<RunningService>
+  /** Its piece of the GraphQL gateway, if it has one. */
+  gateway?: GatewayPiece
+}
+
+const namePattern = /^[a-z][a-z0-9-]*$/
+
+export function defineServiceModule(module: ServiceModule): ServiceModule {
+  if (!namePattern.test(module.name)) {
+    throw new Error(
+      `service name "${module.name}" must be lowercase letters, digits and dashes, starting with a letter`,
+    )
+  }
+  return module
+}
