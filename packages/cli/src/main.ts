@@ -4,18 +4,21 @@
 import { runArchive } from './archive-command.ts'
 import { runDlq } from './dlq-command.ts'
 import { runMigrate } from './migrate-command.ts'
+import { runNew } from './new-command.ts'
 import { runReplay } from './replay-command.ts'
 import type { Io } from './settings.ts'
 
 const usage = `usage: event-driven <command> [options]   (--help after a command for its options)
 
 commands:
+  new <name>                               a new service from the boilerplate's template
   dlq list|show|redrive|discard|resolve   the dead letter queue
   replay                                   deliver stored or archived events to one consumer group
   migrate                                  rewrite stored events to their current version
   archive status|run                       what waits for the S3 archive; archive it now`
 
 const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  new: runNew,
   dlq: runDlq,
   replay: runReplay,
   migrate: runMigrate,

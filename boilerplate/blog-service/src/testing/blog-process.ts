@@ -30,13 +30,17 @@ export function blogEnv(
   }
 }
 
-/** Runs `node src/main.ts <args>` and waits until it printed `ready` for each expected part. */
+/**
+ * Runs `node src/main.ts <args>` (this one, or `main` of another checkout) and waits until it
+ * printed `ready` for each expected part.
+ */
 export async function startBlogProcess(
   args: string[],
   env: Record<string, string>,
   parts: string[],
+  main = join(import.meta.dirname, '../main.ts'),
 ): Promise<NodeProcess> {
-  const blog = startNodeProcess(join(import.meta.dirname, '../main.ts'), args, env)
+  const blog = startNodeProcess(main, args, env)
   await eventually(
     () => {
       const output = blog.output()

@@ -1,0 +1,63 @@
+// event-driven new <name>: a new service from the boilerplate's service template.
+import { relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createNewService } from './scaffold/create.ts'
+import { ScaffoldError } from './scaffold/names.ts'
+import type { Io } from './settings.ts'
+
+const usage = `usage: event-driven new <name> [--dir DIR] [--events Entity.verb,...] [--consumes Subject,...]
+
+  <name>        lowercase letters, digits, dashes (billing, order-history)
+  --events      subjects it publishes, each with a typed event and a GraphQL mutation
+                (default: <Name>.recorded)
+  --consumes    subjects it consumes, each with a handler and its test
+  --dir DIR     its folder. Default: boilerplate/<name> in this monorepo (wired into the blog
+                service's gateway and main.ts), ./<name> elsewhere (published package versions)
+Nothing is written when a name or subject is refused, or the folder exists.`
+
+export async function runNew(argv: string[], io: Io): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string' },
+        events: { type: 'string', multiple: true },
+        consumes: { type: 'string', multiple: true },
+        help: { type: 'boolean', default: false },
+      },
+    })
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help || positionals.length !== 1) {
+    io.err(usage)
+    return values.help ? 0 : 2
+  }
+  try {
+    const result = await createNewService({
+      name: positionals[0]!,
+      dir: values.dir,
+      events: values.events,
+      consumes: values.consumes,
+      cwd: process.env.INIT_CWD ?? process.cwd(),
+    })
+    const where = relative(process.cwd(), result.dir) || '.'
+    io.out(`created the ${result.names.name} service in ${where}:`)
+    for (const file of result.files) io.out(`  ${file}`)
+    for (const file of result.wired) io.out(`wired into ${relative(process.cwd(), file)}`)
+    io.out(
+      result.placement === 'workspace'
+        ? `next: pnpm install, then ./dev.sh start: the gateway serves ${result.names.publishes.map((e) => e.mutation).join(', ')}`
+        : `next: cd ${where} && pnpm install && pnpm test`,
+    )
+    return 0
+  } catch (error) {
+    if (!(error instanceof ScaffoldError)) throw error
+    io.err(error.message)
+    return 1
+  }
+}
