@@ -35,7 +35,11 @@ let blog: NodeProcess | undefined
 
 function run(command: string, args: string[], cwd = workspace) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, CI: 'true' } })
+    // Without the outer pnpm's INIT_CWD and npm_* settings: the commands run as in a terminal.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => key !== 'INIT_CWD' && !key.startsWith('npm_')),
+    )
+    const child = spawn(command, args, { cwd, env: { ...env, CI: 'true' } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

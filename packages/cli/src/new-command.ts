@@ -11,8 +11,9 @@ const usage = `usage: event-driven new <name> [--dir DIR] [--events Entity.verb,
   --events      subjects it publishes, each with a typed event and a GraphQL mutation
                 (default: <Name>.recorded)
   --consumes    subjects it consumes, each with a handler and its test
-  --dir DIR     its folder. Default: boilerplate/<name> in this monorepo (wired into the blog
-                service's gateway and main.ts), ./<name> elsewhere (published package versions)
+  --dir DIR     its folder, from the current directory (the repo root under pnpm create-service).
+                Default: boilerplate/<name> in this monorepo (wired into the blog service's
+                gateway and main.ts), ./<name> elsewhere (published package versions)
 Nothing is written when a name or subject is refused, or the folder exists.`
 
 export async function runNew(argv: string[], io: Io): Promise<number> {
@@ -43,7 +44,7 @@ export async function runNew(argv: string[], io: Io): Promise<number> {
       dir: values.dir,
       events: values.events,
       consumes: values.consumes,
-      cwd: process.env.INIT_CWD ?? process.cwd(),
+      cwd: process.cwd(),
     })
     const where = relative(process.cwd(), result.dir) || '.'
     io.out(`created the ${result.names.name} service in ${where}:`)
