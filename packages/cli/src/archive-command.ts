@@ -1,9 +1,8 @@
 // event-driven archive status|run: what waits for the S3 archive, and archiving it now.
-import { parseArgs } from 'node:util'
 import { connectEventStore, createArchiver } from '@event-driven/core'
 import { pino } from 'pino'
 import { table } from './format.ts'
-import { serverFlags, serverSettings, serversUsage, type Io } from './settings.ts'
+import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
 
 const usage = `usage: event-driven archive status|run
 
@@ -13,22 +12,13 @@ const usage = `usage: event-driven archive status|run
 ${serversUsage}`
 
 export async function runArchive(argv: string[], io: Io): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ...serverFlags, help: { type: 'boolean', default: false } },
-    })
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${usage}`)
-    return 2
-  }
+  const parsed = parseCommand(argv, serverFlags, usage, io, 1)
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
   const [command] = positionals
-  if (values.help || (command !== 'status' && command !== 'run')) {
+  if (command !== 'status' && command !== 'run') {
     io.err(usage)
-    return values.help ? 0 : 2
+    return 2
   }
   const settings = serverSettings(values, { nats: false })
   const { store, close } = await connectEventStore(settings.mongodb, settings.database)

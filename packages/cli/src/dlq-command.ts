@@ -1,5 +1,4 @@
 // event-driven dlq list|show|redrive|discard|resolve: operate the dead letter queue.
-import { parseArgs } from 'node:util'
 import { createService, type DlqStatus } from '@event-driven/core'
 import { pino } from 'pino'
 import {
@@ -10,7 +9,7 @@ import {
   dlqStatuses,
   type DlqCommandOptions,
 } from './dlq.ts'
-import { serverFlags, serverSettings, serversUsage, type Io } from './settings.ts'
+import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
 
 const dlqUsage = `usage: event-driven dlq <command> [options]
 
@@ -28,34 +27,30 @@ ${serversUsage}`
 
 export async function runDlq(argv: string[], io: Io): Promise<number> {
   const { err, out } = io
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        by: { type: 'string' },
-        service: { type: 'string' },
-        'consumer-group': { type: 'string' },
-        subject: { type: 'string' },
-        status: { type: 'string' },
-        limit: { type: 'string' },
-        reason: { type: 'string' },
-        note: { type: 'string' },
-        ...serverFlags,
-        help: { type: 'boolean', default: false },
-      },
-    })
-  } catch (error) {
-    err(`${(error as Error).message}\n\n${dlqUsage}`)
-    return 2
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      json: { type: 'boolean', default: false },
+      by: { type: 'string' },
+      service: { type: 'string' },
+      'consumer-group': { type: 'string' },
+      subject: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      reason: { type: 'string' },
+      note: { type: 'string' },
+      ...serverFlags,
+    },
+    dlqUsage,
+    io,
+    2,
+  )
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
   const [command, id] = positionals
-  if (values.help || !command) {
+  if (!command) {
     err(dlqUsage)
-    return values.help ? 0 : 2
+    return 2
   }
   const status = values.status as DlqStatus | undefined
   if (status && !dlqStatuses.includes(status)) {

@@ -1,10 +1,9 @@
 // event-driven migrate: rewrite stored events to their definition's current version.
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { connectEventStore, migrateEvents, type EventDefinition } from '@event-driven/core'
 import { progressBar, table } from './format.ts'
-import { serverFlags, serverSettings, serversUsage, type Io } from './settings.ts'
+import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
 
 const usage = `usage: event-driven migrate --events <module> [--dry-run] [--batch-size N]
 
@@ -18,26 +17,19 @@ they were written; readers upcast them. Exit 1 when some events could not be lif
 ${serversUsage}`
 
 export async function runMigrate(argv: string[], io: Io): Promise<number> {
-  let values
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        events: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean', default: false },
-        'batch-size': { type: 'string', default: '500' },
-        ...serverFlags,
-        help: { type: 'boolean', default: false },
-      },
-    }).values
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${usage}`)
-    return 2
-  }
-  if (values.help) {
-    io.err(usage)
-    return 0
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      events: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean', default: false },
+      'batch-size': { type: 'string', default: '500' },
+      ...serverFlags,
+    },
+    usage,
+    io,
+  )
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
   const batchSize = Number(values['batch-size'])
   if (!values.events?.length || !Number.isInteger(batchSize) || batchSize < 1) {
     io.err(

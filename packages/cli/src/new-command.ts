@@ -1,9 +1,8 @@
 // event-driven new <name>: a new service from the boilerplate's service template.
 import { relative } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createNewService } from './scaffold/create.ts'
 import { ScaffoldError } from './scaffold/names.ts'
-import type { Io } from './settings.ts'
+import { parseCommand, type Io } from './settings.ts'
 
 const usage = `usage: event-driven new <name> [--dir DIR] [--events Entity.verb,...] [--consumes Subject,...]
 
@@ -17,26 +16,22 @@ const usage = `usage: event-driven new <name> [--dir DIR] [--events Entity.verb,
 Nothing is written when a name or subject is refused, or the folder exists.`
 
 export async function runNew(argv: string[], io: Io): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        dir: { type: 'string' },
-        events: { type: 'string', multiple: true },
-        consumes: { type: 'string', multiple: true },
-        help: { type: 'boolean', default: false },
-      },
-    })
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${usage}`)
-    return 2
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      dir: { type: 'string' },
+      events: { type: 'string', multiple: true },
+      consumes: { type: 'string', multiple: true },
+    },
+    usage,
+    io,
+    1,
+  )
+  if (typeof parsed === 'number') return parsed
   const { values, positionals } = parsed
-  if (values.help || positionals.length !== 1) {
+  if (positionals.length !== 1) {
     io.err(usage)
-    return values.help ? 0 : 2
+    return 2
   }
   try {
     const result = await createNewService({

@@ -2,11 +2,10 @@
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { finished } from 'node:stream/promises'
-import { parseArgs } from 'node:util'
 import { createService, jsonLine, type EventSelection, type EventSource } from '@event-driven/core'
 import { pino } from 'pino'
 import { progressBar } from './format.ts'
-import { serverFlags, serverSettings, serversUsage, type Io } from './settings.ts'
+import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
 
 const usage = `usage: event-driven replay <selection> (--to <service>.<handler> | --print | --out FILE)
 
@@ -27,34 +26,26 @@ ${serversUsage}`
 const sources: EventSource[] = ['auto', 'mongodb', 's3']
 
 export async function runReplay(argv: string[], io: Io): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        subject: { type: 'string', multiple: true },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        operation: { type: 'string' },
-        'consumer-group': { type: 'string' },
-        from: { type: 'string', default: 'auto' },
-        to: { type: 'string' },
-        print: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        ...serverFlags,
-        help: { type: 'boolean', default: false },
-      },
-    })
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${usage}`)
-    return 2
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      subject: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      operation: { type: 'string' },
+      'consumer-group': { type: 'string' },
+      from: { type: 'string', default: 'auto' },
+      to: { type: 'string' },
+      print: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      ...serverFlags,
+    },
+    usage,
+    io,
+  )
+  if (typeof parsed === 'number') return parsed
   const { values } = parsed
-  if (values.help) {
-    io.err(usage)
-    return 0
-  }
   const from = values.from as EventSource
   const actions = [values.to, values.print || undefined, values.out].filter(Boolean)
   const problem = !sources.includes(from)

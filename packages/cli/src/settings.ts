@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { archiveOptionsFromEnv, type ArchiveOptions } from '@event-driven/core'
 
 /** Flags every command that talks to the servers accepts; the env gives the defaults. */
@@ -62,4 +63,39 @@ export interface Io {
   err: (text: string) => void
   /** True when stderr is a terminal: progress bars redraw in place. */
   tty: boolean
+}
+
+type Flags = NonNullable<ParseArgsConfig['options']>
+
+/**
+ * Parses a command's flags and up to `maxPositionals` positionals. On a mistake it prints why
+ * and the usage and returns 2; on `--help` it prints the usage and returns 0; callers return a
+ * number as is.
+ */
+export function parseCommand<const F extends Flags>(
+  argv: string[],
+  flags: F,
+  usage: string,
+  io: Io,
+  maxPositionals = 0,
+) {
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { ...flags, help: { type: 'boolean', default: false } },
+    })
+    if ((parsed.values as { help?: boolean }).help) {
+      io.err(usage)
+      return 0
+    }
+    if (parsed.positionals.length > maxPositionals) {
+      io.err(`unexpected argument: ${parsed.positionals[maxPositionals]}\n\n${usage}`)
+      return 2
+    }
+    return parsed
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`)
+    return 2
+  }
 }

@@ -20,6 +20,7 @@ import {
 import {
   chooseRemover,
   retentionMessage,
+  retentionOn,
   startSweeper,
   type RetentionOptions,
 } from './retention/retention.ts'
@@ -175,7 +176,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     logger,
     expireAfterMs: expireWithoutArchive?.eventsMs,
   })
-  const ledger = createLedger(store)
+  // With retention on, a ledger entry stays as long as JetStream can redeliver its event (a
+  // stream without a max age keeps its messages, and then the ledger keeps its entries).
+  const ledger = createLedger(
+    store,
+    retentionOn(options.retention)
+      ? (options.retention.processedMs ?? (stream.maxAgeMs > 0 ? stream.maxAgeMs : undefined))
+      : undefined,
+  )
   const alerts: AlertOptions = { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL, ...options.alerts }
   const definitions = definitionRegistry(options.name)
   const registrations: { context: ConsumerGroupContext; concurrency: number }[] = []

@@ -226,12 +226,14 @@ describe('the S3 archive', () => {
       scope: 'service',
       logger: logs.logger,
       archive: archiveOptions(bucket),
-      retention: { eventsMs: 0, operationsMs: 0, sweepIntervalMs: 50 },
+      retention: { eventsMs: 0, operationsMs: 0, processedMs: 0, sweepIntervalMs: 50 },
     })
+    const handled: number[] = []
+    service.on(subjects[0]!, { handler: 'count' }, async (event) => void handled.push(event.data.n))
     await service.start()
     try {
       expect(logs.messages()).toContain(
-        'retention: this server has no TTL indexes, so a sweeper removes events and operations after they are archived to S3 (never before)',
+        'retention: this server has no TTL indexes, so a sweeper removes events and operations after they are archived to S3 (never before), and processed-ledger entries once JetStream cannot redeliver their event',
       )
       const op = await service.startOperation({ name: 'ordersImport' })
       const ids = await Promise.all(
@@ -239,8 +241,11 @@ describe('the S3 archive', () => {
       )
       await op.complete()
       await eventually(async () => {
+        expect(handled).toHaveLength(13)
         expect(await service.store.events.countDocuments()).toBe(0)
         expect(await service.store.operations.countDocuments()).toBe(0)
+        // The ledger goes too (here at once; by default after the stream's max age).
+        expect(await service.store.processed.countDocuments()).toBe(0)
       })
       const inS3 = copies(await readBucket(s3, bucket))
       expect(new Set(inS3.keys())).toEqual(new Set(ids))

@@ -17,12 +17,15 @@ export interface Ledger {
   drain(): Promise<void>
 }
 
-export function createLedger(store: EventStore): Ledger {
+/** `expireAfterMs`: retention may remove an entry this long after it is written. */
+export function createLedger(store: EventStore, expireAfterMs?: number): Ledger {
   const writes = groupCommit<string, undefined>(async (keys) => {
     const processedAt = new Date()
+    const expireAt =
+      expireAfterMs === undefined ? undefined : new Date(processedAt.getTime() + expireAfterMs)
     const failed = await insertNew(
       store.processed,
-      keys.map((_id) => ({ _id, processedAt })),
+      keys.map((_id) => ({ _id, processedAt, ...(expireAt ? { expireAt } : {}) })),
     )
     return keys.map((key, i) =>
       failed.has(i) ? new Error(`the processed ledger did not take ${key}`) : undefined,

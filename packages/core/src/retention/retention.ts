@@ -13,6 +13,13 @@ export interface RetentionOptions {
   /** The same for operations (counted from archiving, or from the operation's end). */
   operationsMs?: number
   /**
+   * How long a consumer group's record that it finished an event (the processed ledger) stays.
+   * It must outlive every redelivery of the event, so the default, with retention on, is the
+   * stream's max age: JetStream holds (and can redeliver) no older message. Replays have ledger
+   * entries of their own, and a DLQ entry was never processed, so neither needs older entries.
+   */
+  processedMs?: number
+  /**
    * What removes expired documents: a TTL index on `expireAt` where the server has them
    * (MongoDB), or a sweeper in every instance. Default `auto`: the TTL index when the server
    * accepts it, else the sweeper.
@@ -28,11 +35,30 @@ export type Remover = 'ttl-index' | 'sweeper' | 'off'
 
 const notImplemented = 238
 
-/** The collections whose documents get `expireAt`: their archive claims outlive them. */
+/** The collections whose documents get `expireAt` (archive claims outlive their documents). */
 function expiring(store: EventStore): Collection<Document & { _id: string }>[] {
-  return [store.events, store.operations, store.archiveClaims] as unknown as Collection<
-    Document & { _id: string }
-  >[]
+  return [
+    store.events,
+    store.operations,
+    store.archiveClaims,
+    store.processed,
+  ] as unknown as Collection<Document & { _id: string }>[]
+}
+
+/** Collections that are never archived: their expired documents go without the archive check. */
+function notArchived(store: EventStore): string[] {
+  return [store.archiveClaims.collectionName, store.processed.collectionName]
+}
+
+/** Retention is on when any keep time is set. */
+export function retentionOn(
+  retention: RetentionOptions | undefined,
+): retention is RetentionOptions {
+  return (
+    retention?.eventsMs !== undefined ||
+    retention?.operationsMs !== undefined ||
+    retention?.processedMs !== undefined
+  )
 }
 
 /**
@@ -43,8 +69,8 @@ export async function chooseRemover(
   store: EventStore,
   retention: RetentionOptions | undefined,
 ): Promise<Remover> {
-  if (retention?.eventsMs === undefined && retention?.operationsMs === undefined) return 'off'
-  for (const ms of [retention.eventsMs, retention.operationsMs]) {
+  if (!retentionOn(retention)) return 'off'
+  for (const ms of [retention.eventsMs, retention.operationsMs, retention.processedMs]) {
     if (ms !== undefined && (!Number.isFinite(ms) || ms < 0)) {
       throw new ConfigurationError(`retention: a keep time must be a number of ms ≥ 0, got ${ms}`)
     }
@@ -80,10 +106,10 @@ export async function sweepExpired(
   const now = options.now ?? new Date()
   let removed = 0
   for (const collection of expiring(store)) {
-    const isClaims = collection.collectionName === store.archiveClaims.collectionName
+    const archived = !notArchived(store).includes(collection.collectionName)
     const expired: Filter<Document & { _id: string }> = {
       expireAt: { $lte: now },
-      ...(options.archiving && !isClaims ? { archivedAt: { $exists: true } } : {}),
+      ...(options.archiving && archived ? { archivedAt: { $exists: true } } : {}),
     }
     for (;;) {
       const ids = (
@@ -128,10 +154,10 @@ export function retentionMessage(remover: Remover, archiving: boolean): string {
     : 'after they are published (archiving is off)'
   switch (remover) {
     case 'off':
-      return 'retention off: events and operations stay in MongoDB'
+      return 'retention off: events, operations and the processed ledger stay in MongoDB'
     case 'ttl-index':
-      return `retention: a TTL index on expireAt removes events and operations ${when}`
+      return `retention: a TTL index on expireAt removes events and operations ${when}, and processed-ledger entries once JetStream cannot redeliver their event`
     case 'sweeper':
-      return `retention: this server has no TTL indexes, so a sweeper removes events and operations ${when}`
+      return `retention: this server has no TTL indexes, so a sweeper removes events and operations ${when}, and processed-ledger entries once JetStream cannot redeliver their event`
   }
 }

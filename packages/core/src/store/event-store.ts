@@ -103,6 +103,8 @@ export interface DlqAction {
 export interface ProcessedRecord {
   _id: string // `${eventId}/${consumerGroup}`
   processedAt: Date
+  /** With retention on: once JetStream can no longer redeliver the event (see RetentionOptions). */
+  expireAt?: Date
 }
 
 /** A batch of documents being copied to S3; removed once its documents are marked archived. */
