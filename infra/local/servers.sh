@@ -301,6 +301,7 @@ S3_REGION=us-east-1
 S3_ACCESS_KEY_ID=$s3_access_key
 S3_SECRET_ACCESS_KEY=$s3_secret_key
 NATS_SERVER_BIN=$nats_bin
+VERSITYGW_BIN=$versitygw_bin
 EOF
 }
 

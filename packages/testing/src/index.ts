@@ -16,6 +16,8 @@ export {
   type SlackReceiverOptions,
 } from './slack-receiver.ts'
 export { startNatsServer, type NatsServerProcess } from './nats-server.ts'
+export { startS3Server, type S3ServerProcess } from './s3-server.ts'
+export type { OwnServer } from './own-server.ts'
 export { startNodeProcess, type NodeProcess } from './node-process.ts'
 export { freePort, portAccepts } from './ports.ts'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'

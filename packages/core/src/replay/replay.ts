@@ -62,9 +62,14 @@ export async function* selectEvents(
   }
   const seen = new Set<string>()
   if (from !== 's3') {
-    for await (const event of deps.store.events.find(mongoFilter(query))) {
-      seen.add(event._id)
-      yield event
+    // `events`, then the outbox: a published event sits there until it is moved (moments), and
+    // an event is in one or both at every instant.
+    for (const collection of [deps.store.events, deps.store.outbox]) {
+      for await (const event of collection.find(mongoFilter(query))) {
+        if (seen.has(event._id)) continue
+        seen.add(event._id)
+        yield event
+      }
     }
   }
   if (from !== 'mongodb' && deps.archive) {
