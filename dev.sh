@@ -34,12 +34,15 @@ use_local_servers() {
 }
 use_local_servers
 
-# Runs the job in the background so that SIGTERM/SIGINT reach it (it drains, then exits) and
-# the servers this command started are stopped after it.
+# Runs the job in a process group of its own, in the background, so that SIGTERM/SIGINT reach
+# every process of it (pnpm does not pass TERM on to the node process it runs): it drains, then
+# exits, and the servers this command started are stopped after it.
 run_job() {
+  set -m
   "$@" &
   local child=$! status=0
-  trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT
+  set +m
+  trap 'kill -TERM -- "-$child" 2>/dev/null || true' TERM INT
   wait "$child" || status=$?
   # A signal interrupts `wait`: wait again until the job has finished stopping.
   while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
