@@ -39,6 +39,7 @@ export {
 export { readArchivedEvents, type ArchivedEventQuery } from './archive/read.ts'
 export { archiveOptionsFromEnv } from './archive/env.ts'
 export { sweepExpired, type RetentionOptions } from './retention/retention.ts'
+export { operationChain } from './store/operation-chain.ts'
 export {
   type EventSelection,
   type EventSource,

@@ -92,6 +92,8 @@ export interface Service {
   readonly store: EventStore
   /** The dead letter queue: list, show, redrive, discard, resolve. */
   readonly dlq: DlqManager
+  /** The stream its events go through, and their subject prefix. */
+  readonly stream: { name: string; subjectPrefix: string }
   /** Settings in which the existing stream differs from the configuration (reported, not changed). */
   readonly streamDifferences: readonly StreamDifference[]
   /** The stream's consumer groups, from JetStream: what is pending, in flight, redelivered. */
@@ -233,6 +235,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     name: options.name,
     store,
     dlq: dlqManager(store, js, stream.subjectPrefix),
+    stream: { name: stream.name, subjectPrefix: stream.subjectPrefix },
     streamDifferences: differences,
 
     async consumerGroups() {

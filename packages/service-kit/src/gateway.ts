@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { verifyToken } from './auth.ts'
 import type { ServiceConfig } from './config.ts'
 import type { GatewayContext, ServiceModule } from './module.ts'
-import { operationTypeDefs, operationChain } from './operation-chain.ts'
+import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 import { callRpc, ServiceError } from './rpc.ts'
 
 type Context = GatewayContext
@@ -75,7 +75,8 @@ export async function startGateway(
       resolvers: [
         {
           Query: {
-            operation: (_: unknown, { id }: { id: string }) => operationChain(eventStoreDb, id),
+            operation: (_: unknown, { id }: { id: string }) =>
+              operationChainForGraphQL(eventStoreDb, id),
           },
         },
         ...pieces.map((p) => p.resolvers),

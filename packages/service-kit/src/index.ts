@@ -11,7 +11,7 @@ export {
 } from './rpc.ts'
 export { hashPassword, signToken, verifyPassword, verifyToken } from './auth.ts'
 export { startGateway, type Gateway } from './gateway.ts'
-export { operationChain, operationTypeDefs } from './operation-chain.ts'
+export { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 export {
   defineServiceModule,
   type GatewayContext,

@@ -1,72 +1,15 @@
-import { eventStore, type EventRecord } from '@event-driven/core'
+import { eventStore, operationChain } from '@event-driven/core'
 import type { Db } from 'mongodb'
 
-/**
- * An operation and its chain so far, from the event store: every event with its parent, the
- * consumer groups that finished it (processed ledger) and its failures (with DLQ membership).
- * Not a hot path: the queries by operationId and by ledger-key prefix may scan.
- */
-export async function operationChain(db: Db, operationId: string) {
-  const store = eventStore(db)
-  const operation = await store.operations.findOne({ _id: operationId })
-  if (!operation) return null
-  const recorded: EventRecord[] = [
-    ...(await store.events.find({ operationId }).toArray()),
-    ...(await store.outbox.find({ operationId }).toArray()),
-  ]
-  const byId = new Map(recorded.map((e) => [e._id, e]))
-  const ids = [...byId.keys()]
-  const [processed, failures, dead] = await Promise.all([
-    ids.length === 0
-      ? []
-      : store.processed
-          .find({ _id: { $regex: `^(${ids.map(escapeRegex).join('|')})/` } })
-          .toArray(),
-    store.failures.find({ operationId }).toArray(),
-    store.dlq.find({ operationId }, { projection: { _id: 1 } }).toArray(),
-  ])
-  const inDlq = new Set(dead.map((d) => d._id))
-  const events = [...byId.values()]
-    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-    .map((event) => ({
-      id: event._id,
-      subject: event.subject,
-      version: event.version,
-      parentId: event.parentId,
-      publishedBy: event.publishedBy.consumerGroup ?? null,
-      createdAt: event.createdAt.toISOString(),
-      publishedAt: event.publishedAt?.toISOString() ?? null,
-      data: JSON.stringify(event.data),
-      handledBy: processed
-        .filter((p) => p._id.startsWith(`${event._id}/`))
-        .map((p) => p._id.slice(event._id.length + 1))
-        .sort(),
-      failures: failures
-        .filter((f) => f.eventId === event._id)
-        .map((f) => ({
-          consumerGroup: f.consumerGroup,
-          failures: f.failures,
-          lastError: f.attempts.at(-1)?.message ?? '',
-          inDeadLetterQueue: inDlq.has(f._id),
-        })),
-    }))
-  return {
-    id: operation._id,
-    name: operation.name,
-    status: operation.status,
-    actor: actorText(operation.actor),
-    startedAt: operation.startedAt.toISOString(),
-    events,
-  }
-}
-
-function actorText(actor: unknown): string | null {
-  if (actor === null || actor === undefined) return null
-  return typeof actor === 'string' ? actor : JSON.stringify(actor)
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+/** `operation(id)` for the gateway: the chain from the event store, with data as JSON text. */
+export async function operationChainForGraphQL(db: Db, operationId: string) {
+  const chain = await operationChain(eventStore(db), operationId)
+  return (
+    chain && {
+      ...chain,
+      events: chain.events.map((event) => ({ ...event, data: JSON.stringify(event.data) })),
+    }
+  )
 }
 
 /** The gateway's own piece: `operation(id)`, the chain of any operation. */

@@ -2,7 +2,7 @@
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'event-driven admin API', version: '1' },
-  security: [{ bearer: [] }, { apiKey: [] }],
+  security: [{ bearer: [] }, { apiKey: [] }, { session: [] }],
   components: {
     securitySchemes: {
       bearer: {
@@ -11,6 +11,12 @@ export const openApiDocument = {
         description: 'An API key secret (ADMIN_API_KEYS: name:secret,…)',
       },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      session: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'ed_admin_session',
+        description: 'From POST /api/session; HttpOnly, SameSite=Strict; expires',
+      },
     },
     responses: {
       Unauthorized: { description: 'No valid credentials' },
@@ -86,10 +92,52 @@ export const openApiDocument = {
         responses: { 200: { description: '{ total, redriven, refused }' } },
       },
     },
+    '/api/session': {
+      post: {
+        summary:
+          'Sign in with { apiKey }: sets the session cookie (the one call without credentials)',
+        security: [],
+        responses: {
+          200: { description: '{ name, expiresAt }' },
+          401: { $ref: '#/components/responses/Unauthorized' },
+        },
+      },
+      get: {
+        summary: 'Who is signed in',
+        responses: { 200: { description: '{ name, expiresAt }' } },
+      },
+      delete: {
+        summary: 'Sign out: the cookie is cleared',
+        responses: { 200: { description: '{ signedOut: true }' } },
+      },
+    },
     '/api/operations': {
       get: {
-        summary: 'Operations, newest first (limit, skip)',
-        responses: { 200: { description: '{ operations }' } },
+        summary:
+          'Operations, newest first (search: name, actor or id; status; limit; skip), each with its event and failure counts',
+        responses: {
+          200: {
+            description:
+              '{ total, operations: [{ id, name, actor, status, startedAt, endedAt, events, failures }] }',
+          },
+        },
+      },
+    },
+    '/api/operations/{id}/chain': {
+      get: {
+        summary:
+          'The chain: each event with its parent, data, the consumer groups that handled it and its failures',
+        responses: {
+          200: { description: '{ id, name, status, actor, startedAt, events }' },
+          404: { $ref: '#/components/responses/NotFound' },
+        },
+      },
+    },
+    '/api/subjects': {
+      get: {
+        summary:
+          'The map: per subject, publishers, consuming groups, counts (last hour, day, total), failures, open DLQ entries',
+        responses: { 200: { description: '{ subjects }' } },
       },
     },
     '/api/operations/{id}': {
@@ -112,7 +160,8 @@ export const openApiDocument = {
     },
     '/api/consumer-groups': {
       get: {
-        summary: 'Consumer groups of the stream, from JetStream',
+        summary:
+          'Consumer groups of the stream, from JetStream (pending, in flight, redelivered, last active), with open DLQ entries and whether one looks stuck',
         responses: { 200: { description: '{ consumerGroups }' } },
       },
     },

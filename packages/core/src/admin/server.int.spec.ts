@@ -26,7 +26,11 @@ beforeAll(async () => {
     throw new Error('refunds are switched off')
   })
   await service.start()
-  admin = await startAdminServer({ service, apiKeys: [{ name: 'ops', secret: 'correct-secret' }] })
+  admin = await startAdminServer({
+    service,
+    apiKeys: [{ name: 'ops', secret: 'correct-secret' }],
+    sessionTtlMs: 1_500,
+  })
   const op = await service.startOperation({ name: 'parcelReport' })
   operationId = op.id
   eventId = await op.publish(ParcelLost, { parcelId: 'p1' })
@@ -62,6 +66,10 @@ describe('the admin API', () => {
       `/api/dlq/${encodeURIComponent(entryId)}`,
       '/api/openapi.json',
       '/api/consumer-groups',
+      '/api/operations',
+      `/api/operations/${operationId}/chain`,
+      '/api/subjects',
+      '/api/session',
       '/api/nothing',
     ]) {
       expect(await call(path, { key: null })).toEqual({
@@ -150,6 +158,97 @@ describe('the admin API', () => {
     expect(await call('/api/openapi.json')).toMatchObject({
       status: 200,
       body: { openapi: '3.1.0' },
+    })
+  })
+
+  it('lists operations with their counts, searchable, and draws their chains', async () => {
+    const listed = await call('/api/operations?search=PARCEL&limit=10')
+    expect(listed).toMatchObject({
+      status: 200,
+      body: {
+        total: 1,
+        operations: [{ id: operationId, name: 'parcelReport', status: 'started', events: 1 }],
+      },
+    })
+    await eventually(async () =>
+      expect((await call('/api/operations')).body.operations).toEqual([
+        expect.objectContaining({ failures: 1 }),
+      ]),
+    )
+    expect((await call('/api/operations?search=nothing-like-it')).body).toEqual({
+      total: 0,
+      operations: [],
+    })
+    expect((await call('/api/operations?status=lost')).status).toBe(400)
+    expect(await call(`/api/operations/${operationId}/chain`)).toMatchObject({
+      status: 200,
+      body: {
+        id: operationId,
+        events: [
+          {
+            id: eventId,
+            subject: 'Parcel.lost',
+            parentId: operationId,
+            data: { parcelId: 'p1' },
+            failures: [{ consumerGroup: 'shipping.refund', inDeadLetterQueue: true }],
+          },
+        ],
+      },
+    })
+  })
+
+  it('maps subjects to publishers and consumer groups, and flags groups with DLQ entries', async () => {
+    expect((await call('/api/subjects')).body.subjects).toEqual([
+      {
+        subject: 'Parcel.lost',
+        publishers: ['shipping'],
+        consumers: ['shipping.refund'],
+        counts: { lastHour: 1, lastDay: 1, total: 1 },
+        failures: 1,
+        failureRate: 1,
+        dlqOpen: expect.any(Number) as number,
+      },
+    ])
+    expect((await call('/api/consumer-groups')).body.consumerGroups).toEqual([
+      expect.objectContaining({
+        durable: 'shipping_refund',
+        consumerGroup: 'shipping.refund',
+        stuck: false,
+      }),
+    ])
+  })
+
+  it('signs a browser in with a key: an HttpOnly session cookie that expires, and signs out', async () => {
+    const refused = await fetch(`${admin.url}/api/session`, {
+      method: 'POST',
+      body: JSON.stringify({ apiKey: 'wrong-secret' }),
+    })
+    expect([refused.status, refused.headers.get('set-cookie')]).toEqual([401, null])
+
+    const signedIn = await fetch(`${admin.url}/api/session`, {
+      method: 'POST',
+      body: JSON.stringify({ apiKey: 'correct-secret' }),
+    })
+    expect(signedIn.status).toBe(200)
+    const setCookie = signedIn.headers.get('set-cookie')!
+    expect(setCookie).toMatch(
+      /^ed_admin_session=[^;]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=1$/,
+    )
+    const cookie = setCookie.split(';')[0]!
+    const withCookie = (path: string, method = 'GET') =>
+      fetch(`${admin.url}${path}`, { method, headers: { cookie } })
+
+    expect((await withCookie('/api/dlq')).status).toBe(200)
+    expect(await (await withCookie('/api/session')).json()).toMatchObject({ name: 'ops' })
+    // A forged cookie (another name, same MAC) is refused.
+    const forged = cookie.replace(/=([^.]+)\./, `=${Buffer.from('root').toString('base64url')}.`)
+    expect((await fetch(`${admin.url}/api/dlq`, { headers: { cookie: forged } })).status).toBe(401)
+
+    const signedOut = await withCookie('/api/session', 'DELETE')
+    expect(signedOut.headers.get('set-cookie')).toMatch(/^ed_admin_session=; .*Max-Age=0$/)
+    // The session ends by itself too.
+    await eventually(async () => expect((await withCookie('/api/dlq')).status).toBe(401), {
+      timeoutMs: 5_000,
     })
   })
 })

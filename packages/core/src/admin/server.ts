@@ -1,8 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { DlqFilter } from '../dlq/manage.ts'
 import type { Service } from '../service.ts'
-import type { DlqStatus } from '../store/event-store.ts'
+import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
+import { operationChain } from '../store/operation-chain.ts'
+import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
 import { findApiKey, type ApiKey } from './credentials.ts'
+import {
+  issueSession,
+  readCookie,
+  sessionCookie,
+  sessionCookieName,
+  verifySession,
+} from './session.ts'
 import { openApiDocument } from './openapi.ts'
 
 export interface AdminServerOptions {
@@ -11,6 +20,8 @@ export interface AdminServerOptions {
   apiKeys: readonly ApiKey[]
   port?: number
   host?: string
+  /** How long a browser session (signing in with a key, see /api/session) lasts. Default 8 h. */
+  sessionTtlMs?: number
 }
 
 export interface AdminServer {
@@ -23,6 +34,7 @@ class BadRequest extends Error {}
 
 const idPattern = /^[\w.:/#-]{1,300}$/
 const statuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolved']
+const operationStatuses: readonly OperationRecord['status'][] = ['started', 'completed', 'failed']
 
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
@@ -93,7 +105,8 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 /**
  * The admin HTTP API (JSON, documented at /api/openapi.json): the DLQ, operations, events and
  * consumer groups. Every request needs an API key (`Authorization: Bearer <secret>` or
- * `X-API-Key`); without a valid one the answer is 401 and nothing else.
+ * `X-API-Key`) or a session cookie from `POST /api/session` (signing in with a key); without
+ * one the answer is 401 and nothing else.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { service, apiKeys } = options
@@ -147,16 +160,27 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
     if (method === 'GET' && resource === 'operations') {
       if (!rawId) {
-        const limit = count('limit', url.searchParams.get('limit'), 50, 500)
-        const skip = count('skip', url.searchParams.get('skip'), 0, 1_000_000)
-        return send(res, 200, {
-          operations: await service.store.operations
-            .find()
-            .sort({ startedAt: -1 })
-            .skip(skip)
-            .limit(limit)
-            .toArray(),
-        })
+        const status = url.searchParams.get('status') ?? undefined
+        if (status && !operationStatuses.includes(status as OperationRecord['status']))
+          throw new BadRequest(`status must be one of ${operationStatuses.join(', ')}`)
+        const search = url.searchParams.get('search') ?? undefined
+        if (search && search.length > 200) throw new BadRequest('search is longer than 200')
+        return send(
+          res,
+          200,
+          await listOperations(service.store, {
+            search,
+            status: status as OperationRecord['status'] | undefined,
+            limit: count('limit', url.searchParams.get('limit'), 50, 500),
+            skip: count('skip', url.searchParams.get('skip'), 0, 1_000_000),
+          }),
+        )
+      }
+      if (action === 'chain') {
+        const chain = await operationChain(service.store, id(rawId))
+        return chain
+          ? send(res, 200, chain)
+          : send(res, 404, { error: `no operation ${id(rawId)}` })
       }
       const operationId = id(rawId)
       const operation = await service.store.operations.findOne({ _id: operationId })
@@ -175,19 +199,49 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       return event ? send(res, 200, event) : send(res, 404, { error: `no event ${eventId}` })
     }
     if (method === 'GET' && resource === 'consumer-groups') {
-      return send(res, 200, { consumerGroups: await service.consumerGroups() })
+      return send(res, 200, { consumerGroups: await consumerGroupsWithDlq(service) })
+    }
+    if (method === 'GET' && resource === 'subjects') {
+      return send(res, 200, { subjects: await subjectMap(service) })
     }
     return send(res, 404, { error: `no route ${method} ${url.pathname}` })
   }
 
-  const server: Server = createServer((req, res) => {
-    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
-    const key = findApiKey(apiKeys, (req.headers['x-api-key'] as string | undefined) ?? bearer)
+  const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000
+
+  /** Signing in: the one call that needs no credentials, since it checks them. */
+  const signIn = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await jsonBody(req)
+    const key = findApiKey(apiKeys, typeof body.apiKey === 'string' ? body.apiKey : undefined)
     if (!key) return send(res, 401, { error: 'unauthorized' })
-    route(req, res, key.name).catch((error: unknown) => {
+    const { token, expiresAt } = issueSession(key, sessionTtlMs)
+    res.setHeader('set-cookie', sessionCookie(token, Math.floor(sessionTtlMs / 1000)))
+    return send(res, 200, { name: key.name, expiresAt })
+  }
+
+  const server: Server = createServer((req, res) => {
+    const fail = (error: unknown) => {
       if (error instanceof BadRequest) return send(res, 400, { error: error.message })
       send(res, 500, { error: 'internal error; see the service log' })
-    })
+    }
+    if (req.method === 'POST' && req.url === '/api/session')
+      return void signIn(req, res).catch(fail)
+    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
+    const key = findApiKey(apiKeys, (req.headers['x-api-key'] as string | undefined) ?? bearer)
+    const session = key
+      ? null
+      : verifySession(apiKeys, readCookie(req.headers.cookie, sessionCookieName))
+    const who = key ?? session?.key
+    if (!who) return send(res, 401, { error: 'unauthorized' })
+    if (req.url === '/api/session') {
+      if (req.method === 'GET')
+        return send(res, 200, { name: who.name, expiresAt: session?.expiresAt ?? null })
+      if (req.method === 'DELETE') {
+        res.setHeader('set-cookie', sessionCookie())
+        return send(res, 200, { signedOut: true })
+      }
+    }
+    route(req, res, who.name).catch(fail)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

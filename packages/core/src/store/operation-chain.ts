@@ -1,0 +1,69 @@
+import type { EventRecord, EventStore } from './event-store.ts'
+
+/**
+ * An operation and its chain so far, from the event store (the gateway's `operation(id)`, the
+ * admin API's `/api/operations/<id>/chain`): every event with its parent, the
+ * consumer groups that finished it (processed ledger) and its failures (with DLQ membership).
+ * Not a hot path: the queries by operationId and by ledger-key prefix may scan.
+ */
+export async function operationChain(store: EventStore, operationId: string) {
+  const operation = await store.operations.findOne({ _id: operationId })
+  if (!operation) return null
+  const recorded: EventRecord[] = [
+    ...(await store.events.find({ operationId }).toArray()),
+    ...(await store.outbox.find({ operationId }).toArray()),
+  ]
+  const byId = new Map(recorded.map((e) => [e._id, e]))
+  const ids = [...byId.keys()]
+  const [processed, failures, dead] = await Promise.all([
+    ids.length === 0
+      ? []
+      : store.processed
+          .find({ _id: { $regex: `^(${ids.map(escapeRegex).join('|')})/` } })
+          .toArray(),
+    store.failures.find({ operationId }).toArray(),
+    store.dlq.find({ operationId }, { projection: { _id: 1 } }).toArray(),
+  ])
+  const inDlq = new Set(dead.map((d) => d._id))
+  const events = [...byId.values()]
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+    .map((event) => ({
+      id: event._id,
+      subject: event.subject,
+      version: event.version,
+      parentId: event.parentId,
+      publishedBy: event.publishedBy.consumerGroup ?? null,
+      createdAt: event.createdAt.toISOString(),
+      publishedAt: event.publishedAt?.toISOString() ?? null,
+      data: event.data,
+      handledBy: processed
+        .filter((p) => p._id.startsWith(`${event._id}/`))
+        .map((p) => p._id.slice(event._id.length + 1))
+        .sort(),
+      failures: failures
+        .filter((f) => f.eventId === event._id)
+        .map((f) => ({
+          consumerGroup: f.consumerGroup,
+          failures: f.failures,
+          lastError: f.attempts.at(-1)?.message ?? '',
+          inDeadLetterQueue: inDlq.has(f._id),
+        })),
+    }))
+  return {
+    id: operation._id,
+    name: operation.name,
+    status: operation.status,
+    actor: actorText(operation.actor),
+    startedAt: operation.startedAt.toISOString(),
+    events,
+  }
+}
+
+function actorText(actor: unknown): string | null {
+  if (actor === null || actor === undefined) return null
+  return typeof actor === 'string' ? actor : JSON.stringify(actor)
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
