@@ -29,7 +29,7 @@ export interface ReplayOptions {
 }
 
 export interface ReplayResult {
-  /** Marks this replay's deliveries; running the same replay id again delivers nothing twice. */
+  /** Marks this replay's deliveries: their ledger entries and message ids are their own. */
   replayId: string
   matched: number
   delivered: number
