@@ -15,6 +15,7 @@ esac
 
 source infra/local/toolchain.sh
 pnpm install --frozen-lockfile
+pnpm build # the dashboard's bundle, which the admin part serves
 
 # Fills in the server variables that are not set from local servers, starting them if needed.
 use_local_servers() {
@@ -33,6 +34,8 @@ use_local_servers() {
   done <<<"$lines"
 }
 use_local_servers
+# The dashboard's browser tests drive Chromium.
+if [ "$job" = test ]; then source infra/local/chromium.sh; fi
 
 # Runs the job in a process group of its own, in the background, so that SIGTERM/SIGINT reach
 # every process of it (pnpm does not pass TERM on to the node process it runs): it drains, then
@@ -51,6 +54,15 @@ run_job() {
 
 case "$job" in
   # The main job copies its history to the S3 archive (set ARCHIVE_BUCKET= to turn it off).
-  start) export ARCHIVE_BUCKET=${ARCHIVE_BUCKET-blog-archive} && run_job pnpm start ;;
+  # And serves the dashboard: with no ADMIN_API_KEYS, a key made for this run.
+  start)
+    export ARCHIVE_BUCKET=${ARCHIVE_BUCKET-blog-archive}
+    if [ -z "${ADMIN_API_KEYS:-}" ]; then
+      ADMIN_API_KEYS="admin:$(node -e 'process.stdout.write(require("crypto").randomBytes(12).toString("hex"))')"
+      export ADMIN_API_KEYS
+      echo "dashboard key for this run: ${ADMIN_API_KEYS#admin:}"
+    fi
+    run_job pnpm start
+    ;;
   test) run_job pnpm test ;;
 esac

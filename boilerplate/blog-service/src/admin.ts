@@ -1,10 +1,11 @@
 import { createService, parseApiKeys, startAdminServer } from '@event-driven/core'
+import { dashboardHandler } from '@event-driven/dashboard'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from '@event-driven/service-kit'
 
 /**
- * The admin HTTP API over this system's event store (DLQ, operations, events, consumer groups),
- * for operators and the dashboard. Keys: ADMIN_API_KEYS=name:secret,…; port: ADMIN_PORT (4001).
+ * The dashboard and the admin HTTP API over this system's event store (DLQ, operations, events,
+ * consumer groups), on one port. Keys: ADMIN_API_KEYS=name:secret,…; port: ADMIN_PORT (4001).
  */
 export async function startAdmin(config: ServiceConfig, logger: Logger) {
   const apiKeys = parseApiKeys(process.env.ADMIN_API_KEYS)
@@ -22,8 +23,9 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
     apiKeys,
     host: config.host,
     port: Number(process.env.ADMIN_PORT ?? 4001),
+    ui: await dashboardHandler(),
   })
-  logger.info({ url: `${server.url}/api/openapi.json` }, 'admin API listening')
+  logger.info({ url: server.url }, 'dashboard and admin API listening')
   return {
     adminUrl: server.url,
     async stop() {

@@ -115,7 +115,7 @@ if (split && !only) {
   const admin = running.find((r) => r.adminUrl)
   if (admin?.adminUrl)
     process.stdout.write(
-      `Admin API: ${admin.adminUrl}/api/openapi.json (a key from ADMIN_API_KEYS as Bearer)\n`,
+      `Dashboard: ${admin.adminUrl}  (sign in with the secret of a key in ADMIN_API_KEYS)\nAdmin API: ${admin.adminUrl}/api/openapi.json (the same secret as Bearer)\n`,
     )
   process.stdout.write(`ready: ${(only ? [only] : parts).join(', ')}\n`)
 }

@@ -22,6 +22,12 @@ export interface AdminServerOptions {
   host?: string
   /** How long a browser session (signing in with a key, see /api/session) lasts. Default 8 h. */
   sessionTtlMs?: number
+  /**
+   * Serves a web UI (the dashboard: `dashboardHandler()` of `@event-driven/dashboard`) on every
+   * path outside `/api/`, on the same port. Without a session, a page redirects to `/sign-in`;
+   * only that page and the bundle's `/assets/` (code, no data) are served to anyone.
+   */
+  ui?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
 }
 
 export interface AdminServer {
@@ -232,6 +238,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       ? null
       : verifySession(apiKeys, readCookie(req.headers.cookie, sessionCookieName))
     const who = key ?? session?.key
+    const path = new URL(req.url ?? '/', 'http://admin').pathname
+    if (!path.startsWith('/api/') && options.ui) {
+      if (!who && path !== '/sign-in' && !path.startsWith('/assets/')) {
+        return void res.writeHead(302, { location: '/sign-in' }).end()
+      }
+      return void options.ui(req, res).catch(fail)
+    }
     if (!who) return send(res, 401, { error: 'unauthorized' })
     if (req.url === '/api/session') {
       if (req.method === 'GET')
