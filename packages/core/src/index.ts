@@ -4,7 +4,12 @@ export {
   type Service,
   type ServiceOptions,
 } from './service.ts'
-export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.ts'
+export {
+  createAdminHandler,
+  startAdminServer,
+  type AdminServer,
+  type AdminServerOptions,
+} from './admin/server.ts'
 export { parseApiKeys, type ApiKey } from './admin/credentials.ts'
 export {
   defineEvent,

@@ -109,12 +109,15 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 /**
- * The admin HTTP API (JSON, documented at /api/openapi.json): the DLQ, operations, events and
+ * The admin HTTP API (JSON, documented at /api/openapi.json) as a request handler, to mount in a
+ * server of your own (or run with `startAdminServer`): the DLQ, operations, events, subjects and
  * consumer groups. Every request needs an API key (`Authorization: Bearer <secret>` or
  * `X-API-Key`) or a session cookie from `POST /api/session` (signing in with a key); without
  * one the answer is 401 and nothing else.
  */
-export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+export function createAdminHandler(
+  options: Omit<AdminServerOptions, 'port' | 'host'>,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const { service, apiKeys } = options
   const route = async (req: IncomingMessage, res: ServerResponse, by: string) => {
     const url = new URL(req.url ?? '/', 'http://admin')
@@ -225,7 +228,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     return send(res, 200, { name: key.name, expiresAt })
   }
 
-  const server: Server = createServer((req, res) => {
+  return (req, res) => {
     const fail = (error: unknown) => {
       if (error instanceof BadRequest) return send(res, 400, { error: error.message })
       send(res, 500, { error: 'internal error; see the service log' })
@@ -255,7 +258,15 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       }
     }
     route(req, res, who.name).catch(fail)
-  })
+  }
+}
+
+/**
+ * Runs `createAdminHandler` on its own HTTP server (loopback by default): the admin API, and the
+ * dashboard when `ui` is given, on one port.
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const server: Server = createServer(createAdminHandler(options))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve)

@@ -49,6 +49,15 @@ function useLoad<T>(
   return { data, error, reload: run }
 }
 
+/** A JSON payload indented; anything else (the payload that failed to parse) as it came. */
+function pretty(payload: string): string {
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 2)
+  } catch {
+    return payload
+  }
+}
+
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—')
 
 export function App() {
@@ -503,7 +512,7 @@ function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
       )}
       {result && <p role="status">{result}</p>}
       <h2>Payload</h2>
-      <pre>{entry.payload}</pre>
+      <pre>{pretty(entry.payload)}</pre>
       <h2>Attempts</h2>
       <ol>
         {entry.attempts.map((a) => (
