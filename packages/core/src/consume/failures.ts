@@ -21,27 +21,35 @@ export async function recordFailure(
   store: EventStore,
   failed: FailedDelivery,
 ): Promise<FailureRecord> {
-  const entry = attemptError(failed.attempt, failed.error)
-  const record = await store.failures.findOneAndUpdate(
-    { _id: failed.key },
+  const record = await appendAttempts(store, failed, [attemptError(failed.attempt, failed.error)])
+  if (!record) throw new Error(`failure record ${failed.key} was not returned after its upsert`)
+  return record
+}
+
+/** Adds failed attempts to the (event, consumer group) record in one atomic upsert. */
+function appendAttempts(
+  store: EventStore,
+  delivery: Omit<FailedDelivery, 'attempt' | 'error'>,
+  attempts: AttemptError[],
+): Promise<FailureRecord | null> {
+  return store.failures.findOneAndUpdate(
+    { _id: delivery.key },
     {
-      $inc: { failures: 1 },
-      $push: { attempts: entry },
-      $set: { lastFailedAt: entry.at },
+      $inc: { failures: attempts.length },
+      $push: { attempts: { $each: attempts } },
+      $set: { lastFailedAt: attempts.at(-1)!.at },
       // Failed again: the record is copied to the archive again.
       $unset: { archivedAt: '' },
       $setOnInsert: {
-        eventId: failed.eventId,
-        consumerGroup: failed.consumerGroup,
-        subject: failed.subject,
-        ...(failed.operationId ? { operationId: failed.operationId } : {}),
-        firstFailedAt: entry.at,
+        eventId: delivery.eventId,
+        consumerGroup: delivery.consumerGroup,
+        subject: delivery.subject,
+        ...(delivery.operationId ? { operationId: delivery.operationId } : {}),
+        firstFailedAt: attempts[0]!.at,
       },
     },
     { upsert: true, returnDocument: 'after' },
   )
-  if (!record) throw new Error(`failure record ${failed.key} was not returned after its upsert`)
-  return record
 }
 
 /** What a delivery that left no outcome is recorded as. */
@@ -65,22 +73,5 @@ export async function recordLostAttempts(
     .filter((n) => !recorded.has(n))
     .map((n) => attemptError(n, new Error(lostAttemptMessage(n))))
   if (lost.length === 0) return record
-  return store.failures.findOneAndUpdate(
-    { _id: delivery.key },
-    {
-      $inc: { failures: lost.length },
-      $push: { attempts: { $each: lost } },
-      $set: { lastFailedAt: lost.at(-1)!.at },
-      // Failed again: the record is copied to the archive again.
-      $unset: { archivedAt: '' },
-      $setOnInsert: {
-        eventId: delivery.eventId,
-        consumerGroup: delivery.consumerGroup,
-        subject: delivery.subject,
-        ...(delivery.operationId ? { operationId: delivery.operationId } : {}),
-        firstFailedAt: lost[0]!.at,
-      },
-    },
-    { upsert: true, returnDocument: 'after' },
-  )
+  return appendAttempts(store, delivery, lost)
 }
