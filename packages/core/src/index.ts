@@ -44,7 +44,8 @@ export {
 export { readArchivedEvents, type ArchivedEventQuery } from './archive/read.ts'
 export { archiveOptionsFromEnv } from './archive/env.ts'
 export { sweepExpired, type RetentionOptions } from './retention/retention.ts'
-export { operationChain } from './store/operation-chain.ts'
+export { operationChain, type OperationChain } from './store/operation-chain.ts'
+export type { ConsumerGroupSummary, OperationList, SubjectSummary } from './admin/views.ts'
 export {
   type EventSelection,
   type EventSource,

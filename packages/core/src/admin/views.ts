@@ -169,3 +169,8 @@ export async function subjectMap(service: Service, now = Date.now()) {
       dlqOpen: dlqOpen.get(subject) ?? 0,
     }))
 }
+
+/** What the admin API answers, as the types its clients (the dashboard) read. */
+export type OperationList = Awaited<ReturnType<typeof listOperations>>
+export type ConsumerGroupSummary = Awaited<ReturnType<typeof consumerGroupsWithDlq>>[number]
+export type SubjectSummary = Awaited<ReturnType<typeof subjectMap>>[number]

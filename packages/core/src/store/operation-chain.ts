@@ -67,3 +67,6 @@ function actorText(actor: unknown): string | null {
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+/** An operation's chain, as `operationChain` returns it. */
+export type OperationChain = NonNullable<Awaited<ReturnType<typeof operationChain>>>

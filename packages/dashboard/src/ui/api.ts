@@ -1,4 +1,11 @@
 // A typed client for the admin API. The session cookie (HttpOnly) goes with every call.
+import type {
+  ConsumerGroupSummary,
+  DlqRecord,
+  OperationChain,
+  OperationList,
+  SubjectSummary,
+} from '@event-driven/core'
 
 export class Unauthorized extends Error {}
 
@@ -14,79 +21,22 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body
 }
 
-export interface OperationRow {
-  id: string
-  name: string
-  actor: unknown
-  status: string
-  startedAt: string
-  endedAt: string | null
-  events: number
-  failures: number
-}
+/** A value as it arrives over JSON: dates are ISO strings. */
+type Json<T> = T extends Date
+  ? string
+  : T extends (infer E)[]
+    ? Json<E>[]
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T
 
-export interface ChainEvent {
-  id: string
-  subject: string
-  version: number
-  parentId: string
-  publishedBy: string | null
-  createdAt: string
-  publishedAt: string | null
-  data: unknown
-  handledBy: string[]
-  failures: {
-    consumerGroup: string
-    failures: number
-    lastError: string
-    inDeadLetterQueue: boolean
-  }[]
-}
-
-export interface Chain {
-  id: string
-  name: string
-  status: string
-  actor: string | null
-  startedAt: string
-  events: ChainEvent[]
-}
-
-export interface SubjectRow {
-  subject: string
-  publishers: string[]
-  consumers: string[]
-  counts: { lastHour: number; lastDay: number; total: number }
-  failures: number
-  failureRate: number
-  dlqOpen: number
-}
-
-export interface GroupRow {
-  durable: string
-  consumerGroup: string
-  pending: number
-  inFlight: number
-  redelivered: number
-  lastActive: string | null
-  dlqOpen: number
-  stuck: boolean
-}
-
-export interface DlqEntry {
-  _id: string
-  eventId: string
-  consumerGroup: string
-  service: string
-  subject: string
-  operationId?: string
-  payload: string
-  reason: string
-  status: string
-  attempts: { attempt: number; message: string; at: string }[]
-  history?: { action: string; by: string; at: string; reason?: string }[]
-  createdAt: string
-}
+// The shapes come from the core, which answers them: the client cannot drift from the API.
+export type OperationRow = Json<OperationList['operations'][number]>
+export type Chain = Json<OperationChain>
+export type ChainEvent = Chain['events'][number]
+export type SubjectRow = Json<SubjectSummary>
+export type GroupRow = Json<ConsumerGroupSummary>
+export type DlqEntry = Json<DlqRecord>
 
 const q = (params: Record<string, string | number | undefined>) =>
   new URLSearchParams(
