@@ -18,10 +18,12 @@ commands:
   show <id>                   one entry: payload, headers, every attempt's error, history
   redrive <id>                deliver again to its consumer group only
   redrive --consumer-group G  redrive every open entry the filters select, with progress
+  redrive --all               redrive every open entry
   discard <id> --reason R     close it, with the reason
   resolve <id> [--note N]     mark it fixed by hand
 
-filters: --service S --consumer-group G --subject S --status open|redriven|discarded|resolved
+filters: --service S --consumer-group G --subject S --event-id E
+         --status open|redriven|discarded|resolved
 options: --json  --by NAME (who acts; default $USER)
 ${serversUsage}`
 
@@ -35,7 +37,9 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
       service: { type: 'string' },
       'consumer-group': { type: 'string' },
       subject: { type: 'string' },
+      'event-id': { type: 'string' },
       status: { type: 'string' },
+      all: { type: 'boolean', default: false },
       limit: { type: 'string' },
       reason: { type: 'string' },
       note: { type: 'string' },
@@ -67,15 +71,14 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
     service: values.service,
     consumerGroup: values['consumer-group'],
     subject: values.subject,
+    eventId: values['event-id'],
     status,
   }
   const byFilter = command === 'redrive' && !id
-  if (
-    (needsId && !id) ||
-    (byFilter && !filter.service && !filter.consumerGroup && !filter.subject)
-  ) {
+  const narrowed = Boolean(filter.service || filter.consumerGroup || filter.subject || filter.eventId)
+  if ((needsId && !id) || (byFilter && !narrowed && !values.all)) {
     err(
-      `${command} needs an entry id${command === 'redrive' ? ', or filters (--consumer-group, --service, --subject)' : ''}\n\n${dlqUsage}`,
+      `${command} needs an entry id${command === 'redrive' ? ', or filters (--consumer-group, --service, --subject, --event-id), or --all' : ''}\n\n${dlqUsage}`,
     )
     return 2
   }
@@ -97,7 +100,7 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
   const options: DlqCommandOptions = {
     json: values.json ?? false,
     by: values.by ?? process.env.USER ?? 'cli',
-    filter,
+    filter: byFilter && values.all && !narrowed ? 'all' : filter,
     limit,
     reason: values.reason,
     note: values.note,

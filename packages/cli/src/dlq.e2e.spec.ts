@@ -1,4 +1,4 @@
-import { createService, defineEvent, deliveryKey, type Service } from '@event-driven/core'
+import { createService, defineEvent, type Service } from '@event-driven/core'
 import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -35,9 +35,11 @@ beforeAll(async () => {
   })
   await shop.start()
   const op = await shop.startOperation({ name: 'orderPlace' })
-  for (const orderId of ['o1', 'o2', 'o3'])
-    entries.push(deliveryKey(await op.publish(OrderPlaced, { orderId }), 'shop.ship'))
+  const eventIds: string[] = []
+  for (const orderId of ['o1', 'o2', 'o3']) eventIds.push(await op.publish(OrderPlaced, { orderId }))
   await eventually(async () => expect((await shop.dlq.list()).total).toBe(3), { timeoutMs: 20_000 })
+  for (const eventId of eventIds)
+    entries.push((await shop.dlq.list({ eventId })).entries[0]!._id)
 })
 afterAll(async () => {
   await shop.stop()

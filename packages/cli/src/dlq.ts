@@ -1,4 +1,4 @@
-import type { DlqFilter, DlqRecord, DlqStatus, Service } from '@event-driven/core'
+import type { DlqEntryDetail, DlqFilter, DlqStatus, Service } from '@event-driven/core'
 import { progressBar, shorten, table } from './format.ts'
 
 /** What a command returns: its exit code (0 done, 1 refused or not found). */
@@ -7,7 +7,8 @@ type Outcome = number
 export interface DlqCommandOptions {
   json: boolean
   by: string
-  filter: DlqFilter
+  /** `'all'` only for `redrive --all`. */
+  filter: DlqFilter | 'all'
   limit: number
   reason?: string
   note?: string
@@ -21,7 +22,8 @@ const print = (options: DlqCommandOptions, value: unknown) =>
   options.out(JSON.stringify(value, null, 2))
 
 export async function dlqList(service: Service, options: DlqCommandOptions): Promise<Outcome> {
-  const { entries, total } = await service.dlq.list(options.filter, { limit: options.limit })
+  const filter = options.filter === 'all' ? {} : options.filter
+  const { entries, total } = await service.dlq.list(filter, { limit: options.limit })
   if (options.json) {
     print(options, { entries, total })
     return 0
@@ -61,7 +63,7 @@ export async function dlqShow(
   return 0
 }
 
-function describe(entry: DlqRecord): string {
+function describe(entry: DlqEntryDetail): string {
   return [
     `entry          ${entry._id}`,
     `status         ${entry.status}`,
@@ -69,7 +71,13 @@ function describe(entry: DlqRecord): string {
     `event          ${entry.eventId} ${entry.subject} v${entry.version ?? '?'}`,
     `operation      ${entry.operationId ?? '-'}   parent ${entry.parentId ?? '-'}`,
     `reason         ${entry.reason}`,
-    `payload        ${shorten(entry.payload, 500)}`,
+    ...(entry.trusted ? [] : ['signed         no: not published by the framework; cannot be redriven']),
+    ...(entry.redriveOf ? [`redrive of     ${entry.redriveOf}`] : []),
+    entry.payload === null
+      ? `payload        (${Buffer.from(entry.payloadBase64, 'base64').length} bytes, not UTF-8; base64) ${shorten(entry.payloadBase64, 500)}`
+      : `payload        ${shorten(entry.payload, 500)}`,
+    'headers:',
+    ...entry.headers.map((h) => `  ${h.name}: ${shorten(h.value, 200)}`),
     'attempts:',
     ...entry.attempts.map((a) => `  ${a.attempt}. ${a.at.toISOString()}  ${a.message}`),
     ...(entry.history?.length
@@ -78,6 +86,15 @@ function describe(entry: DlqRecord): string {
           ...entry.history.map(
             (h) =>
               `  ${h.action} by ${h.by} at ${h.at.toISOString()}${h.reason ? `: ${h.reason}` : ''}`,
+          ),
+        ]
+      : []),
+    ...(entry.cycles.length > 1
+      ? [
+          'cycles of this event in this consumer group (oldest first):',
+          ...entry.cycles.map(
+            (c) =>
+              `  ${c.id}  ${c.status}  ${c.createdAt.toISOString()}${c.id === entry._id ? '  (this one)' : ''}`,
           ),
         ]
       : []),

@@ -61,14 +61,23 @@ export type {
 } from './consume/handler.ts'
 export { alertMessage, type AlertOptions } from './alert/dlq-alerts.ts'
 export { durableName } from './consume/consumer-group.ts'
-export { type DlqActionResult, type DlqFilter, type DlqManager } from './dlq/manage.ts'
+export {
+  DlqFilterError,
+  dlqFilterFields,
+  type DlqActionResult,
+  type DlqCycle,
+  type DlqEntry,
+  type DlqEntryDetail,
+  type DlqFilter,
+  type DlqManager,
+} from './dlq/manage.ts'
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './consume/retry.ts'
 export { defaultStreamOptions, type StreamDifference, type StreamOptions } from './streams.ts'
 export { eventHeaders } from './publish/wire.ts'
 export { childEventId, newId } from './ids.ts'
+export { deliveryKey, dlqEntryId } from './store/keys.ts'
 export {
   connectEventStore,
-  deliveryKey,
   eventStore,
   type ArchiveBatchRecord,
   type ArchiveClaimRecord,

@@ -6,6 +6,13 @@ import { startConsumerGroup, type RunningConsumerGroup } from './consume/consume
 import type { ConsumerGroupContext } from './consume/delivery.ts'
 import type { EventHandler, HandlerOptions } from './consume/handler.ts'
 import { createLedger } from './consume/ledger.ts'
+import {
+  parkAlerts,
+  parkDeadLetter,
+  provisionParkedStream,
+  startParkedMover,
+} from './consume/park.ts'
+import { loadSigningSecret, messageSigner } from './publish/signature.ts'
 import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
 import { startDlqAlerts, type AlertOptions } from './alert/dlq-alerts.ts'
 import { s3Client, startArchiver, type ArchiveOptions } from './archive/archiver.ts'
@@ -70,6 +77,12 @@ export interface ServiceOptions {
   archive?: ArchiveOptions
   /** Remove old events and operations from MongoDB (only once archived, when archiving is on). */
   retention?: RetentionOptions
+  /**
+   * The secret every service of the system signs its messages with (at least 32 bytes); consumer
+   * groups refuse messages it did not sign. Default: `EVENT_SIGNING_KEY`, else a random secret
+   * the first service stores in the event store and every other service reads from there.
+   */
+  signingKey?: string
   /** How long `stop()` waits for in-flight handlers. Default 30 s. */
   drainTimeoutMs?: number
   logger?: Logger
@@ -166,13 +179,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       'the existing stream differs from the configuration; it was left unchanged',
     )
   } else if (created) logger.info({ stream: stream.name }, 'created stream')
+  await provisionParkedStream(jsm, stream)
   await ensureIndexes(store)
+  const signer = messageSigner(
+    await loadSigningSecret(store, options.signingKey ?? process.env.EVENT_SIGNING_KEY),
+  )
 
   // Without archiving, retention counts from publishing (events) and the end (operations).
   const expireWithoutArchive = options.archive ? undefined : options.retention
   const outbox = createOutbox({
     store,
     js,
+    signer,
     subjectPrefix: stream.subjectPrefix,
     publishTimeoutMs,
     logger,
@@ -194,6 +212,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   let stopAlerts: (() => Promise<void>) | undefined
   let stopArchiver: (() => Promise<void>) | undefined
   let stopSweeper: (() => Promise<void>) | undefined
+  let stopParkedMover: (() => Promise<void>) | undefined
+  const parked = parkAlerts(alerts.slackWebhookUrl, alerts.windowMs ?? 10_000, logger)
+  const park: ConsumerGroupContext['park'] = async (letter, cause) => {
+    await parkDeadLetter(js, signer, stream.subjectPrefix, letter)
+    parked.parked(letter, cause)
+  }
   let forgetSignals: (() => void) | undefined
   let state: 'created' | 'started' | 'stopping' | 'stopped' = 'created'
 
@@ -229,12 +253,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   // One S3 client for the archiver and for replays.
   const archive = options.archive && { ...options.archive, s3: s3Client(options.archive.s3) }
-  const replayDependencies = { store, js, jsm, stream, archive }
+  const replayDependencies = { store, js, jsm, stream, signer, archive }
 
   const service: Service = {
     name: options.name,
     store,
-    dlq: dlqManager(store, js, stream.subjectPrefix),
+    dlq: dlqManager(store, js, stream.subjectPrefix, signer),
     stream: { name: stream.name, subjectPrefix: stream.subjectPrefix },
     streamDifferences: differences,
 
@@ -286,9 +310,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           ackWaitMs,
           retry,
           subjectPrefix: stream.subjectPrefix,
+          duplicateWindowMs: stream.duplicateWindowMs,
           store,
           ledger,
-          outbox,
+          signer,
+          park,
           logger,
           publishChild,
         },
@@ -315,6 +341,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         logger,
       })
       stopAlerts = startDlqAlerts(store, alerts, logger)
+      stopParkedMover = await startParkedMover({
+        js,
+        jsm,
+        store,
+        stream,
+        signer,
+        retry,
+        alertsOn: Boolean(alerts.slackWebhookUrl),
+        isProcessed: (key) => ledger.isProcessed(key),
+        logger,
+      })
       if (archive) {
         stopArchiver = startArchiver({ store, archive, keep: options.retention, logger })
         logger.info(
@@ -376,6 +413,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await stopAlerts?.()
       await stopArchiver?.()
       await stopSweeper?.()
+      await stopParkedMover?.()
       const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
       const unfinished = await Promise.all(running.map((group) => group.stop(drainTimeoutMs)))
       const left = unfinished.reduce((a, b) => a + b, 0)
@@ -386,6 +424,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         )
       await outbox.drain()
       await ledger.drain()
+      await parked.stop()
       state = 'stopped'
       // drain() flushes the last acks; with NATS unreachable it cannot, and close() is all there is.
       if (typeof options.nats === 'string') await nc.drain().catch(() => nc.close())

@@ -28,6 +28,9 @@ export interface StreamOptions {
 
 export type ResolvedStreamOptions = Required<StreamOptions>
 
+/** JetStream's answer when a stream of that name exists already (another instance made it). */
+export const streamNameInUse = 10058
+
 export const defaultStreamOptions: ResolvedStreamOptions = {
   name: 'EVENTS',
   subjectPrefix: 'events',
@@ -89,7 +92,7 @@ export async function provisionStream(
     return { created: true, differences: [] }
   } catch (error) {
     // Another instance created it in the meantime: compare against what it made.
-    if (error instanceof JetStreamApiError && error.code === 10058)
+    if (error instanceof JetStreamApiError && error.code === streamNameInUse)
       return provisionStream(jsm, options)
     throw error
   }

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
-import { deliveryKey } from '../store/event-store.ts'
-import { createTestService } from '../testing/test-service.ts'
+import { createTestService, dlqEntryIdOf } from '../testing/test-service.ts'
 import { startAdminServer, type AdminServer } from './server.ts'
 
 const servers = await getTestServers()
@@ -34,8 +33,7 @@ beforeAll(async () => {
   const op = await service.startOperation({ name: 'parcelReport' })
   operationId = op.id
   eventId = await op.publish(ParcelLost, { parcelId: 'p1' })
-  entryId = deliveryKey(eventId, 'shipping.refund')
-  await eventually(async () => expect(await service.dlq.get(entryId)).not.toBeNull())
+  entryId = await dlqEntryIdOf(service, eventId, 'shipping.refund')
 })
 afterAll(async () => {
   await admin.close()

@@ -162,9 +162,7 @@ export function createAdminHandler(
           )
         } else return send(res, 404, { error: `no action ${action}` })
         if (result.ok) return send(res, 200, { entry: result.entry })
-        return send(res, result.reason.startsWith('no DLQ entry') ? 404 : 409, {
-          error: result.reason,
-        })
+        return send(res, result.code === 'not-found' ? 404 : 409, { error: result.reason })
       }
     }
     if (method === 'GET' && resource === 'operations') {

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
-import { deliveryKey, eventStore } from '../store/event-store.ts'
-import { createTestService } from '../testing/test-service.ts'
+import { eventStore } from '../store/event-store.ts'
+import { createTestService, dlqEntryIdOf, signedRawPublisher } from '../testing/test-service.ts'
 
 // Bad input never wastes retries: straight to the DLQ on its first delivery, with a reason.
 const servers = await getTestServers()
@@ -24,6 +24,7 @@ const CommentCreated = defineEvent({
 })
 
 let service: Service
+let publishSigned: Awaited<ReturnType<typeof signedRawPublisher>>
 const handled: unknown[] = []
 beforeAll(async () => {
   service = await createTestService(ns, servers, 'blogs')
@@ -31,6 +32,7 @@ beforeAll(async () => {
     handled.push(event.data)
   })
   await service.start()
+  publishSigned = await signedRawPublisher(service, js)
 })
 afterAll(async () => {
   await service.stop()
@@ -39,19 +41,17 @@ afterAll(async () => {
   await ns.cleanup()
 })
 
-async function publishRaw(id: string, body: string, version?: string) {
+/** Publishes as the framework would (signed), with content the framework would never send. */
+async function publishRaw(id: string, body: string | Uint8Array, version?: string) {
   const h = headers()
   h.set('Event-Id', id)
+  h.set('Event-Created-At', new Date().toISOString())
   if (version) h.set('Event-Version', version)
-  await js.publish(`${ns.subjectPrefix}.Comment.created`, body, { msgID: id, headers: h })
+  await publishSigned(`${ns.subjectPrefix}.Comment.created`, body, { msgID: id, headers: h })
 }
 
 async function dlqEntry(id: string) {
-  return eventually(async () => {
-    const entry = await store.dlq.findOne({ _id: deliveryKey(id, 'blogs.countComment') })
-    expect(entry).not.toBeNull()
-    return entry!
-  })
+  return (await service.dlq.get(await dlqEntryIdOf(service, id, 'blogs.countComment')))!
 }
 
 describe('bad input on the wire', () => {
@@ -98,6 +98,23 @@ describe('bad input on the wire', () => {
     expect(entry.payload).toHaveLength(
       JSON.stringify({ commentId: 'c4', blogId: 'b1', content: 'y'.repeat(200_000) }).length,
     )
+  })
+
+  it('a body that is not UTF-8 is refused at once, its bytes kept exactly', async () => {
+    const bytes = Uint8Array.from([0x7b, 0xff, 0xfe, 0x00, 0x7d])
+    await publishRaw('not-utf8', bytes)
+    const entry = await dlqEntry('not-utf8')
+    expect(entry.reason).toBe('the body is not UTF-8 text, so not JSON (5 bytes)')
+    expect(entry.payload).toBeNull()
+    expect(Buffer.from(entry.payloadBase64, 'base64')).toEqual(Buffer.from(bytes))
+  })
+
+  it('a version that is not a number is refused as such, never read as version 1', async () => {
+    await publishRaw('version-abc', JSON.stringify({ commentId: 'c7', blogId: 'b1', content: 'hi' }), 'abc')
+    const entry = await dlqEntry('version-abc')
+    expect(entry.reason).toBe('Event-Version "abc" is not a version (a whole number from 1)')
+    expect(entry.version).toBeUndefined()
+    expect(entry.headers).toContainEqual({ name: 'Event-Version', value: 'abc' })
   })
 
   it('none of them reached the handler or was retried; good input still flows', async () => {

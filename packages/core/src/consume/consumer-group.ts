@@ -45,8 +45,9 @@ export async function startConsumerGroup(
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(context.ackWaitMs),
-    // One delivery past the last allowed failure, so a crash on it still ends in the DLQ.
-    max_deliver: context.retry.maxFailures + 1,
+    // No limit: the framework counts failures and gives a message up only once it is recorded
+    // (DLQ entry or parked), so JetStream never drops one on its own (see consume/park.ts).
+    max_deliver: -1,
     // The event's subject, and this group's own redrive subject (redrives reach no other group).
     filter_subjects: [
       wireSubject(context.subjectPrefix, context.definition.subject),

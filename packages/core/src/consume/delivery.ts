@@ -3,12 +3,19 @@ import type { Logger } from 'pino'
 import { readEventData, type EventDefinition } from '../event-definition.ts'
 import { EventValidationError, HandlerTimeoutError } from '../errors.ts'
 import { childEventId } from '../ids.ts'
-import type { Outbox } from '../publish/outbox.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
-import { deliveryKey, type EventStore } from '../store/event-store.ts'
+import { signatureRefusal, type MessageSigner } from '../publish/signature.ts'
+import type { AttemptError, EventStore } from '../store/event-store.ts'
+import { deliveryKey, dlqEntryId } from '../store/keys.ts'
 import { recordPendingAlert } from '../alert/dlq-alerts.ts'
-import { recordDeadLetter } from './dlq.ts'
-import { attemptError, lostAttemptMessage, recordFailure, recordLostAttempts } from './failures.ts'
+import { recordDeadLetter, type DeadLetter } from './dlq.ts'
+import {
+  attemptError,
+  attemptsOf,
+  recordFailure,
+  recordLostAttempts,
+  unreadAttempts,
+} from './failures.ts'
 import type { EventHandler, HandlerContext, ReceivedEvent } from './handler.ts'
 import type { Ledger } from './ledger.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
@@ -27,9 +34,13 @@ export interface ConsumerGroupContext {
   ackWaitMs: number
   retry: RetryPolicy
   subjectPrefix: string
+  /** JetStream drops a repeated message id within this window; past it, the ledger must. */
+  duplicateWindowMs: number
   store: EventStore
   ledger: Ledger
-  outbox: Outbox
+  signer: MessageSigner
+  /** Parks a letter MongoDB did not take (see `park.ts`); rejects when NATS did not take it either. */
+  park: (letter: DeadLetter, cause: unknown) => Promise<void>
   logger: Logger
   /** Builds and validates a child event record, then publishes it through the outbox. */
   publishChild: (
@@ -43,58 +54,81 @@ export interface ConsumerGroupContext {
 class BadInput extends Error {}
 
 /**
- * One delivery, in a fixed order: decode → validate → ledger check → handler → ledger write →
- * ack; a failure is recorded, then retried with backoff (`nak`) or moved to the DLQ (`term`).
+ * One delivery, in a fixed order: signature → decode → validate → ledger check → handler →
+ * ledger write → ack. A failure is recorded, then retried with backoff (`nak`) or given up: a
+ * DLQ entry (or, when MongoDB does not take it, a parked message), then `term`. A message whose
+ * outcome cannot be recorded anywhere is never acknowledged.
  */
 export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): Promise<void> {
   const delivery = readDelivery(msg, group.subjectPrefix)
   const attempt = msg.info.deliveryCount
-  // A replay runs the handler again: its deliveries have ledger, failure and DLQ keys of their own.
-  const key =
-    deliveryKey(delivery.eventId, group.consumerGroup) +
-    (delivery.replayId ? `#replay:${delivery.replayId}` : '')
   const logger = group.logger.child({
-    eventId: delivery.eventId,
-    operationId: delivery.operationId,
+    eventId: delivery.eventId.slice(0, 200),
+    operationId: delivery.operationId?.slice(0, 200),
     consumerGroup: group.consumerGroup,
     attempt,
   })
+  const giveUp = (reason: string, attempts: AttemptError[], extra: Partial<DeadLetter> = {}) =>
+    deadLetter(msg, group, { ...letterFor(msg, group, delivery, reason, attempts), ...extra }, logger)
+  const refuse = (reason: string, trusted: boolean) =>
+    giveUp(reason, [attemptError(attempt, new Error(reason), msg.seq)], { trusted })
 
+  const signature = group.signer.verify(msg.subject, delivery.headers, delivery.body)
+  if (signature !== 'valid') return refuse(signatureRefusal(signature), false)
+  if (delivery.problem) return refuse(delivery.problem, true)
+  if (delivery.subject !== group.definition.subject)
+    return refuse(
+      `this consumer group handles ${group.definition.subject}, not ${delivery.subject.slice(0, 200)}`,
+      true,
+    )
   let event: ReceivedEvent
   try {
     event = await decode(delivery, group.definition)
   } catch (error) {
     if (!(error instanceof BadInput || error instanceof EventValidationError)) throw error
-    return deadLetter(msg, group, delivery, key, logger, error.message, [
-      attemptError(attempt, error),
-    ])
+    return refuse(error.message, true)
   }
 
-  if (needsLedgerCheck(attempt, delivery) && (await group.ledger.isProcessed(key))) {
-    logger.debug(
-      'already processed by this consumer group: acknowledged without running the handler',
-    )
-    msg.ack()
-    return
-  }
-
-  if (attempt > 1) {
-    const failure = await recordLostAttempts(
-      group.store,
-      failedDelivery(group, delivery, key),
-      attempt,
-    )
-    // The safety delivery after the last allowed failure (a crash or an expired ack wait on it).
-    if (attempt > group.retry.maxFailures) {
-      const reason = lostAttemptMessage(attempt - 1)
-      return deadLetter(msg, group, delivery, key, logger, reason, failure?.attempts ?? [])
+  // A replay runs the handler again: its deliveries have ledger, failure and DLQ keys of their own.
+  const key = deliveryKey(delivery.eventId, group.consumerGroup, delivery.replayId)
+  const failed = failedDelivery(group, delivery, key, msg.seq)
+  if (needsLedgerCheck(attempt, delivery, storedAt(msg), group.duplicateWindowMs)) {
+    try {
+      if (await group.ledger.isProcessed(key)) {
+        logger.debug(
+          'already processed by this consumer group: acknowledged without running the handler',
+        )
+        return msg.ack()
+      }
+    } catch (error) {
+      // Unknown whether it was processed: retry while attempts are left; past them, give it up
+      // with its ledger key, so whoever records the entry checks the ledger again first.
+      logger.warn({ err: error }, 'could not read the processed ledger')
+      if (attempt <= group.retry.maxFailures)
+        return msg.nak(retryDelayMs(attempt, group.retry))
     }
+  }
+
+  if (attempt > group.retry.maxFailures) {
+    // Past the last allowed failure: a crash or an expired ack wait on it, or a DLQ write that
+    // failed before. Attempts that left no outcome count as failures.
+    const attempts = await recordLostAttempts(group.store, failed, attempt).catch(() =>
+      unreadAttempts(attempt, msg.seq),
+    )
+    return giveUp(gaveUpReason(attempts), attempts, { ledgerKey: key })
+  }
+  if (attempt > 1) {
+    await recordLostAttempts(group.store, failed, attempt).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not record the attempts before this one'),
+    )
   }
 
   try {
     await runHandler(msg, group, event, attempt, logger)
   } catch (error) {
-    return retryOrDeadLetter(msg, group, delivery, key, attempt, error, logger)
+    return retryOrGiveUp(msg, group, failed, attempt, error, logger, (reason, attempts) =>
+      giveUp(reason, attempts, { ledgerKey: key }),
+    )
   }
   await group.ledger.markProcessed(key)
   msg.ack()
@@ -102,24 +136,48 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
 }
 
 /**
- * A first delivery of a message published once cannot have been processed by this group: only a
- * redelivery, or a message marked as a possible repeat, needs the ledger read.
+ * A first delivery of a message the framework published once cannot have been processed by this
+ * group: only a redelivery, a message marked as a possible repeat, or one stored long after it
+ * was created (a copy sent again past JetStream's duplicate window) needs the ledger read.
  */
-export function needsLedgerCheck(attempt: number, delivery: RawDelivery): boolean {
-  return attempt > 1 || delivery.redelivery !== undefined
+export function needsLedgerCheck(
+  attempt: number,
+  delivery: Pick<RawDelivery, 'redelivery' | 'createdAt'>,
+  storedAt: Date,
+  duplicateWindowMs: number,
+): boolean {
+  if (attempt > 1 || delivery.redelivery !== undefined) return true
+  // Half the window: room for clocks that differ between the publisher and the broker.
+  const age = storedAt.getTime() - (delivery.createdAt?.getTime() ?? 0)
+  return age > duplicateWindowMs / 2
 }
+
+function storedAt(msg: JsMsg): Date {
+  return msg.time
+}
+
+function gaveUpReason(attempts: AttemptError[]): string {
+  const last = attempts.at(-1)
+  return `failed ${attempts.length} times; last error: ${last?.message ?? 'unknown'}`
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 async function decode(
   delivery: RawDelivery,
   definition: EventDefinition<string, unknown>,
 ): Promise<ReceivedEvent> {
+  let text: string
+  try {
+    text = utf8.decode(delivery.body)
+  } catch {
+    throw new BadInput(`the body is not UTF-8 text, so not JSON (${delivery.body.length} bytes)`)
+  }
   let body: unknown
   try {
-    body = JSON.parse(delivery.body)
+    body = JSON.parse(text)
   } catch (error) {
-    throw new BadInput(
-      `the body is not JSON (${(error as Error).message}): ${delivery.body.slice(0, 200)}`,
-    )
+    throw new BadInput(`the body is not JSON (${(error as Error).message}): ${text.slice(0, 200)}`)
   }
   // Old versions are lifted by the definition's upcasters: the handler sees the current shape.
   const publishedVersion = delivery.version ?? definition.version
@@ -189,101 +247,120 @@ async function runHandler(
 }
 
 /** What a failure record is keyed and labelled with. */
-function failedDelivery(group: ConsumerGroupContext, delivery: RawDelivery, key: string) {
+function failedDelivery(
+  group: ConsumerGroupContext,
+  delivery: RawDelivery,
+  key: string,
+  streamSequence: number,
+) {
   return {
     key,
     eventId: delivery.eventId,
     consumerGroup: group.consumerGroup,
     subject: delivery.subject,
     operationId: delivery.operationId,
+    streamSequence,
   }
 }
 
-async function retryOrDeadLetter(
+/** The DLQ letter of this delivery; trusted unless said otherwise (the signature checked out). */
+function letterFor(
   msg: JsMsg,
   group: ConsumerGroupContext,
   delivery: RawDelivery,
-  key: string,
+  reason: string,
+  attempts: AttemptError[],
+): DeadLetter {
+  return {
+    entryId: dlqEntryId(delivery.eventId, group.consumerGroup, msg.info.stream, msg.seq),
+    eventId: delivery.eventId,
+    subject: delivery.subject,
+    ...(delivery.version === undefined ? {} : { version: delivery.version }),
+    ...(delivery.operationId ? { operationId: delivery.operationId } : {}),
+    ...(delivery.parentId ? { parentId: delivery.parentId } : {}),
+    ...(delivery.redriveOf ? { redriveOf: delivery.redriveOf } : {}),
+    consumerGroup: group.consumerGroup,
+    service: group.service,
+    handler: group.handlerName,
+    reason,
+    attempts,
+    trusted: true,
+    stream: msg.info.stream,
+    streamSequence: msg.seq,
+    body: delivery.body,
+    headerBlock: delivery.headerBlock,
+  }
+}
+
+async function retryOrGiveUp(
+  msg: JsMsg,
+  group: ConsumerGroupContext,
+  failed: ReturnType<typeof failedDelivery>,
   attempt: number,
   error: unknown,
   logger: Logger,
+  giveUp: (reason: string, attempts: AttemptError[]) => Promise<void>,
 ): Promise<void> {
   const message = error instanceof Error ? error.message : String(error)
-  let failures: number
-  let attempts
+  let attempts: AttemptError[]
   try {
-    const record = await recordFailure(group.store, {
-      ...failedDelivery(group, delivery, key),
-      attempt,
-      error,
-    })
-    failures = record.failures
-    attempts = record.attempts
-  } catch (recordError) {
-    // Without MongoDB the failure cannot be recorded; JetStream's count still advances.
-    logger.error({ err: recordError }, 'could not record the failure; retrying the delivery')
-    msg.nak(retryDelayMs(attempt, group.retry))
-    return
-  }
-  logger.warn(
-    { err: error },
-    `Failed ${failures} times, consumer group: ${group.consumerGroup}, event: ${delivery.eventId}, error: ${message}`,
-  )
-  if (attempt >= group.retry.maxFailures) {
-    return deadLetter(
-      msg,
-      group,
-      delivery,
-      key,
-      logger,
-      `failed ${attempt} times; last error: ${message}`,
-      attempts,
+    const record = await recordFailure(group.store, { ...failed, attempt, error })
+    attempts = attemptsOf(record, failed.streamSequence)
+    logger.warn(
+      { err: error },
+      `Failed ${attempts.length} times, consumer group: ${group.consumerGroup}, event: ${failed.eventId}, error: ${message}`,
     )
+  } catch (recordError) {
+    // Without MongoDB the failure cannot be recorded; JetStream's count still advances, and the
+    // delivery after the last allowed one gives the message up (to the DLQ, or parked).
+    logger.error({ err: recordError }, 'could not record the failure; retrying the delivery')
+    return msg.nak(retryDelayMs(attempt, group.retry))
   }
+  if (attempt >= group.retry.maxFailures) return giveUp(gaveUpReason(attempts), attempts)
   msg.nak(retryDelayMs(attempt, group.retry))
 }
 
+/**
+ * Gives a message up: records its DLQ entry (or parks it), then terminates it in JetStream.
+ * When neither MongoDB nor the parked stream takes it, it is left unacknowledged: JetStream
+ * delivers it again, and the next delivery gives it up again.
+ */
 async function deadLetter(
   msg: JsMsg,
   group: ConsumerGroupContext,
-  delivery: RawDelivery,
-  key: string,
+  letter: DeadLetter,
   logger: Logger,
-  reason: string,
-  attempts: ReturnType<typeof attemptError>[],
 ): Promise<void> {
-  let cycle: number
+  const summary = `consumer group: ${group.consumerGroup}, event: ${letter.eventId.slice(0, 200)}, reason: ${letter.reason}`
   try {
-    cycle = await recordDeadLetter(group.store, {
-      key,
-      delivery,
-      consumerGroup: group.consumerGroup,
-      service: group.service,
-      handler: group.handlerName,
-      reason,
-      attempts,
-      stream: msg.info.stream,
-      streamSequence: msg.seq,
-    })
+    await recordDeadLetter(group.store, letter)
   } catch (error) {
-    // Not recorded, so not terminated: the next delivery tries again.
-    logger.error({ err: error }, 'could not record the DLQ entry; the delivery will be retried')
-    msg.nak(retryDelayMs(1, group.retry))
+    try {
+      await group.park(letter, error)
+    } catch (parkError) {
+      logger.error(
+        { err: parkError, cause: error },
+        'could not record the DLQ entry nor park the message; it stays unacknowledged and is delivered again',
+      )
+      return msg.nak(retryDelayMs(msg.info.deliveryCount, group.retry))
+    }
+    msg.term(letter.reason.slice(0, 200))
+    logger.error(
+      { err: error, entryId: letter.entryId },
+      `Parked for the dead letter queue (MongoDB did not take the entry; it moves there once it does), ${summary}`,
+    )
     return
   }
-  msg.term(reason.slice(0, 200))
-  logger.error(
-    { reason },
-    `Moved to the dead letter queue, consumer group: ${group.consumerGroup}, event: ${delivery.eventId}, reason: ${reason}`,
-  )
+  msg.term(letter.reason.slice(0, 200))
+  logger.error({ entryId: letter.entryId }, `Moved to the dead letter queue, ${summary}`)
   if (group.alertsOn) {
     // The entry is safe; an alert that cannot be recorded is logged, never a reason to retry.
     await recordPendingAlert(group.store, {
-      _id: `${key}#${cycle}`,
+      _id: letter.entryId,
       service: group.service,
       consumerGroup: group.consumerGroup,
-      subject: delivery.subject,
-      error: attempts.at(-1)?.message ?? reason,
+      subject: letter.subject.slice(0, 200),
+      error: letter.attempts.at(-1)?.message ?? letter.reason,
       createdAt: new Date(),
     }).catch((error: unknown) =>
       logger.error({ err: error }, 'could not record the Slack alert for this DLQ entry'),

@@ -1,48 +1,74 @@
+import { Binary } from 'mongodb'
 import type { AttemptError, DlqRecord, EventStore } from '../store/event-store.ts'
-import type { RawDelivery } from '../publish/wire.ts'
+import { isDuplicateKey } from '../store/insert-new.ts'
+import { storableLabel, storableText } from '../store/keys.ts'
 
+/**
+ * Everything a DLQ entry is made of: the message as it arrived (bytes and header block), its ids
+ * as read from it, and why it was given up. A parked message carries the same (see `park.ts`).
+ */
 export interface DeadLetter {
-  key: string
-  delivery: RawDelivery
+  /** `dlqEntryId(eventId, consumerGroup, stream, streamSequence)`: one entry per failure cycle. */
+  entryId: string
+  /** The processed-ledger key, for deliveries that were checked against the ledger at all. */
+  ledgerKey?: string
+  eventId: string
+  subject: string
+  version?: number
+  operationId?: string
+  parentId?: string
+  redriveOf?: string
   consumerGroup: string
   service: string
   handler: string
   reason: string
   attempts: AttemptError[]
+  /** Signed by the framework: only such entries can be redriven. */
+  trusted: boolean
   stream: string
   streamSequence: number
+  body: Uint8Array
+  headerBlock: Uint8Array
 }
 
-/**
- * Records a DLQ entry with the payload, headers and every attempt's error. One entry per
- * (event, consumer group): an event that fails again after a redrive updates its entry.
- */
-/** Returns the entry's cycle: 1 the first time, one more each time it opens again. */
-export async function recordDeadLetter(store: EventStore, letter: DeadLetter): Promise<number> {
-  const { delivery } = letter
-  const entry: Omit<DlqRecord, '_id' | 'createdAt' | 'cycle' | 'history'> = {
-    eventId: delivery.eventId,
+/** The stored entry: ids from the message become labels; bytes are kept as they are. */
+function dlqRecord(letter: DeadLetter, parkedAt?: Date): DlqRecord {
+  return {
+    _id: letter.entryId,
+    eventId: storableLabel(letter.eventId),
     consumerGroup: letter.consumerGroup,
     service: letter.service,
     handler: letter.handler,
-    subject: delivery.subject,
-    ...(delivery.version !== undefined && Number.isFinite(delivery.version)
-      ? { version: delivery.version }
-      : {}),
-    ...(delivery.operationId ? { operationId: delivery.operationId } : {}),
-    ...(delivery.parentId ? { parentId: delivery.parentId } : {}),
-    payload: delivery.body,
-    headers: delivery.headers,
-    reason: letter.reason,
+    subject: storableLabel(letter.subject),
+    ...(letter.version === undefined ? {} : { version: letter.version }),
+    ...(letter.operationId ? { operationId: storableLabel(letter.operationId) } : {}),
+    ...(letter.parentId ? { parentId: storableLabel(letter.parentId) } : {}),
+    ...(letter.redriveOf ? { redriveOf: storableLabel(letter.redriveOf) } : {}),
+    payload: new Binary(letter.body),
+    headers: new Binary(letter.headerBlock),
+    trusted: letter.trusted,
+    reason: storableText(letter.reason),
     attempts: letter.attempts,
     status: 'open',
     stream: letter.stream,
     streamSequence: letter.streamSequence,
+    createdAt: new Date(),
+    ...(parkedAt ? { parkedAt } : {}),
   }
-  const recorded = await store.dlq.findOneAndUpdate(
-    { _id: letter.key },
-    { $set: entry, $inc: { cycle: 1 }, $setOnInsert: { createdAt: new Date() } },
-    { upsert: true, returnDocument: 'after' },
-  )
-  return recorded?.cycle ?? 1
+}
+
+/**
+ * Records a DLQ entry by one insert. The entry of a failure cycle is written once and never
+ * replaced: writing the same cycle again (a redelivery after a lost `term`) finds it there.
+ */
+export async function recordDeadLetter(
+  store: EventStore,
+  letter: DeadLetter,
+  parkedAt?: Date,
+): Promise<void> {
+  try {
+    await store.dlq.insertOne(dlqRecord(letter, parkedAt))
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error
+  }
 }

@@ -1,4 +1,5 @@
 import type { AttemptError, EventStore, FailureRecord } from '../store/event-store.ts'
+import { storableText } from '../store/keys.ts'
 
 export interface FailedDelivery {
   key: string
@@ -6,14 +7,26 @@ export interface FailedDelivery {
   consumerGroup: string
   subject: string
   operationId?: string
+  /** The stream position of the message: each message (an original, a redrive) counts its own attempts. */
+  streamSequence: number
   /** JetStream's delivery count, so attempts lost to a crash count too. */
   attempt: number
   error: unknown
 }
 
-export function attemptError(attempt: number, error: unknown): AttemptError {
+export function attemptError(
+  attempt: number,
+  error: unknown,
+  streamSequence?: number,
+): AttemptError {
   const failure = error instanceof Error ? error : new Error(String(error))
-  return { attempt, message: failure.message, stack: failure.stack, at: new Date() }
+  return {
+    attempt,
+    ...(streamSequence === undefined ? {} : { streamSequence }),
+    message: storableText(failure.message),
+    ...(failure.stack ? { stack: storableText(failure.stack) } : {}),
+    at: new Date(),
+  }
 }
 
 /** Records one failed delivery atomically (upsert) and returns the record with every attempt. */
@@ -21,7 +34,9 @@ export async function recordFailure(
   store: EventStore,
   failed: FailedDelivery,
 ): Promise<FailureRecord> {
-  const record = await appendAttempts(store, failed, [attemptError(failed.attempt, failed.error)])
+  const record = await appendAttempts(store, failed, [
+    attemptError(failed.attempt, failed.error, failed.streamSequence),
+  ])
   if (!record) throw new Error(`failure record ${failed.key} was not returned after its upsert`)
   return record
 }
@@ -29,7 +44,7 @@ export async function recordFailure(
 /** Adds failed attempts to the (event, consumer group) record in one atomic upsert. */
 function appendAttempts(
   store: EventStore,
-  delivery: Omit<FailedDelivery, 'attempt' | 'error'>,
+  delivery: Omit<FailedDelivery, 'attempt' | 'error' | 'streamSequence'>,
   attempts: AttemptError[],
 ): Promise<FailureRecord | null> {
   return store.failures.findOneAndUpdate(
@@ -57,21 +72,36 @@ export function lostAttemptMessage(attempt: number): string {
   return `no outcome was recorded for delivery ${attempt} (the process stopped or the ack wait passed)`
 }
 
+/** The attempts recorded for one message (its stream position) in a failure record. */
+export function attemptsOf(record: FailureRecord | null, streamSequence: number): AttemptError[] {
+  // Records written before attempts carried their message count as the first message's.
+  return (record?.attempts ?? []).filter((a) => (a.streamSequence ?? streamSequence) === streamSequence)
+}
+
 /**
- * On a redelivery: deliveries before this one that recorded neither success nor failure (a
- * crashed process, an expired ack wait) count as failures, so they are written as such.
- * Returns the failure record (null when there is none).
+ * On a redelivery: deliveries of this message before this one that recorded neither success nor
+ * failure (a crashed process, an expired ack wait) count as failures, so they are written as
+ * such. Returns this message's attempts, in order.
  */
 export async function recordLostAttempts(
   store: EventStore,
   delivery: Omit<FailedDelivery, 'attempt' | 'error'>,
   attempt: number,
-): Promise<FailureRecord | null> {
+): Promise<AttemptError[]> {
   const record = await store.failures.findOne({ _id: delivery.key })
-  const recorded = new Set(record?.attempts.map((a) => a.attempt))
+  const recorded = attemptsOf(record, delivery.streamSequence)
+  const numbers = new Set(recorded.map((a) => a.attempt))
   const lost = Array.from({ length: attempt - 1 }, (_, i) => i + 1)
-    .filter((n) => !recorded.has(n))
-    .map((n) => attemptError(n, new Error(lostAttemptMessage(n))))
-  if (lost.length === 0) return record
-  return appendAttempts(store, delivery, lost)
+    .filter((n) => !numbers.has(n))
+    .map((n) => attemptError(n, new Error(lostAttemptMessage(n)), delivery.streamSequence))
+  if (lost.length === 0) return recorded
+  const updated = await appendAttempts(store, delivery, lost)
+  return attemptsOf(updated, delivery.streamSequence)
+}
+
+/** Placeholders for attempts whose outcome could not be read (MongoDB did not answer). */
+export function unreadAttempts(attempt: number, streamSequence: number): AttemptError[] {
+  return Array.from({ length: attempt - 1 }, (_, i) =>
+    attemptError(i + 1, new Error(`attempt ${i + 1}: its outcome could not be read (MongoDB did not answer)`), streamSequence),
+  )
 }

@@ -23,7 +23,7 @@ export function createLedger(store: EventStore, expireAfterMs?: number): Ledger 
     const processedAt = new Date()
     const expireAt =
       expireAfterMs === undefined ? undefined : new Date(processedAt.getTime() + expireAfterMs)
-    const failed = await insertNew(
+    const { failed } = await insertNew(
       store.processed,
       keys.map((_id) => ({ _id, processedAt, ...(expireAt ? { expireAt } : {}) })),
     )

@@ -4,8 +4,8 @@ import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { ReceivedEvent } from '../consume/handler.ts'
 import type { Service } from '../service.ts'
-import { deliveryKey } from '../store/event-store.ts'
-import { createTestService } from '../testing/test-service.ts'
+import { deliveryKey } from '../store/keys.ts'
+import { createTestService, dlqEntryIdOf } from '../testing/test-service.ts'
 
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'dlq')
@@ -43,8 +43,8 @@ afterAll(async () => {
 async function issueAndFail(invoiceId: string) {
   const op = await billing.startOperation({ name: 'invoiceIssue', input: { invoiceId } })
   const eventId = await op.publish(InvoiceIssued, { invoiceId, amount: 42 })
-  const id = deliveryKey(eventId, 'billing.charge')
-  await eventually(async () => expect(await billing.dlq.get(id)).toMatchObject({ status: 'open' }))
+  const id = await dlqEntryIdOf(billing, eventId, 'billing.charge')
+  expect(await billing.dlq.get(id)).toMatchObject({ status: 'open' })
   return { id, eventId, operationId: op.id }
 }
 
@@ -75,6 +75,7 @@ describe('the dead letter queue API', () => {
     const again = await billing.dlq.redrive(id, 'ops@example.com')
     expect(again).toEqual({
       ok: false,
+      code: 'conflict',
       reason: expect.stringMatching(
         /^the entry is redriven \(redrive by ops@example.com at .+\): only open entries/,
       ) as string,
@@ -119,6 +120,7 @@ describe('the dead letter queue API', () => {
     })
     expect(await billing.dlq.redrive('no-such-entry', 'ops')).toEqual({
       ok: false,
+      code: 'not-found',
       reason: 'no DLQ entry no-such-entry',
     })
   })

@@ -1,9 +1,11 @@
 import type { JetStreamClient } from '@nats-io/jetstream'
 import { headers as natsHeaders } from '@nats-io/transport-node'
-import { MongoServerError, type Filter } from 'mongodb'
+import type { Filter } from 'mongodb'
 import { durableName } from '../consume/consumer-group.ts'
-import { eventHeaders, redriveSubject } from '../publish/wire.ts'
+import { headerPairs, eventHeaders, redriveSubject } from '../publish/wire.ts'
+import { publishSigned, signatureHeader, type MessageSigner } from '../publish/signature.ts'
 import type { DlqAction, DlqRecord, DlqStatus, EventStore } from '../store/event-store.ts'
+import { isDuplicateKey } from '../store/insert-new.ts'
 
 /** Which DLQ entries: every field optional; `from`/`to` bound `createdAt`. */
 export interface DlqFilter {
@@ -11,35 +13,80 @@ export interface DlqFilter {
   consumerGroup?: string
   subject?: string
   status?: DlqStatus
+  /** The event's id as stored (ids longer than 200 characters are stored cut, with `…`). */
+  eventId?: string
   from?: Date
   to?: Date
 }
 
+/** The names of `DlqFilter`'s fields: anything else in a request is refused, never ignored. */
+export const dlqFilterFields = [
+  'service',
+  'consumerGroup',
+  'subject',
+  'status',
+  'eventId',
+  'from',
+  'to',
+] as const satisfies readonly (keyof DlqFilter)[]
+
+/**
+ * A DLQ entry as the API, the CLI and the dashboard show it: the stored record with the message
+ * decoded for reading. `payloadBase64` is the body byte for byte; `payload` its UTF-8 text
+ * (null when the body is not UTF-8); `headers` the header lines as name/value pairs.
+ */
+export type DlqEntry = Omit<DlqRecord, 'payload' | 'headers'> & {
+  payload: string | null
+  payloadBase64: string
+  headers: { name: string; value: string }[]
+}
+
+/** One failure cycle of the same event and consumer group, oldest first (see `DlqEntryDetail`). */
+export interface DlqCycle {
+  id: string
+  status: DlqStatus
+  createdAt: Date
+  action?: DlqAction
+}
+
+/** An entry with every failure cycle of its event in its consumer group: the whole history. */
+export type DlqEntryDetail = DlqEntry & { cycles: DlqCycle[] }
+
 /** An action's outcome: done (with the entry as it is now), or refused with a reason. */
-export type DlqActionResult = { ok: true; entry: DlqRecord } | { ok: false; reason: string }
+export type DlqActionResult =
+  | { ok: true; entry: DlqEntry }
+  | { ok: false; code: 'not-found' | 'conflict'; reason: string }
 
 export interface DlqManager {
-  /** Newest first; `limit` at most 500. */
+  /** Newest first; `limit` from 1 to 500. */
   list(
     filter?: DlqFilter,
     page?: { limit?: number; skip?: number },
-  ): Promise<{ entries: DlqRecord[]; total: number }>
-  get(id: string): Promise<DlqRecord | null>
+  ): Promise<{ entries: DlqEntry[]; total: number }>
+  get(id: string): Promise<DlqEntryDetail | null>
   /**
-   * Delivers the entry again to its consumer group only, with the same eventId, operationId and
-   * parentId. Refused unless the entry is open.
+   * Delivers the entry's message again to its consumer group only, with the same eventId,
+   * operationId and parentId. Refused unless the entry is open and the framework signed it.
    */
   redrive(id: string, by: string): Promise<DlqActionResult>
   /** Marks it discarded, with the reason, kept for audit. Refused unless open. */
   discard(id: string, by: string, reason: string): Promise<DlqActionResult>
   /** Marks it fixed by hand. Refused unless open. */
   resolve(id: string, by: string, note?: string): Promise<DlqActionResult>
-  /** Redrives every open entry the filter selects; reports each step and what it did. */
+  /**
+   * Redrives every open entry the filter selects (`'all'`: every open entry; an empty filter is
+   * refused, so nothing is redriven by accident); reports each step and what it did.
+   */
   redriveWhere(
-    filter: DlqFilter,
+    filter: DlqFilter | 'all',
     by: string,
     onProgress?: (done: number, total: number) => void,
   ): Promise<{ total: number; redriven: string[]; refused: { id: string; reason: string }[] }>
+}
+
+/** A filter that selects every entry, where only `'all'` may. */
+export class DlqFilterError extends Error {
+  override name = 'DlqFilterError'
 }
 
 function query(filter: DlqFilter): Filter<DlqRecord> {
@@ -48,6 +95,7 @@ function query(filter: DlqFilter): Filter<DlqRecord> {
   if (filter.consumerGroup) q.consumerGroup = filter.consumerGroup
   if (filter.subject) q.subject = filter.subject
   if (filter.status) q.status = filter.status
+  if (filter.eventId) q.eventId = filter.eventId
   if (filter.from || filter.to) {
     q.createdAt = {
       ...(filter.from ? { $gte: filter.from } : {}),
@@ -57,95 +105,170 @@ function query(filter: DlqFilter): Filter<DlqRecord> {
   return q
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The stored record decoded for reading. Records of the first format (text payload, headers as keys) read too. */
+export function dlqEntryView(record: DlqRecord): DlqEntry {
+  const stored = record as Omit<DlqRecord, 'payload' | 'headers'> & {
+    payload: DlqRecord['payload'] | string
+    headers: DlqRecord['headers'] | Record<string, string[]>
+  }
+  const body =
+    typeof stored.payload === 'string'
+      ? Buffer.from(stored.payload, 'utf8')
+      : Buffer.from(stored.payload.buffer)
+  let text: string | null
+  try {
+    text = utf8.decode(body)
+  } catch {
+    text = null
+  }
+  const headers =
+    'buffer' in stored.headers && stored.headers.buffer instanceof Uint8Array
+      ? headerPairs(stored.headers.buffer)
+      : Object.entries(stored.headers as Record<string, string[]>).flatMap(([name, values]) =>
+          values.map((value) => ({ name, value })),
+        )
+  return {
+    ...stored,
+    trusted: stored.trusted ?? true,
+    payload: text,
+    payloadBase64: body.toString('base64'),
+    headers,
+  }
+}
+
+const closedStatus: Record<DlqAction['action'], DlqStatus> = {
+  redrive: 'redriven',
+  discard: 'discarded',
+  resolve: 'resolved',
+}
+
+/** Headers a redrive never copies: JetStream's own (`Nats-Msg-Id`, `Nats-Expected-*`) and the ones it sets anew. */
+function copiedHeader(name: string): boolean {
+  const lower = name.toLowerCase()
+  return (
+    !lower.startsWith('nats-') &&
+    lower !== signatureHeader.toLowerCase() &&
+    lower !== eventHeaders.redelivery.toLowerCase() &&
+    lower !== eventHeaders.redriveOf.toLowerCase()
+  )
+}
+
 export function dlqManager(
   store: EventStore,
   js: JetStreamClient,
   subjectPrefix: string,
+  signer: MessageSigner,
 ): DlqManager {
-  const claims = store.db.collection<{ _id: string; action: DlqAction['action']; at: Date }>(
-    'dlq_actions',
-  )
-
-  /**
-   * Claims the entry's current cycle for one action. An insert on a unique `_id` is atomic on every
-   * server (an update of the entry is not, on FerretDB), so two racing actions cannot both win.
-   */
-  const act = async (
-    id: string,
-    action: DlqAction,
-    perform: (entry: DlqRecord) => Promise<void>,
-  ): Promise<DlqActionResult> => {
-    const entry = await store.dlq.findOne({ _id: id })
-    if (!entry) return { ok: false, reason: `no DLQ entry ${id}` }
-    const refusal = () => {
-      const last = entry.history?.at(-1)
-      return `the entry is ${entry.status}${last ? ` (${last.action} by ${last.by} at ${last.at.toISOString()})` : ''}: only open entries can be redriven, discarded or resolved`
-    }
-    if (entry.status !== 'open') return { ok: false, reason: refusal() }
-    try {
-      await claims.insertOne({ _id: `${id}#${entry.cycle}`, action: action.action, at: action.at })
-    } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) {
-        return { ok: false, reason: 'another action on this entry got there first' }
-      }
-      throw error
-    }
-    await perform(entry)
-    const status: DlqStatus =
-      action.action === 'redrive'
-        ? 'redriven'
-        : action.action === 'discard'
-          ? 'discarded'
-          : 'resolved'
-    const updated = await store.dlq.findOneAndUpdate(
-      { _id: id },
-      { $set: { status }, $push: { history: action } },
-      { returnDocument: 'after' },
-    )
-    return { ok: true, entry: updated! }
-  }
+  /** One claim per entry: an insert on a unique `_id` is atomic on every server, so one action wins. */
+  const claims = store.db.collection<DlqAction & { _id: string }>('dlq_actions')
 
   const redeliver = async (entry: DlqRecord) => {
     const h = natsHeaders()
-    h.set(eventHeaders.eventId, entry.eventId)
-    h.set(eventHeaders.subject, entry.subject)
-    if (entry.version !== undefined) h.set(eventHeaders.version, String(entry.version))
-    if (entry.operationId) h.set(eventHeaders.operationId, entry.operationId)
-    if (entry.parentId) h.set(eventHeaders.parentId, entry.parentId)
-    const createdAt = entry.headers[eventHeaders.createdAt]?.[0]
-    if (createdAt) h.set(eventHeaders.createdAt, createdAt)
+    for (const { name, value } of headerPairs(entry.headers.buffer)) {
+      if (copiedHeader(name)) h.append(name, value)
+    }
+    if (!h.has(eventHeaders.eventId)) h.set(eventHeaders.eventId, entry.eventId)
+    if (!h.has(eventHeaders.subject)) h.set(eventHeaders.subject, entry.subject)
     h.set(eventHeaders.redelivery, 'redrive')
-    const [service, handler] = [entry.service, entry.handler]
-    await js.publish(redriveSubject(subjectPrefix, durableName(service, handler)), entry.payload, {
-      // Not the event's id: JetStream would drop it as a duplicate of the original.
-      msgID: `${entry._id}#redrive${entry.cycle}`,
+    h.set(eventHeaders.redriveOf, entry._id)
+    const subject = redriveSubject(subjectPrefix, durableName(entry.service, entry.handler))
+    // Its own id: the event's would be dropped as a duplicate of the original; the same id for
+    // a repeated completion of one redrive.
+    await publishSigned(js, signer, subject, Buffer.from(entry.payload.buffer), {
+      msgID: `redrive:${entry._id}`,
       headers: h,
     })
+  }
+
+  /**
+   * Carries out a claimed action: for a redrive, publishes the message (an idempotent publish),
+   * then records the entry's status and history. Whoever finds a claim whose action was not
+   * carried out (its caller died half-way) finishes it the same way.
+   */
+  const complete = async (entry: DlqRecord, action: DlqAction) => {
+    if (action.action === 'redrive') await redeliver(entry)
+    const status = closedStatus[action.action]
+    if (entry.status === status) return entry
+    await store.dlq.updateOne({ _id: entry._id }, { $set: { status, history: [action] } })
+    return { ...entry, status, history: [action] }
+  }
+
+  const refusal = (entry: DlqRecord, action: DlqAction | undefined) =>
+    `the entry is ${action ? closedStatus[action.action] : entry.status}${action ? ` (${action.action} by ${action.by} at ${action.at.toISOString()})` : ''}: only open entries can be redriven, discarded or resolved`
+
+  const act = async (id: string, action: DlqAction): Promise<DlqActionResult> => {
+    const entry = await store.dlq.findOne({ _id: id })
+    if (!entry) return { ok: false, code: 'not-found', reason: `no DLQ entry ${id}` }
+    if (entry.status !== 'open')
+      return { ok: false, code: 'conflict', reason: refusal(entry, entry.history?.[0]) }
+    if (action.action === 'redrive' && entry.trusted === false)
+      return {
+        ok: false,
+        code: 'conflict',
+        reason:
+          'the message was not signed by the framework, so it is never delivered to a handler: discard it, or publish the event through a service',
+      }
+    try {
+      await claims.insertOne({ _id: id, ...action })
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error
+      const winner = await claims.findOne({ _id: id })
+      if (winner) await complete(entry, winner)
+      return { ok: false, code: 'conflict', reason: refusal(entry, winner ?? undefined) }
+    }
+    return { ok: true, entry: dlqEntryView(await complete(entry, action)) }
   }
 
   const manager: DlqManager = {
     async list(filter = {}, { limit = 50, skip = 0 } = {}) {
       const q = query(filter)
       const [entries, total] = await Promise.all([
-        store.dlq.find(q).sort({ createdAt: -1 }).skip(skip).limit(Math.min(limit, 500)).toArray(),
+        store.dlq
+          .find(q)
+          .sort({ createdAt: -1 })
+          .skip(skip)
+          .limit(Math.min(Math.max(limit, 1), 500))
+          .toArray(),
         store.dlq.countDocuments(q),
       ])
-      return { entries, total }
+      return { entries: entries.map(dlqEntryView), total }
     },
-    get: (id) => store.dlq.findOne({ _id: id }),
-    redrive: (id, by) => act(id, { action: 'redrive', by, at: new Date() }, redeliver),
-    discard: (id, by, reason) =>
-      act(id, { action: 'discard', by, at: new Date(), reason }, async () => {}),
+    async get(id) {
+      const entry = await store.dlq.findOne({ _id: id })
+      if (!entry) return null
+      const cycles = await store.dlq
+        .find(
+          { eventId: entry.eventId, consumerGroup: entry.consumerGroup },
+          { projection: { status: 1, createdAt: 1, history: 1 } },
+        )
+        .sort({ createdAt: 1 })
+        .toArray()
+      return {
+        ...dlqEntryView(entry),
+        cycles: cycles.map((c) => ({
+          id: c._id,
+          status: c.status,
+          createdAt: c.createdAt,
+          ...(c.history?.[0] ? { action: c.history[0] } : {}),
+        })),
+      }
+    },
+    redrive: (id, by) => act(id, { action: 'redrive', by, at: new Date() }),
+    discard: (id, by, reason) => act(id, { action: 'discard', by, at: new Date(), reason }),
     resolve: (id, by, note) =>
-      act(
-        id,
-        { action: 'resolve', by, at: new Date(), ...(note ? { reason: note } : {}) },
-        async () => {},
-      ),
+      act(id, { action: 'resolve', by, at: new Date(), ...(note ? { reason: note } : {}) }),
     async redriveWhere(filter, by, onProgress) {
+      // Only open entries are redriven, so a status narrows nothing.
+      if (filter !== 'all' && Object.values(query({ ...filter, status: undefined })).length === 0)
+        throw new DlqFilterError(
+          'the filter selects every entry: name a service, consumer group, subject, event or time range, or ask for all',
+        )
+      const selection = filter === 'all' ? {} : filter
       const ids = (
         await store.dlq
-          .find(query({ ...filter, status: 'open' }), { projection: { _id: 1 } })
+          .find(query({ ...selection, status: 'open' }), { projection: { _id: 1 } })
           .toArray()
       ).map((e) => e._id)
       const redriven: string[] = []

@@ -5,6 +5,7 @@ import { groupCommit } from '../group-commit.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
 import { encodeEvent, wireSubject } from './wire.ts'
+import { publishSigned, type MessageSigner } from './signature.ts'
 
 /**
  * The outbox: an event is recorded (in `outbox`) before it is published with
@@ -24,6 +25,7 @@ export interface Outbox {
 export interface OutboxOptions {
   store: EventStore
   js: JetStreamClient
+  signer: MessageSigner
   subjectPrefix: string
   publishTimeoutMs: number
   logger: Logger
@@ -32,12 +34,12 @@ export interface OutboxOptions {
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
-  const { store, js, subjectPrefix, publishTimeoutMs, logger, expireAfterMs } = options
+  const { store, js, signer, subjectPrefix, publishTimeoutMs, logger, expireAfterMs } = options
 
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
     try {
       // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
-      const failed = await insertNew(store.events, records)
+      const { failed } = await insertNew(store.events, records)
       const moved = records.filter((_, i) => !failed.has(i)).map((r) => r._id)
       if (moved.length > 0) await store.outbox.deleteMany({ _id: { $in: moved } })
     } catch (error) {
@@ -57,7 +59,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const acks = await Promise.allSettled(
       records.map((record) => {
         const { payload, headers } = encodeEvent(record, redelivery ?? record.redelivery)
-        return js.publish(wireSubject(subjectPrefix, record.subject), payload, {
+        return publishSigned(js, signer, wireSubject(subjectPrefix, record.subject), payload, {
           msgID: record._id,
           headers,
           timeout: publishTimeoutMs,
@@ -88,8 +90,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   const writer = groupCommit<EventRecord, undefined>(async (records) => {
     let notRecorded: Set<number>
+    let recorded: EventRecord[]
     try {
-      notRecorded = await insertNew(store.outbox, records)
+      const { failed, existing } = await insertNew(store.outbox, records)
+      notRecorded = failed
+      // An id recorded before (a retried handler re-emitting a child): what is published is
+      // what was recorded then, so every copy of the event carries the same content.
+      recorded = await Promise.all(
+        records
+          .map((record, i) => ({ record, i }))
+          .filter(({ i }) => !failed.has(i))
+          .map(({ record, i }) => (existing.has(i) ? recordedBefore(record) : record)),
+      )
     } catch (error) {
       const reason = new RecordError(
         `MongoDB did not record ${records.length} event(s) (${(error as Error).message}); nothing was published`,
@@ -97,7 +109,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
       )
       return records.map(() => reason)
     }
-    const recorded = records.filter((_, i) => !notRecorded.has(i))
     const published = await publishRecorded(recorded)
     let next = 0
     return records.map((record, i) =>
@@ -106,6 +117,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
         : published[next++],
     )
   })
+
+  /** The record stored under this id (outbox, else events), with this publish's marker. */
+  const recordedBefore = async (record: EventRecord): Promise<EventRecord> => {
+    const stored =
+      (await store.outbox.findOne({ _id: record._id })) ??
+      (await store.events.findOne({ _id: record._id }))
+    if (!stored) return record // removed by retention since: nothing to disagree with
+    if (JSON.stringify(stored.data) !== JSON.stringify(record.data))
+      logger.warn(
+        { eventId: record._id, subject: record.subject },
+        'a retried handler emitted different data for an event it had emitted before; the data recorded first was published (handlers should emit the same events on every attempt)',
+      )
+    return { ...stored, ...(record.redelivery ? { redelivery: record.redelivery } : {}) }
+  }
 
   return {
     publish: (record) => writer.add(record),

@@ -19,6 +19,8 @@ export const eventHeaders = {
   redelivery: 'Event-Redelivery',
   /** A replay's id: its deliveries are checked against (and written to) their own ledger entries. */
   replayId: 'Replay-Id',
+  /** On a redrive: the DLQ entry it redelivers, so the next entry (if it fails again) links back. */
+  redriveOf: 'Dlq-Redrive-Of',
 } as const
 
 export function wireSubject(subjectPrefix: string, subject: string): string {
@@ -47,7 +49,7 @@ export function encodeEvent(
   return { payload: JSON.stringify(record.data), headers }
 }
 
-/** What arrived, before any check: ids from headers (when present) and the raw body. */
+/** What arrived, before any check: ids from headers (when present) and the exact bytes. */
 export interface RawDelivery {
   eventId: string
   subject: string
@@ -57,16 +59,38 @@ export interface RawDelivery {
   createdAt?: Date
   redelivery?: string
   replayId?: string
-  body: string
-  headers: Record<string, string[]>
+  /** The DLQ entry a redrive message redelivers. */
+  redriveOf?: string
+  /** The body, byte for byte. */
+  body: Uint8Array
+  /** The header block as it arrived (`NATS/1.0` and its lines), byte for byte; empty without headers. */
+  headerBlock: Uint8Array
+  /** The parsed headers; undefined without headers, or when they could not be parsed. */
+  headers?: MsgHdrs
+  /** What makes this message unusable before any handler sees it (unreadable headers, a bad version). */
+  problem?: string
 }
 
+const versionText = /^[1-9][0-9]{0,8}$/
+
+/** Reads what a delivery carries. Never throws: whatever the message holds, it can be recorded. */
 export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
-  const header = (name: string) => msg.headers?.get(name) || undefined
+  const headerBlock = rawHeaderBlock(msg)
+  let headers: MsgHdrs | undefined
+  let problem: string | undefined
+  try {
+    headers = msg.headers
+  } catch (error) {
+    problem = `the message's headers cannot be read (${(error as Error).message})`
+  }
+  const header = (name: string) => headers?.get(name) || undefined
   const version = header(eventHeaders.version)
+  if (version !== undefined && !versionText.test(version))
+    problem ??= `${eventHeaders.version} ${JSON.stringify(version.slice(0, 50))} is not a version (a whole number from 1)`
   const createdAt = header(eventHeaders.createdAt)
-  const headers: Record<string, string[]> = {}
-  if (msg.headers) for (const [key, values] of msg.headers) headers[key] = values
+  const createdAtDate = createdAt === undefined ? undefined : new Date(createdAt)
+  if (createdAtDate && Number.isNaN(createdAtDate.getTime()))
+    problem ??= `${eventHeaders.createdAt} ${JSON.stringify(createdAt!.slice(0, 50))} is not a date`
   return {
     // A message published without our headers still needs a stable key: its stream position.
     eventId:
@@ -76,13 +100,49 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
       (msg.subject.startsWith(`${subjectPrefix}.`)
         ? msg.subject.slice(subjectPrefix.length + 1)
         : msg.subject),
-    version: version === undefined ? undefined : Number(version),
+    version: version !== undefined && versionText.test(version) ? Number(version) : undefined,
     operationId: header(eventHeaders.operationId),
     parentId: header(eventHeaders.parentId),
-    createdAt: createdAt ? new Date(createdAt) : undefined,
+    createdAt: createdAtDate && !Number.isNaN(createdAtDate.getTime()) ? createdAtDate : undefined,
     redelivery: header(eventHeaders.redelivery),
     replayId: header(eventHeaders.replayId),
-    body: msg.string(),
+    redriveOf: header(eventHeaders.redriveOf),
+    body: msg.data,
+    headerBlock,
     headers,
+    problem,
   }
+}
+
+/**
+ * The header block exactly as received. nats.js keeps the raw bytes of a message (headers, then
+ * body) on its inner message; where that shape is not there, the parsed headers are encoded again.
+ */
+function rawHeaderBlock(msg: JsMsg): Uint8Array {
+  const inner = (msg as unknown as { msg?: { _rdata?: Uint8Array; _msg?: { hdr?: number } } }).msg
+  const length = inner?._msg?.hdr
+  if (inner?._rdata instanceof Uint8Array && typeof length === 'number')
+    return length > 0 ? inner._rdata.subarray(0, length) : new Uint8Array(0)
+  try {
+    if (!msg.headers) return new Uint8Array(0)
+    let block = 'NATS/1.0\r\n'
+    for (const [name, values] of msg.headers) for (const v of values) block += `${name}: ${v}\r\n`
+    return Buffer.from(`${block}\r\n`, 'utf8')
+  } catch {
+    return new Uint8Array(0)
+  }
+}
+
+/**
+ * The name/value pairs of a header block, read leniently (for display and redrive): lines after
+ * the `NATS/1.0` status line, split at the first colon, values decoded as UTF-8.
+ */
+export function headerPairs(block: Uint8Array): { name: string; value: string }[] {
+  if (block.length === 0) return []
+  const lines = Buffer.from(block).toString('utf8').split('\r\n').slice(1)
+  return lines.flatMap((line) => {
+    const colon = line.indexOf(':')
+    if (colon <= 0) return []
+    return [{ name: line.slice(0, colon), value: line.slice(colon + 1).trim() }]
+  })
 }

@@ -6,6 +6,7 @@ import { durableName } from '../consume/consumer-group.ts'
 import { ConfigurationError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { encodeEvent, eventHeaders, redriveSubject } from '../publish/wire.ts'
+import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
 
 /** Which events to replay or read. Every field narrows the selection; none selects everything. */
@@ -41,6 +42,7 @@ export interface ReplayDependencies {
   js: JetStreamClient
   jsm: JetStreamManager
   stream: { name: string; subjectPrefix: string }
+  signer: MessageSigner
   /** The archive, when one is configured. */
   archive?: { s3: S3Client; bucket: string; prefix?: string }
 }
@@ -112,7 +114,10 @@ export async function replayEvents(
     headers.set(eventHeaders.subject, event.subject)
     headers.set(eventHeaders.replayId, replayId)
     window.push(
-      deps.js.publish(subject, payload, { msgID: `${event._id}#replay:${replayId}`, headers }),
+      publishSigned(deps.js, deps.signer, subject, payload, {
+        msgID: `${event._id}#replay:${replayId}`,
+        headers,
+      }),
     )
     if (window.length >= 100) await flush()
   }

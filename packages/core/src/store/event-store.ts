@@ -1,4 +1,4 @@
-import { MongoClient, type Collection, type Db } from 'mongodb'
+import { MongoClient, type Binary, type Collection, type Db } from 'mongodb'
 import type { ArchiveLocation } from '../archive/layout.ts'
 
 /** A recorded operation: one command that starts a chain. */
@@ -43,7 +43,7 @@ export interface EventRecord {
 
 /** One failed delivery after another, for one event and one consumer group. */
 export interface FailureRecord {
-  _id: string // `${eventId}/${consumerGroup}`
+  _id: string // deliveryKey(eventId, consumerGroup)
   eventId: string
   consumerGroup: string
   subject: string
@@ -59,14 +59,20 @@ export interface FailureRecord {
 export interface AttemptError {
   /** JetStream's delivery count for this attempt. */
   attempt: number
+  /** The stream position of the message delivered: a redrive is a new message, counted anew. */
+  streamSequence?: number
   message: string
   stack?: string
   at: Date
 }
 
-/** An event that failed for one consumer group until it was given up; kept until resolved. */
+/**
+ * One failure cycle of one message for one consumer group: written once by an insert when the
+ * message is given up, never replaced. Ids read from the message are labels (made storable,
+ * cut at 200 characters); the message itself is kept byte for byte in `payload` and `headers`.
+ */
 export interface DlqRecord {
-  _id: string // `${eventId}/${consumerGroup}`
+  _id: string // dlqEntryId(eventId, consumerGroup, stream, streamSequence)
   eventId: string
   consumerGroup: string
   service: string
@@ -75,19 +81,26 @@ export interface DlqRecord {
   version?: number
   operationId?: string
   parentId?: string
-  /** The message body as received (UTF-8). */
-  payload: string
-  headers: Record<string, string[]>
+  /** The entry whose redrive this message was: the cycle before this one. */
+  redriveOf?: string
+  /** The body, exactly as received. */
+  payload: Binary
+  /** The header block (`NATS/1.0` and its lines), exactly as received; empty without headers. */
+  headers: Binary
+  /** The framework signed the message; entries it did not sign cannot be redriven. */
+  trusted: boolean
   reason: string
+  /** This cycle's attempts. */
   attempts: AttemptError[]
+  /** Set once, by the action that claimed the entry; `open` until then. */
   status: DlqStatus
-  /** Grows each time the entry is (re)opened; an action claims one cycle, so it happens once. */
-  cycle: number
-  /** Every redrive, discard and resolve, for audit. */
+  /** The action that closed the entry (one at most: a later cycle is an entry of its own). */
   history?: DlqAction[]
   stream: string
   streamSequence: number
   createdAt: Date
+  /** Set when the entry was parked in JetStream first (MongoDB did not take it in time). */
+  parkedAt?: Date
 }
 
 export type DlqStatus = 'open' | 'redriven' | 'discarded' | 'resolved'
@@ -101,7 +114,7 @@ export interface DlqAction {
 
 /** Proof that a consumer group finished an event: unique by `_id`. */
 export interface ProcessedRecord {
-  _id: string // `${eventId}/${consumerGroup}`
+  _id: string // deliveryKey(eventId, consumerGroup)
   processedAt: Date
   /** With retention on: once JetStream can no longer redeliver the event (see RetentionOptions). */
   expireAt?: Date
@@ -164,11 +177,6 @@ export async function connectEventStore(
   return { store: eventStore(client.db(database)), close: () => client.close() }
 }
 
-/** Key of the per-(event, consumer group) records: ledger, failures, DLQ. */
-export function deliveryKey(eventId: string, consumerGroup: string): string {
-  return `${eventId}/${consumerGroup}`
-}
-
 /**
  * Indexes beyond `_id`. The hot path needs none (it stays on `_id` and the small outbox);
  * these serve the relay's and the dashboard's queries.
@@ -178,5 +186,6 @@ export async function ensureIndexes(store: EventStore): Promise<void> {
     store.outbox.createIndex({ createdAt: 1 }),
     store.events.createIndex({ operationId: 1 }),
     store.dlq.createIndex({ status: 1, consumerGroup: 1 }),
+    store.dlq.createIndex({ eventId: 1 }),
   ])
 }

@@ -3,7 +3,7 @@ import type { EventRecord, EventStore } from './event-store.ts'
 /**
  * An operation and its chain so far, from the event store (the gateway's `operation(id)`, the
  * admin API's `/api/operations/<id>/chain`): every event with its parent, the
- * consumer groups that finished it (processed ledger) and its failures (with DLQ membership).
+ * consumer groups that finished it (processed ledger) and its failures (with an open DLQ entry or not).
  * Not a hot path: the queries by operationId and by ledger-key prefix may scan.
  */
 export async function operationChain(store: EventStore, operationId: string) {
@@ -22,9 +22,11 @@ export async function operationChain(store: EventStore, operationId: string) {
           .find({ _id: { $regex: `^(${ids.map(escapeRegex).join('|')})/` } })
           .toArray(),
     store.failures.find({ operationId }).toArray(),
-    store.dlq.find({ operationId }, { projection: { _id: 1 } }).toArray(),
+    store.dlq
+      .find({ operationId, status: 'open' }, { projection: { eventId: 1, consumerGroup: 1 } })
+      .toArray(),
   ])
-  const inDlq = new Set(dead.map((d) => d._id))
+  const inDlq = new Set(dead.map((d) => `${d.eventId}/${d.consumerGroup}`))
   const events = [...byId.values()]
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
     .map((event) => ({
@@ -46,7 +48,7 @@ export async function operationChain(store: EventStore, operationId: string) {
           consumerGroup: f.consumerGroup,
           failures: f.failures,
           lastError: f.attempts.at(-1)?.message ?? '',
-          inDeadLetterQueue: inDlq.has(f._id),
+          inDeadLetterQueue: inDlq.has(`${f.eventId}/${f.consumerGroup}`),
         })),
     }))
   return {

@@ -1,5 +1,9 @@
-import type { TestNamespace } from '@event-driven/testing'
+import { eventually, type TestNamespace } from '@event-driven/testing'
+import { expect } from 'vitest'
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream'
+import type { MsgHdrs } from '@nats-io/transport-node'
 import { pino, type Logger } from 'pino'
+import { loadSigningSecret, messageSigner, publishSigned } from '../publish/signature.ts'
 import { createService, type Service, type ServiceOptions } from '../service.ts'
 
 /** Log lines a test can read: pino's JSON objects, in order. */
@@ -60,4 +64,30 @@ export function createTestService(
     ...fastTestOptions(ns, scope),
     ...overrides,
   })
+}
+
+/** Waits for the one DLQ entry of an event in a consumer group and returns its id. */
+export async function dlqEntryIdOf(
+  service: Service,
+  eventId: string,
+  consumerGroup: string,
+): Promise<string> {
+  return eventually(async () => {
+    const { entries } = await service.dlq.list({ eventId, consumerGroup })
+    expect(entries).toHaveLength(1)
+    return entries[0]!._id
+  })
+}
+
+/**
+ * Publishes raw messages as the framework would sign them (with the system's key), for tests of
+ * what a consumer group does with content the framework itself would never produce.
+ */
+export async function signedRawPublisher(service: Service, js: JetStreamClient) {
+  const signer = messageSigner(await loadSigningSecret(service.store, undefined))
+  return (
+    subject: string,
+    body: Uint8Array | string,
+    options: { msgID: string; headers: MsgHdrs },
+  ): Promise<PubAck> => publishSigned(js, signer, subject, body, options)
 }
