@@ -70,6 +70,11 @@ export async function startConsumerGroup(
         msg.nak() // pulled but not started: hand it to another instance now
         continue
       }
+      // Alive for the whole delivery: the handler, and recording its outcome when MongoDB is slow.
+      const keepAlive = setInterval(
+        () => msg.working(),
+        Math.max(50, Math.floor(context.ackWaitMs / 3)),
+      )
       const delivery = handleDelivery(msg, context)
         .catch((error: unknown) => {
           context.logger.error(
@@ -79,6 +84,7 @@ export async function startConsumerGroup(
           msg.nak(1_000)
         })
         .finally(() => {
+          clearInterval(keepAlive)
           inFlight.delete(delivery)
           freeSlot?.()
         })

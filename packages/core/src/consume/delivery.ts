@@ -201,7 +201,7 @@ async function decode(
   }
 }
 
-/** Runs the handler with a timeout, keeping the message alive while it runs. */
+/** Runs the handler with a timeout (the consumer group keeps the message alive meanwhile). */
 async function runHandler(
   msg: JsMsg,
   group: ConsumerGroupContext,
@@ -227,7 +227,6 @@ async function runHandler(
       )
     },
   }
-  const keepAlive = setInterval(() => msg.working(), Math.max(50, Math.floor(group.ackWaitMs / 3)))
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -241,7 +240,6 @@ async function runHandler(
   try {
     await Promise.race([group.handler(event, ctx), timeout])
   } finally {
-    clearInterval(keepAlive)
     clearTimeout(timer)
   }
 }

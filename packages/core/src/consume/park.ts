@@ -40,7 +40,10 @@ function parkedSubjects(subjectPrefix: string): string {
   return `${subjectPrefix}_parked.>`
 }
 
-/** Creates the parked stream when it is missing: files, no age limit, as many replicas as events. */
+/**
+ * Creates the parked stream when it is missing: a work queue on files, with no age limit and as
+ * many replicas as the events' stream.
+ */
 export async function provisionParkedStream(
   jsm: JetStreamManager,
   stream: ResolvedStreamOptions,
@@ -57,7 +60,8 @@ export async function provisionParkedStream(
     await jsm.streams.add({
       name,
       subjects: [parkedSubjects(stream.subjectPrefix)],
-      retention: RetentionPolicy.Limits,
+      // A letter leaves the stream once the mover has written its entry.
+      retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       max_age: 0,
       num_replicas: stream.replicas,
