@@ -45,6 +45,9 @@ afterAll(async () => {
   await ns.cleanup()
 })
 
+/** No lone surrogate: text that UTF-8 can carry as it is. */
+const wellFormed = (text: string) => !/\p{Surrogate}/u.test(text)
+
 /** Names the framework reads, or JetStream acts on: a random header must not be one of them. */
 const reserved = /^(nats-|event-|operation-id$|parent-id$|replay-id$|dlq-)/i
 
@@ -56,7 +59,7 @@ const headerValue = fc
     { weight: 1, arbitrary: fc.constantFrom('2.3', '$set', '\u0000', 'a.b.c', 'é😀') },
   )
   .map((v) => v.replace(/[\r\n]/g, ' ').trim())
-  .filter((v) => v.isWellFormed())
+  .filter(wellFormed)
 
 const headerName = fc
   .oneof(
@@ -73,7 +76,7 @@ const eventIdPart = fc
     fc.constantFrom('a b', '../x', '$id', 'x\u0000y', '%2F'),
   )
   .map((v) => v.replace(/[\r\n]/g, ' '))
-  .filter((v) => v.isWellFormed())
+  .filter(wellFormed)
 
 type Kind = 'event' | 'bytes' | 'big'
 const message = fc.record({

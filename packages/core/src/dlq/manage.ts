@@ -214,9 +214,10 @@ export function dlqManager(
       await claims.insertOne({ _id: id, ...action })
     } catch (error) {
       if (!isDuplicateKey(error)) throw error
-      const winner = await claims.findOne({ _id: id })
+      const claim = await claims.findOne({ _id: id }, { projection: { _id: 0 } })
+      const winner = claim ? (claim as DlqAction) : undefined
       if (winner) await complete(entry, winner)
-      return { ok: false, code: 'conflict', reason: refusal(entry, winner ?? undefined) }
+      return { ok: false, code: 'conflict', reason: refusal(entry, winner) }
     }
     return { ok: true, entry: dlqEntryView(await complete(entry, action)) }
   }

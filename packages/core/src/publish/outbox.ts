@@ -89,19 +89,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   const writer = groupCommit<EventRecord, undefined>(async (records) => {
-    let notRecorded: Set<number>
-    let recorded: EventRecord[]
+    let toPublish: (EventRecord | RecordError)[]
     try {
-      const { failed, existing } = await insertNew(store.outbox, records)
-      notRecorded = failed
-      // An id recorded before (a retried handler re-emitting a child): what is published is
-      // what was recorded then, so every copy of the event carries the same content.
-      recorded = await Promise.all(
-        records
-          .map((record, i) => ({ record, i }))
-          .filter(({ i }) => !failed.has(i))
-          .map(({ record, i }) => (existing.has(i) ? recordedBefore(record) : record)),
-      )
+      toPublish = await record(records)
     } catch (error) {
       const reason = new RecordError(
         `MongoDB did not record ${records.length} event(s) (${(error as Error).message}); nothing was published`,
@@ -109,21 +99,42 @@ export function createOutbox(options: OutboxOptions): Outbox {
       )
       return records.map(() => reason)
     }
+    const recorded = toPublish.filter((r): r is EventRecord => !(r instanceof RecordError))
     const published = await publishRecorded(recorded)
     let next = 0
-    return records.map((record, i) =>
-      notRecorded.has(i)
-        ? new RecordError(`MongoDB did not record event ${record._id}; nothing was published`)
-        : published[next++],
-    )
+    return toPublish.map((r) => (r instanceof RecordError ? r : published[next++]))
   })
 
-  /** The record stored under this id (outbox, else events), with this publish's marker. */
-  const recordedBefore = async (record: EventRecord): Promise<EventRecord> => {
+  /**
+   * Records new events in the outbox, in one insert. An event that may have been recorded before
+   * (a retried handler re-emitting a child: same id) is looked up first, and what was recorded
+   * then is what gets published, so every copy of an event carries the same content.
+   */
+  const record = async (records: EventRecord[]): Promise<(EventRecord | RecordError)[]> => {
+    const earlier = await Promise.all(
+      records.map((r) => (r.redelivery === 'retry' ? recordedBefore(r) : null)),
+    )
+    const fresh = records.filter((_, i) => !earlier[i])
+    const { failed, existing } = await insertNew(store.outbox, fresh)
+    let n = 0
+    return Promise.all(
+      records.map(async (r, i) => {
+        if (earlier[i]) return earlier[i]
+        const index = n++
+        if (failed.has(index))
+          return new RecordError(`MongoDB did not record event ${r._id}; nothing was published`)
+        // Recorded meanwhile by a concurrent attempt of the same handler.
+        return existing.has(index) ? ((await recordedBefore(r)) ?? r) : r
+      }),
+    )
+  }
+
+  /** The record stored under this id (outbox, else events), with this publish's marker; null if none. */
+  const recordedBefore = async (record: EventRecord): Promise<EventRecord | null> => {
     const stored =
       (await store.outbox.findOne({ _id: record._id })) ??
       (await store.events.findOne({ _id: record._id }))
-    if (!stored) return record // removed by retention since: nothing to disagree with
+    if (!stored) return null
     if (JSON.stringify(stored.data) !== JSON.stringify(record.data))
       logger.warn(
         { eventId: record._id, subject: record.subject },
