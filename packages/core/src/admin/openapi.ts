@@ -1,4 +1,15 @@
-/** The admin API's OpenAPI document, served at GET /api/openapi.json. */
+/** A DLQ action's answer: the entry as it is now. */
+function actionAnswer() {
+  return {
+    description: '{ entry }',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionAnswer' } } },
+  } as const
+}
+
+/**
+ * The admin API's OpenAPI document, served at GET /api/openapi.json. Every route answers 400
+ * for a malformed path or id, 404 for a path that names no route and 500 (logged) on failure.
+ */
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'event-driven admin API', version: '1' },
@@ -20,9 +31,182 @@ export const openApiDocument = {
     },
     responses: {
       Unauthorized: { description: 'No valid credentials' },
-      BadRequest: { description: 'A malformed id, filter or body; `error` says what' },
-      NotFound: { description: 'No such entry' },
-      Refused: { description: 'The action is refused; `error` says why (e.g. already redriven)' },
+      BadRequest: {
+        description:
+          'A malformed id (bad percent-encoding, NUL, not 1 to 1024 characters), path (a . or .. segment, a backslash, an empty segment), query or body (an unknown or repeated field, a value of the wrong type or out of range); `error` says what',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      NotFound: {
+        description: 'No such entry, or no such route (`error` says which routes there are)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      Refused: {
+        description:
+          'The action is refused; `error` says why (the entry is no longer open, or a redrive of an entry the framework did not sign)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      ServerError: {
+        description:
+          'The request failed on the server; the admin log has the cause (error level, with method and path)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    },
+    parameters: {
+      Id: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description:
+          'Percent-encoded (encodeURIComponent): any text of 1 to 1024 characters without NUL. DLQ entry ids are 32 hex characters (entries of the first format keep their older ids).',
+        schema: { type: 'string', minLength: 1, maxLength: 1024 },
+      },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: { error: { type: 'string' } },
+      },
+      DlqStatus: { type: 'string', enum: ['open', 'redriven', 'discarded', 'resolved'] },
+      DlqFilter: {
+        type: 'object',
+        description:
+          'Every field optional; strings of at most 300 characters without NUL (an empty one counts as absent). Any other field is refused with 400.',
+        properties: {
+          service: { type: 'string' },
+          consumerGroup: { type: 'string', description: '`<service>.<handler>`' },
+          subject: { type: 'string' },
+          status: { $ref: '#/components/schemas/DlqStatus' },
+          eventId: {
+            type: 'string',
+            description: 'As stored: ids longer than 200 characters are stored cut, with `…`',
+          },
+          from: { type: 'string', format: 'date-time', description: 'createdAt ≥ from' },
+          to: { type: 'string', format: 'date-time', description: 'createdAt ≤ to' },
+        },
+      },
+      DlqAction: {
+        type: 'object',
+        required: ['action', 'by', 'at'],
+        properties: {
+          action: { type: 'string', enum: ['redrive', 'discard', 'resolve'] },
+          by: { type: 'string', description: 'The API key name that acted' },
+          at: { type: 'string', format: 'date-time' },
+          reason: { type: 'string', description: "A discard's reason or a resolve's note" },
+        },
+      },
+      AttemptError: {
+        type: 'object',
+        required: ['attempt', 'message', 'at'],
+        properties: {
+          attempt: { type: 'integer', description: "JetStream's delivery count" },
+          streamSequence: { type: 'integer' },
+          message: { type: 'string' },
+          stack: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+        },
+      },
+      DlqEntry: {
+        type: 'object',
+        description:
+          'One failure cycle of one message for one consumer group, with the message as received: `payloadBase64` is the body byte for byte, `payload` its UTF-8 text (null when it is not UTF-8), `headers` the header lines in order.',
+        required: [
+          '_id',
+          'eventId',
+          'consumerGroup',
+          'service',
+          'handler',
+          'subject',
+          'payload',
+          'payloadBase64',
+          'headers',
+          'trusted',
+          'reason',
+          'attempts',
+          'status',
+          'stream',
+          'streamSequence',
+          'createdAt',
+        ],
+        properties: {
+          _id: { type: 'string' },
+          eventId: { type: 'string', description: 'A label: cut at 200 characters' },
+          consumerGroup: { type: 'string' },
+          service: { type: 'string' },
+          handler: { type: 'string' },
+          subject: { type: 'string' },
+          version: { type: 'integer' },
+          operationId: { type: 'string' },
+          parentId: { type: 'string' },
+          redriveOf: {
+            type: 'string',
+            description: 'The entry whose redrive this message was (the cycle before)',
+          },
+          payload: { type: ['string', 'null'] },
+          payloadBase64: { type: 'string', contentEncoding: 'base64' },
+          headers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'value'],
+              properties: { name: { type: 'string' }, value: { type: 'string' } },
+            },
+          },
+          trusted: {
+            type: 'boolean',
+            description:
+              'The framework signed the message; an entry it did not sign is never redriven',
+          },
+          reason: { type: 'string' },
+          attempts: { type: 'array', items: { $ref: '#/components/schemas/AttemptError' } },
+          status: { $ref: '#/components/schemas/DlqStatus' },
+          history: {
+            type: 'array',
+            maxItems: 1,
+            description: 'The action that closed the entry',
+            items: { $ref: '#/components/schemas/DlqAction' },
+          },
+          stream: { type: 'string' },
+          streamSequence: { type: 'integer' },
+          createdAt: { type: 'string', format: 'date-time' },
+          parkedAt: {
+            type: 'string',
+            format: 'date-time',
+            description: 'Parked in JetStream first: MongoDB did not take it in time',
+          },
+        },
+      },
+      DlqEntryDetail: {
+        allOf: [
+          { $ref: '#/components/schemas/DlqEntry' },
+          {
+            type: 'object',
+            required: ['cycles'],
+            properties: {
+              cycles: {
+                type: 'array',
+                description:
+                  'Every failure cycle of the same event in the same consumer group, oldest first (this entry among them), each with the action that closed it',
+                items: {
+                  type: 'object',
+                  required: ['id', 'status', 'createdAt'],
+                  properties: {
+                    id: { type: 'string' },
+                    status: { $ref: '#/components/schemas/DlqStatus' },
+                    createdAt: { type: 'string', format: 'date-time' },
+                    action: { $ref: '#/components/schemas/DlqAction' },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+      ActionAnswer: {
+        type: 'object',
+        required: ['entry'],
+        properties: { entry: { $ref: '#/components/schemas/DlqEntry' } },
+      },
     },
   },
   paths: {
@@ -30,66 +214,188 @@ export const openApiDocument = {
       get: {
         summary: 'List DLQ entries, newest first',
         parameters: [
-          'service',
-          'consumerGroup',
-          'subject',
-          'status',
-          'from',
-          'to',
-          'limit',
-          'skip',
-        ].map((name) => ({
-          name,
-          in: 'query',
-          schema: { type: 'string' },
-        })),
+          ...(['service', 'consumerGroup', 'subject', 'eventId'] as const).map((name) => ({
+            name,
+            in: 'query',
+            schema: { type: 'string', maxLength: 300 },
+          })),
+          {
+            name: 'status',
+            in: 'query',
+            schema: { $ref: '#/components/schemas/DlqStatus' },
+          },
+          ...(['from', 'to'] as const).map((name) => ({
+            name,
+            in: 'query',
+            schema: { type: 'string', format: 'date-time' },
+          })),
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+          {
+            name: 'skip',
+            in: 'query',
+            schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+          },
+        ],
+        description:
+          'Any other query parameter, or one given twice, is refused with 400 (an ignored filter would list more than asked).',
         responses: {
-          200: { description: '{ entries, total }' },
+          200: {
+            description: '{ entries, total }',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['entries', 'total'],
+                  properties: {
+                    entries: { type: 'array', items: { $ref: '#/components/schemas/DlqEntry' } },
+                    total: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
           400: { $ref: '#/components/responses/BadRequest' },
           401: { $ref: '#/components/responses/Unauthorized' },
+          500: { $ref: '#/components/responses/ServerError' },
         },
       },
     },
     '/api/dlq/{id}': {
       get: {
-        summary: 'One DLQ entry: payload, headers, every attempt',
+        summary: 'One DLQ entry: payload, headers, every attempt, and every cycle of its event',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
-          200: { description: 'the entry' },
+          200: {
+            description: 'the entry',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/DlqEntryDetail' } },
+            },
+          },
+          400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
         },
       },
     },
     '/api/dlq/{id}/redrive': {
       post: {
-        summary: 'Deliver again to its consumer group only',
+        summary:
+          'Deliver the message again to its consumer group only (no body, or {}); refused unless the entry is open and signed by the framework',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
-          200: { description: '{ entry }' },
+          200: actionAnswer(),
+          400: { $ref: '#/components/responses/BadRequest' },
+          404: { $ref: '#/components/responses/NotFound' },
           409: { $ref: '#/components/responses/Refused' },
         },
       },
     },
     '/api/dlq/{id}/discard': {
       post: {
-        summary: 'Close it with a reason (body: { reason })',
+        summary: 'Close it with a reason; refused unless open',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['reason'],
+                additionalProperties: false,
+                properties: { reason: { type: 'string', minLength: 1 } },
+              },
+            },
+          },
+        },
         responses: {
-          200: { description: '{ entry }' },
+          200: actionAnswer(),
+          400: { $ref: '#/components/responses/BadRequest' },
+          404: { $ref: '#/components/responses/NotFound' },
           409: { $ref: '#/components/responses/Refused' },
         },
       },
     },
     '/api/dlq/{id}/resolve': {
       post: {
-        summary: 'Mark it fixed by hand (body: { note? })',
+        summary: 'Mark it fixed by hand, with an optional note; refused unless open',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: { note: { type: 'string' } },
+              },
+            },
+          },
+        },
         responses: {
-          200: { description: '{ entry }' },
+          200: actionAnswer(),
+          400: { $ref: '#/components/responses/BadRequest' },
+          404: { $ref: '#/components/responses/NotFound' },
           409: { $ref: '#/components/responses/Refused' },
         },
       },
     },
     '/api/dlq/redrive': {
       post: {
-        summary: 'Redrive every open entry a filter selects (body: a filter)',
-        responses: { 200: { description: '{ total, redriven, refused }' } },
+        summary:
+          'Redrive every open entry a filter selects, or every open entry with { "all": true }',
+        description:
+          'A filter that narrows nothing (no field but status) is refused with 400, so a forgotten filter never redrives the whole DLQ; `all` goes without a filter; status may only be open; any other field is refused.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [
+                  {
+                    allOf: [{ $ref: '#/components/schemas/DlqFilter' }],
+                    properties: { all: { const: false } },
+                    unevaluatedProperties: false,
+                  },
+                  {
+                    type: 'object',
+                    required: ['all'],
+                    additionalProperties: false,
+                    properties: { all: { const: true } },
+                  },
+                ],
+              },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: '{ total, redriven, refused }',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['total', 'redriven', 'refused'],
+                  properties: {
+                    total: { type: 'integer' },
+                    redriven: { type: 'array', items: { type: 'string' } },
+                    refused: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['id', 'reason'],
+                        properties: { id: { type: 'string' }, reason: { type: 'string' } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          400: { $ref: '#/components/responses/BadRequest' },
+          401: { $ref: '#/components/responses/Unauthorized' },
+        },
       },
     },
     '/api/session': {
@@ -114,12 +420,32 @@ export const openApiDocument = {
     '/api/operations': {
       get: {
         summary:
-          'Operations, newest first (search: name, actor or id; status; limit; skip), each with its event and failure counts',
+          'Operations, newest first, each with its event and failure counts (search: part of the name or actor, or the id)',
+        parameters: [
+          { name: 'search', in: 'query', schema: { type: 'string', maxLength: 200 } },
+          {
+            name: 'status',
+            in: 'query',
+            schema: { type: 'string', enum: ['started', 'completed', 'failed'] },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+          {
+            name: 'skip',
+            in: 'query',
+            schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+          },
+        ],
+        description: 'Any other query parameter, or one given twice, is refused with 400.',
         responses: {
           200: {
             description:
               '{ total, operations: [{ id, name, actor, status, startedAt, endedAt, events, failures }] }',
           },
+          400: { $ref: '#/components/responses/BadRequest' },
         },
       },
     },
@@ -127,8 +453,10 @@ export const openApiDocument = {
       get: {
         summary:
           'The chain: each event with its parent, data, the consumer groups that handled it and its failures',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
           200: { description: '{ id, name, status, actor, startedAt, events }' },
+          400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
         },
       },
@@ -143,17 +471,21 @@ export const openApiDocument = {
     '/api/operations/{id}': {
       get: {
         summary: 'An operation and its events',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
           200: { description: '{ operation, events }' },
+          400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
         },
       },
     },
     '/api/events/{id}': {
       get: {
-        summary: 'One event',
+        summary: 'One event (from the outbox while it is not yet published)',
+        parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
           200: { description: 'the event' },
+          400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
         },
       },

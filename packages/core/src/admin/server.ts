@@ -1,5 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { DlqFilter } from '../dlq/manage.ts'
+import { pino, type Logger } from 'pino'
+import {
+  DlqFilterError,
+  dlqFilterFields,
+  type DlqActionResult,
+  type DlqFilter,
+  type DlqManager,
+} from '../dlq/manage.ts'
 import type { Service } from '../service.ts'
 import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
 import { operationChain } from '../store/operation-chain.ts'
@@ -28,6 +35,11 @@ export interface AdminServerOptions {
    * only that page and the bundle's `/assets/` (code, no data) are served to anyone.
    */
   ui?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /**
+   * Where refused requests (warn, with the reason) and failures (error, with the cause, method
+   * and path) are logged. Default: a pino logger named `admin`.
+   */
+  logger?: Logger
 }
 
 export interface AdminServer {
@@ -38,54 +50,168 @@ export interface AdminServer {
 /** A request that cannot be served as sent: answered 400 with the reason. */
 class BadRequest extends Error {}
 
-const idPattern = /^[\w.:/#-]{1,300}$/
+/** A path that names no route: answered 404 with the reason. */
+class NoRoute extends Error {}
+
+/** What a route answers: the status and the JSON body. */
+interface Answer {
+  status: number
+  body: unknown
+}
+
+/** One authenticated API call: the path's segments after `/api/`, still percent-encoded. */
+interface Call {
+  req: IncomingMessage
+  method: string
+  path: string
+  segments: string[]
+  query: Record<string, string>
+  by: string
+}
+
+const maxIdLength = 1024
+const maxFilterLength = 300
 const statuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolved']
 const operationStatuses: readonly OperationRecord['status'][] = ['started', 'completed', 'failed']
+const dlqListFields: readonly string[] = [...dlqFilterFields, 'limit', 'skip']
+const bulkRedriveFields: readonly string[] = [...dlqFilterFields, 'all']
+const operationListFields: readonly string[] = ['search', 'status', 'limit', 'skip']
+const dlqActions = ['redrive', 'discard', 'resolve'] as const
+type DlqActionName = (typeof dlqActions)[number]
+/** Each action's body: anything else is refused, so a misspelt note is not dropped silently. */
+const dlqActionFields: Record<DlqActionName, readonly string[]> = {
+  redrive: [],
+  discard: ['reason'],
+  resolve: ['note'],
+}
+
+const ok = (body: unknown): Answer => ({ status: 200, body })
+const notFound = (error: string): Answer => ({ status: 404, body: { error } })
 
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
 
+/** Text from outside, quoted and cut, for an error message or a log line. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)
+}
+
+function noRoute(call: Call, why: string): never {
+  throw new NoRoute(`no route ${call.method} ${call.path.slice(0, 200)}: ${why}`)
+}
+
+// `.`/`..` (plain or encoded) and `\` would be resolved away by URL parsing, so the path would
+// name another route than the one sent.
+const dotSegmentOrBackslash = /(^|\/)(\.|%2e){1,2}(\/|$)|\\/i
+
+/** The segments after `/api/`, still percent-encoded so that an id may hold `/`. */
+function apiSegments(rawPath: string, pathname: string): string[] {
+  if (dotSegmentOrBackslash.test(rawPath))
+    throw new BadRequest(
+      'the path has a . or .. segment or a backslash, which URLs resolve away: it would name another route',
+    )
+  // `//host/…` would be read as a host and a path.
+  if (rawPath.startsWith('//'))
+    throw new BadRequest('the path has an empty segment: an id is never empty')
+  const segments = pathname.split('/').slice(1)
+  if (segments.length > 1 && segments.at(-1) === '') segments.pop() // a trailing slash
+  if (segments[0] !== 'api') throw new NoRoute(`no route ${pathname.slice(0, 200)}`)
+  if (segments.includes(''))
+    throw new BadRequest('the path has an empty segment: an id is never empty')
+  return segments.slice(1)
+}
+
+/** An id from the path: any text of 1 to 1024 characters but NUL, percent-encoded. */
 function id(raw: string): string {
-  const decoded = decodeURIComponent(raw)
-  if (!idPattern.test(decoded))
-    throw new BadRequest(`malformed id: ${JSON.stringify(decoded.slice(0, 100))}`)
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(raw)
+  } catch {
+    throw new BadRequest(`malformed percent-encoding in the id ${quoted(raw)}`)
+  }
+  if (decoded.includes('\u0000')) throw new BadRequest('ids never contain NUL')
+  if (decoded.length === 0 || decoded.length > maxIdLength)
+    throw new BadRequest(`an id has 1 to ${maxIdLength} characters, not ${decoded.length}`)
   return decoded
 }
 
-function date(name: string, value: string | null): Date | undefined {
-  if (value === null) return undefined
+/** The query string's parameters, each given once: a repeated one would be half ignored. */
+function queryOf(params: URLSearchParams): Record<string, string> {
+  const seen = new Set<string>()
+  for (const name of params.keys()) {
+    if (seen.has(name)) throw new BadRequest(`${quoted(name)} is given twice`)
+    seen.add(name)
+  }
+  return Object.fromEntries(params)
+}
+
+/** Refuses any field outside `allowed`: an ignored filter field would widen the selection. */
+function onlyFields(source: Record<string, unknown>, allowed: readonly string[], kind: string) {
+  const unknown = Object.keys(source).find((name) => !allowed.includes(name))
+  if (unknown !== undefined)
+    throw new BadRequest(
+      `unknown ${kind} ${quoted(unknown)}: ${allowed.length ? `only ${allowed.join(', ')}` : 'none is taken'}`,
+    )
+}
+
+/** A text field: absent when missing, null or empty; never NUL, which a server may refuse to store. */
+function text(
+  source: Record<string, unknown>,
+  name: string,
+  maxLength: number,
+): string | undefined {
+  const value = source[name]
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string') throw new BadRequest(`${name} must be a string`)
+  if (value.length > maxLength)
+    throw new BadRequest(`${name} is longer than ${maxLength} characters`)
+  if (value.includes('\u0000')) throw new BadRequest(`${name} must not contain NUL`)
+  return value
+}
+
+function date(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined
   const parsed = new Date(value)
   if (Number.isNaN(parsed.getTime())) throw new BadRequest(`${name} is not a date: ${value}`)
   return parsed
 }
 
-function count(name: string, value: string | null, fallback: number, max: number): number {
-  if (value === null) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > max)
-    throw new BadRequest(`${name} must be a whole number from 0 to ${max}`)
+function count(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback
+  // Digits only: Number() would also take '', '1e2', '0x10' and ' 5 '.
+  const n = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN
+  if (!(n >= min && n <= max))
+    throw new BadRequest(`${name} must be a whole number from ${min} to ${max}`)
   return n
 }
 
-function filterFrom(source: Record<string, unknown>): DlqFilter {
-  const text = (name: string) => {
-    const value = source[name]
-    if (value === undefined || value === null || value === '') return undefined
-    if (typeof value !== 'string' || value.length > 300)
-      throw new BadRequest(`${name} must be a string`)
-    return value
+function page(query: Record<string, string>): { limit: number; skip: number } {
+  return {
+    limit: count('limit', query.limit, 50, 1, 500),
+    skip: count('skip', query.skip, 0, 0, 1_000_000),
   }
-  const status = text('status')
+}
+
+function dlqFilter(source: Record<string, unknown>): DlqFilter {
+  const field = (name: string) => text(source, name, maxFilterLength)
+  const status = field('status')
   if (status && !statuses.includes(status as DlqStatus))
     throw new BadRequest(`status must be one of ${statuses.join(', ')}`)
   return {
-    service: text('service'),
-    consumerGroup: text('consumerGroup'),
-    subject: text('subject'),
+    service: field('service'),
+    consumerGroup: field('consumerGroup'),
+    subject: field('subject'),
     status: status as DlqStatus | undefined,
-    from: date('from', text('from') ?? null),
-    to: date('to', text('to') ?? null),
+    eventId: field('eventId'),
+    from: date('from', field('from')),
+    to: date('to', field('to')),
   }
 }
 
@@ -109,6 +235,160 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 /**
+ * Redrives what the body selects: a filter, or `{ "all": true }` for every open entry. An empty
+ * filter is refused, so a forgotten filter never redrives the whole DLQ.
+ */
+async function bulkRedrive(dlq: DlqManager, body: Record<string, unknown>, by: string) {
+  onlyFields(body, bulkRedriveFields, 'field')
+  const { all, ...selection } = body
+  if (all !== undefined && typeof all !== 'boolean')
+    throw new BadRequest('all must be true or false')
+  const filter = dlqFilter(selection)
+  // Only open entries are redriven: another status would be ignored, not obeyed.
+  if (filter.status && filter.status !== 'open')
+    throw new BadRequest('status: only open entries are redriven')
+  if (all) {
+    if (Object.values(filter).some((value) => value !== undefined))
+      throw new BadRequest('"all": true redrives every open entry: send it without a filter')
+    return dlq.redriveWhere('all', by)
+  }
+  try {
+    return await dlq.redriveWhere(filter, by)
+  } catch (error) {
+    if (error instanceof DlqFilterError)
+      throw new BadRequest(`${error.message} (send { "all": true } to redrive every open entry)`)
+    throw error
+  }
+}
+
+/** Carries out one action on one entry, its body checked first. */
+async function dlqAction(
+  dlq: DlqManager,
+  entryId: string,
+  action: DlqActionName,
+  body: Record<string, unknown>,
+  by: string,
+): Promise<DlqActionResult> {
+  onlyFields(body, dlqActionFields[action], `field for ${action}`)
+  if (action === 'redrive') return dlq.redrive(entryId, by)
+  if (action === 'discard') {
+    if (typeof body.reason !== 'string' || !body.reason.trim())
+      throw new BadRequest('discard needs a reason: { "reason": "…" }')
+    return dlq.discard(entryId, by, checkedNote('reason', body.reason))
+  }
+  if (body.note !== undefined && typeof body.note !== 'string')
+    throw new BadRequest('note must be a string')
+  return dlq.resolve(
+    entryId,
+    by,
+    body.note === undefined ? undefined : checkedNote('note', body.note),
+  )
+}
+
+/** A reason or note to store: NUL is refused, as a server may refuse to store it. */
+function checkedNote(name: string, value: string): string {
+  if (value.includes('\u0000')) throw new BadRequest(`${name} must not contain NUL`)
+  return value
+}
+
+/** `/api/dlq[/{id}[/{action}]]` and `/api/dlq/redrive`. */
+async function dlqRoute(service: Service, call: Call): Promise<Answer> {
+  const [rawId, action, ...extra] = call.segments.slice(1)
+  if (extra.length > 0) noRoute(call, 'too many path segments')
+  if (rawId === undefined) {
+    if (call.method !== 'GET') noRoute(call, 'the DLQ is listed with GET')
+    onlyFields(call.query, dlqListFields, 'query parameter')
+    return ok(await service.dlq.list(dlqFilter(call.query), page(call.query)))
+  }
+  if (rawId === 'redrive' && action === undefined && call.method === 'POST')
+    return ok(await bulkRedrive(service.dlq, await jsonBody(call.req), call.by))
+  const entryId = id(rawId)
+  if (action === undefined) {
+    if (call.method !== 'GET') noRoute(call, 'an entry is shown with GET, acted on at /{action}')
+    const entry = await service.dlq.get(entryId)
+    return entry ? ok(entry) : notFound(`no DLQ entry ${entryId}`)
+  }
+  const known = dlqActions.find((name) => name === action)
+  if (call.method !== 'POST' || !known)
+    noRoute(call, `the actions are POST ${dlqActions.join(', ')}`)
+  const result = await dlqAction(service.dlq, entryId, known, await jsonBody(call.req), call.by)
+  if (result.ok) return ok({ entry: result.entry })
+  return { status: result.code === 'not-found' ? 404 : 409, body: { error: result.reason } }
+}
+
+/** `/api/operations[/{id}[/chain]]`. */
+async function operationsRoute(service: Service, call: Call): Promise<Answer> {
+  const [rawId, view, ...extra] = call.segments.slice(1)
+  if (call.method !== 'GET') noRoute(call, 'operations are read with GET')
+  if (extra.length > 0 || (view !== undefined && view !== 'chain'))
+    noRoute(call, 'an operation has /{id} and /{id}/chain')
+  if (rawId === undefined) {
+    onlyFields(call.query, operationListFields, 'query parameter')
+    const status = text(call.query, 'status', 20)
+    if (status && !operationStatuses.includes(status as OperationRecord['status']))
+      throw new BadRequest(`status must be one of ${operationStatuses.join(', ')}`)
+    const search = text(call.query, 'search', 200)
+    return ok(
+      await listOperations(service.store, {
+        search,
+        status: status as OperationRecord['status'] | undefined,
+        ...page(call.query),
+      }),
+    )
+  }
+  const operationId = id(rawId)
+  if (view === 'chain') {
+    const chain = await operationChain(service.store, operationId)
+    return chain ? ok(chain) : notFound(`no operation ${operationId}`)
+  }
+  const operation = await service.store.operations.findOne({ _id: operationId })
+  if (!operation) return notFound(`no operation ${operationId}`)
+  const events = [
+    ...(await service.store.events.find({ operationId }).toArray()),
+    ...(await service.store.outbox.find({ operationId }).toArray()),
+  ]
+  return ok({ operation, events })
+}
+
+/** `/api/events/{id}`: from the events, or the outbox while it is not yet published. */
+async function eventRoute(service: Service, call: Call): Promise<Answer> {
+  const [rawId, ...extra] = call.segments.slice(1)
+  if (call.method !== 'GET' || rawId === undefined || extra.length > 0)
+    noRoute(call, 'an event is read with GET /api/events/{id}')
+  const eventId = id(rawId)
+  const event =
+    (await service.store.events.findOne({ _id: eventId })) ??
+    (await service.store.outbox.findOne({ _id: eventId }))
+  return event ? ok(event) : notFound(`no event ${eventId}`)
+}
+
+/** The routes of one segment, read with GET. */
+const singles = new Map<string, (service: Service) => Promise<unknown>>([
+  ['openapi.json', async () => openApiDocument],
+  [
+    'consumer-groups',
+    async (service) => ({ consumerGroups: await consumerGroupsWithDlq(service) }),
+  ],
+  ['subjects', async (service) => ({ subjects: await subjectMap(service) })],
+])
+
+async function route(service: Service, call: Call): Promise<Answer> {
+  const [resource = '', ...rest] = call.segments
+  if (resource === 'dlq') return dlqRoute(service, call)
+  if (resource === 'operations') return operationsRoute(service, call)
+  if (resource === 'events') return eventRoute(service, call)
+  const single = singles.get(resource)
+  if (!single) noRoute(call, 'see /api/openapi.json')
+  if (call.method !== 'GET' || rest.length > 0) noRoute(call, `/api/${resource} is read with GET`)
+  return ok(await single(service))
+}
+
+/** The path as sent (before `?`), for the checks URL parsing would hide. */
+function rawPathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0] ?? '/'
+}
+
+/**
  * The admin HTTP API (JSON, documented at /api/openapi.json) as a request handler, to mount in a
  * server of your own (or run with `startAdminServer`): the DLQ, operations, events, subjects and
  * consumer groups. Every request needs an API key (`Authorization: Bearer <secret>` or
@@ -119,99 +399,20 @@ export function createAdminHandler(
   options: Omit<AdminServerOptions, 'port' | 'host'>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { service, apiKeys } = options
-  const route = async (req: IncomingMessage, res: ServerResponse, by: string) => {
-    const url = new URL(req.url ?? '/', 'http://admin')
-    const query = Object.fromEntries(url.searchParams)
-    const parts = url.pathname.split('/').filter(Boolean) // ['api', ...]
-    const method = req.method ?? 'GET'
-    const [api, resource, rawId, action] = parts
-    if (api !== 'api') return send(res, 404, { error: 'not found' })
+  const logger = options.logger ?? pino({ name: 'admin' })
 
-    if (method === 'GET' && resource === 'openapi.json') return send(res, 200, openApiDocument)
-    if (resource === 'dlq') {
-      if (method === 'GET' && !rawId) {
-        const page = {
-          limit: count('limit', url.searchParams.get('limit'), 50, 500),
-          skip: count('skip', url.searchParams.get('skip'), 0, 1_000_000),
-        }
-        return send(res, 200, await service.dlq.list(filterFrom(query), page))
-      }
-      if (method === 'POST' && rawId === 'redrive' && !action) {
-        return send(res, 200, await service.dlq.redriveWhere(filterFrom(await jsonBody(req)), by))
-      }
-      if (rawId && method === 'GET' && !action) {
-        const entry = await service.dlq.get(id(rawId))
-        return entry
-          ? send(res, 200, entry)
-          : send(res, 404, { error: `no DLQ entry ${id(rawId)}` })
-      }
-      if (rawId && method === 'POST' && action) {
-        const entryId = id(rawId)
-        const body = await jsonBody(req)
-        let result
-        if (action === 'redrive') result = await service.dlq.redrive(entryId, by)
-        else if (action === 'discard') {
-          if (typeof body.reason !== 'string' || !body.reason.trim())
-            throw new BadRequest('discard needs a reason: { "reason": "…" }')
-          result = await service.dlq.discard(entryId, by, body.reason)
-        } else if (action === 'resolve') {
-          result = await service.dlq.resolve(
-            entryId,
-            by,
-            typeof body.note === 'string' ? body.note : undefined,
-          )
-        } else return send(res, 404, { error: `no action ${action}` })
-        if (result.ok) return send(res, 200, { entry: result.entry })
-        return send(res, result.code === 'not-found' ? 404 : 409, { error: result.reason })
-      }
+  const serve = async (req: IncomingMessage, res: ServerResponse, by: string) => {
+    const url = new URL(req.url ?? '/', 'http://admin')
+    const call: Call = {
+      req,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      segments: apiSegments(rawPathOf(req), url.pathname),
+      query: queryOf(url.searchParams),
+      by,
     }
-    if (method === 'GET' && resource === 'operations') {
-      if (!rawId) {
-        const status = url.searchParams.get('status') ?? undefined
-        if (status && !operationStatuses.includes(status as OperationRecord['status']))
-          throw new BadRequest(`status must be one of ${operationStatuses.join(', ')}`)
-        const search = url.searchParams.get('search') ?? undefined
-        if (search && search.length > 200) throw new BadRequest('search is longer than 200')
-        return send(
-          res,
-          200,
-          await listOperations(service.store, {
-            search,
-            status: status as OperationRecord['status'] | undefined,
-            limit: count('limit', url.searchParams.get('limit'), 50, 500),
-            skip: count('skip', url.searchParams.get('skip'), 0, 1_000_000),
-          }),
-        )
-      }
-      if (action === 'chain') {
-        const chain = await operationChain(service.store, id(rawId))
-        return chain
-          ? send(res, 200, chain)
-          : send(res, 404, { error: `no operation ${id(rawId)}` })
-      }
-      const operationId = id(rawId)
-      const operation = await service.store.operations.findOne({ _id: operationId })
-      if (!operation) return send(res, 404, { error: `no operation ${operationId}` })
-      const events = [
-        ...(await service.store.events.find({ operationId }).toArray()),
-        ...(await service.store.outbox.find({ operationId }).toArray()),
-      ]
-      return send(res, 200, { operation, events })
-    }
-    if (method === 'GET' && resource === 'events' && rawId) {
-      const eventId = id(rawId)
-      const event =
-        (await service.store.events.findOne({ _id: eventId })) ??
-        (await service.store.outbox.findOne({ _id: eventId }))
-      return event ? send(res, 200, event) : send(res, 404, { error: `no event ${eventId}` })
-    }
-    if (method === 'GET' && resource === 'consumer-groups') {
-      return send(res, 200, { consumerGroups: await consumerGroupsWithDlq(service) })
-    }
-    if (method === 'GET' && resource === 'subjects') {
-      return send(res, 200, { subjects: await subjectMap(service) })
-    }
-    return send(res, 404, { error: `no route ${method} ${url.pathname}` })
+    const answer = await route(service, call)
+    send(res, answer.status, answer.body)
   }
 
   const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000
@@ -226,11 +427,20 @@ export function createAdminHandler(
     return send(res, 200, { name: key.name, expiresAt })
   }
 
-  return (req, res) => {
-    const fail = (error: unknown) => {
-      if (error instanceof BadRequest) return send(res, 400, { error: error.message })
-      send(res, 500, { error: 'internal error; see the service log' })
+  /** Refusals are logged at warn (a probe shows), failures at error with their cause. */
+  const failed = (req: IncomingMessage, res: ServerResponse) => (error: unknown) => {
+    const where = { method: req.method, path: rawPathOf(req).slice(0, 300) }
+    if (error instanceof BadRequest || error instanceof NoRoute) {
+      logger.warn({ ...where, reason: error.message }, 'admin API request refused')
+      return send(res, error instanceof BadRequest ? 400 : 404, { error: error.message })
     }
+    logger.error({ err: error, ...where }, 'admin API request failed')
+    if (res.headersSent) return void res.destroy()
+    send(res, 500, { error: 'internal error; see the service log' })
+  }
+
+  return (req, res) => {
+    const fail = failed(req, res)
     if (req.method === 'POST' && req.url === '/api/session')
       return void signIn(req, res).catch(fail)
     const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
@@ -255,7 +465,7 @@ export function createAdminHandler(
         return send(res, 200, { signedOut: true })
       }
     }
-    route(req, res, who.name).catch(fail)
+    serve(req, res, who.name).catch(fail)
   }
 }
 

@@ -4,15 +4,27 @@ import {
   Unauthorized,
   type Chain,
   type ChainEvent,
+  type DlqActionName,
+  type DlqCycle,
   type DlqEntry,
+  type DlqEntryDetail,
   type GroupRow,
   type OperationRow,
   type SubjectRow,
 } from './api.ts'
 
+/** A hash segment decoded; a malformed one (typed by hand) as it is, rather than a crash. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
 /** `#/operations/<id>` → ['operations', '<id>'] */
 function useRoute(): string[] {
-  const read = () => window.location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent)
+  const read = () => window.location.hash.replace(/^#\/?/, '').split('/').map(decodeSegment)
   const [route, setRoute] = useState(read)
   useEffect(() => {
     const onChange = () => setRoute(read())
@@ -60,6 +72,8 @@ function pretty(payload: string): string {
 
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—')
 
+const dlqEntryHref = (id: string) => `#/dlq/${encodeURIComponent(id)}`
+
 export function App() {
   const [who, setWho] = useState<string | null | undefined>(undefined)
   const route = useRoute()
@@ -105,7 +119,7 @@ export function App() {
         {page === 'subjects' && <Subjects onSignedOut={signedOut} />}
         {page === 'groups' && <Groups onSignedOut={signedOut} />}
         {page === 'dlq' && !id && <Dlq onSignedOut={signedOut} />}
-        {page === 'dlq' && id && <DlqEntryPage id={id} onSignedOut={signedOut} />}
+        {page === 'dlq' && id && <DlqEntryPage key={id} id={id} onSignedOut={signedOut} />}
       </main>
     </>
   )
@@ -418,9 +432,10 @@ function Groups({ onSignedOut }: PageProps) {
 function Dlq({ onSignedOut }: PageProps) {
   const [status, setStatus] = useState('open')
   const [consumerGroup, setGroup] = useState('')
+  const [eventId, setEventId] = useState('')
   const { data, error } = useLoad(
-    () => api.dlq({ status, consumerGroup }),
-    [status, consumerGroup],
+    () => api.dlq({ status, consumerGroup, eventId }),
+    [status, consumerGroup, eventId],
     onSignedOut,
     5_000,
   )
@@ -439,6 +454,9 @@ function Dlq({ onSignedOut }: PageProps) {
       </label>{' '}
       <label>
         Consumer group <input value={consumerGroup} onChange={(e) => setGroup(e.target.value)} />
+      </label>{' '}
+      <label>
+        Event id <input value={eventId} onChange={(e) => setEventId(e.target.value)} />
       </label>
       {error && <p role="alert">{error}</p>}
       <table>
@@ -455,7 +473,8 @@ function Dlq({ onSignedOut }: PageProps) {
           {data?.entries.map((e: DlqEntry) => (
             <tr key={e._id}>
               <td>
-                <a href={`#/dlq/${encodeURIComponent(e._id)}`}>{e.consumerGroup}</a>
+                <a href={dlqEntryHref(e._id)}>{e.consumerGroup}</a>
+                {!e.trusted && <UnsignedMarker />}
               </td>
               <td>{e.subject}</td>
               <td className="bad">{e.reason}</td>
@@ -469,15 +488,105 @@ function Dlq({ onSignedOut }: PageProps) {
   )
 }
 
+/** Beside the link, not in it: the link's name stays the consumer group. */
+function UnsignedMarker() {
+  return (
+    <span className="tag bad" title="Not signed by the framework: it cannot be redriven">
+      unsigned
+    </span>
+  )
+}
+
+/** The body as text when it is UTF-8 (JSON indented); otherwise its exact bytes in base64. */
+function Payload({ entry }: { entry: DlqEntry }) {
+  if (entry.payload !== null) return <pre data-testid="dlq-payload">{pretty(entry.payload)}</pre>
+  return (
+    <>
+      <p className="bad">The payload is not UTF-8: its bytes, in base64.</p>
+      <pre data-testid="dlq-payload-base64">{entry.payloadBase64}</pre>
+    </>
+  )
+}
+
+/** The header lines as received, in order (a name may repeat). */
+function HeaderRows({ headers }: { headers: DlqEntry['headers'] }) {
+  if (headers.length === 0) return <p className="muted">The message had no headers.</p>
+  return (
+    <table aria-label="Headers">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {headers.map((h, i) => (
+          <tr key={i}>
+            <td>
+              <code>{h.name}</code>
+            </td>
+            <td className="value">{h.value}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+const actionText = (a: NonNullable<DlqCycle['action']>) =>
+  `${a.action} by ${a.by} at ${time(a.at)}${a.reason ? `: ${a.reason}` : ''}`
+
+/** Every failure cycle of this event in this consumer group, oldest first. */
+function Cycles({ cycles, current }: { cycles: DlqCycle[]; current: string }) {
+  return (
+    <table aria-label="Failure cycles">
+      <thead>
+        <tr>
+          <th>Cycle</th>
+          <th>Since</th>
+          <th>Status</th>
+          <th>Closed by</th>
+        </tr>
+      </thead>
+      <tbody>
+        {cycles.map((c, i) => (
+          <tr key={c.id} className={c.id === current ? 'current' : undefined}>
+            <td>
+              <a
+                href={dlqEntryHref(c.id)}
+                aria-current={c.id === current ? 'page' : undefined}
+              >{`cycle ${i + 1}`}</a>
+              {c.id === current && <span className="muted"> (this entry)</span>}
+            </td>
+            <td>{time(c.createdAt)}</td>
+            <td>{c.status}</td>
+            <td>{c.action ? actionText(c.action) : '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+/** Why an entry the framework did not sign has no Redrive: it never reaches a handler. */
+function UnsignedNotice() {
+  return (
+    <p role="note" className="warning" data-testid="dlq-unsigned">
+      This message was not signed by the framework: it did not come from a service, so it cannot be
+      redriven. Discard it, or publish the event through a service.
+    </p>
+  )
+}
+
 function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
   const { data, error, reload } = useLoad(() => api.dlqEntry(id), [id], onSignedOut)
-  const [confirm, setConfirm] = useState<'redrive' | 'discard' | 'resolve' | null>(null)
+  const [confirm, setConfirm] = useState<DlqActionName | null>(null)
   const [text, setText] = useState('')
   const [result, setResult] = useState<string | null>(null)
   if (error) return <p role="alert">{error}</p>
   if (!data) return <p className="muted">Loading…</p>
-  const entry = data
-  const act = (action: 'redrive' | 'discard' | 'resolve') =>
+  const entry: DlqEntryDetail = data
+  const act = (action: DlqActionName) =>
     api
       .dlqAct(entry._id, action, text || undefined)
       .then(
@@ -492,6 +601,7 @@ function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
     <section>
       <h1>
         {entry.consumerGroup} <span className="muted">{entry.subject}</span>
+        {!entry.trusted && <UnsignedMarker />}
       </h1>
       <p>
         Status: <strong data-testid="dlq-status">{entry.status}</strong> · event {entry.eventId}
@@ -502,17 +612,30 @@ function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
           </>
         )}
       </p>
+      {entry.redriveOf && (
+        <p>
+          A redrive of <a href={dlqEntryHref(entry.redriveOf)}>the earlier entry</a> that failed
+          again.
+        </p>
+      )}
+      {!entry.trusted && <UnsignedNotice />}
       <p className="bad">{entry.reason}</p>
       {entry.status === 'open' && (
         <p>
-          <button onClick={() => setConfirm('redrive')}>Redrive</button>{' '}
+          {entry.trusted && (
+            <>
+              <button onClick={() => setConfirm('redrive')}>Redrive</button>{' '}
+            </>
+          )}
           <button onClick={() => setConfirm('discard')}>Discard</button>{' '}
           <button onClick={() => setConfirm('resolve')}>Resolve</button>
         </p>
       )}
       {result && <p role="status">{result}</p>}
       <h2>Payload</h2>
-      <pre>{pretty(entry.payload)}</pre>
+      <Payload entry={entry} />
+      <h2>Headers</h2>
+      <HeaderRows headers={entry.headers} />
       <h2>Attempts</h2>
       <ol>
         {entry.attempts.map((a) => (
@@ -526,14 +649,14 @@ function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
           <h2>History</h2>
           <ul>
             {entry.history.map((h, i) => (
-              <li key={i}>
-                {h.action} by {h.by} at {time(h.at)}
-                {h.reason ? `: ${h.reason}` : ''}
-              </li>
+              <li key={i}>{actionText(h)}</li>
             ))}
           </ul>
         </>
       )}
+      <h2>Failure cycles</h2>
+      <p className="muted">Every time this event failed in {entry.consumerGroup}, oldest first.</p>
+      <Cycles cycles={entry.cycles} current={entry._id} />
       <Dialog
         open={confirm !== null}
         onClose={() => setConfirm(null)}

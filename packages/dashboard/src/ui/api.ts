@@ -1,7 +1,8 @@
 // A typed client for the admin API. The session cookie (HttpOnly) goes with every call.
 import type {
   ConsumerGroupSummary,
-  DlqRecord,
+  DlqEntry as DlqEntryView,
+  DlqEntryDetail as DlqEntryDetailView,
   OperationChain,
   OperationList,
   SubjectSummary,
@@ -36,7 +37,12 @@ export type Chain = Json<OperationChain>
 export type ChainEvent = Chain['events'][number]
 export type SubjectRow = Json<SubjectSummary>
 export type GroupRow = Json<ConsumerGroupSummary>
-export type DlqEntry = Json<DlqRecord>
+/** A DLQ entry: `payload` is its UTF-8 text or null, `payloadBase64` the exact bytes. */
+export type DlqEntry = Json<DlqEntryView>
+/** An entry with every failure cycle of its event in its consumer group. */
+export type DlqEntryDetail = Json<DlqEntryDetailView>
+export type DlqCycle = DlqEntryDetail['cycles'][number]
+export type DlqActionName = 'redrive' | 'discard' | 'resolve'
 
 const q = (params: Record<string, string | number | undefined>) =>
   new URLSearchParams(
@@ -55,12 +61,15 @@ export const api = {
   chain: (id: string) => call<Chain>(`/api/operations/${encodeURIComponent(id)}/chain`),
   subjects: () => call<{ subjects: SubjectRow[] }>('/api/subjects'),
   groups: () => call<{ consumerGroups: GroupRow[] }>('/api/consumer-groups'),
-  dlq: (params: { status?: string; consumerGroup?: string; subject?: string }) =>
+  dlq: (params: { status?: string; consumerGroup?: string; eventId?: string }) =>
     call<{ total: number; entries: DlqEntry[] }>(`/api/dlq?${q(params)}`),
-  dlqEntry: (id: string) => call<DlqEntry>(`/api/dlq/${encodeURIComponent(id)}`),
-  dlqAct: (id: string, action: 'redrive' | 'discard' | 'resolve', text?: string) =>
+  dlqEntry: (id: string) => call<DlqEntryDetail>(`/api/dlq/${encodeURIComponent(id)}`),
+  dlqAct: (id: string, action: DlqActionName, text?: string) =>
     call<{ entry: DlqEntry }>(`/api/dlq/${encodeURIComponent(id)}/${action}`, {
       method: 'POST',
-      body: JSON.stringify(action === 'discard' ? { reason: text } : { note: text }),
+      // Each action takes only its own field: the API refuses any other.
+      body: JSON.stringify(
+        action === 'discard' ? { reason: text } : action === 'resolve' ? { note: text } : {},
+      ),
     }),
 }
