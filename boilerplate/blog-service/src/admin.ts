@@ -24,6 +24,7 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
     host: config.host,
     port: Number(process.env.ADMIN_PORT ?? 4001),
     ui: await dashboardHandler(),
+    logger: logger.child({ service: 'admin' }),
   })
   logger.info({ url: server.url }, 'dashboard and admin API listening')
   return {

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
+import { rawPublish } from '../testing/raw-nats.ts'
 import { createTestService, dlqEntryIdOf, signedRawPublisher } from '../testing/test-service.ts'
 
 // Bad input never wastes retries: straight to the DLQ on its first delivery, with a reason.
@@ -115,6 +116,21 @@ describe('bad input on the wire', () => {
     expect(entry.reason).toBe('Event-Version "abc" is not a version (a whole number from 1)')
     expect(entry.version).toBeUndefined()
     expect(entry.headers).toContainEqual({ name: 'Event-Version', value: 'abc' })
+  })
+
+  it('a message whose header lines no client can parse is refused, its bytes kept exactly', async () => {
+    // Sent as a raw client would (HPUB over TCP): nats.js itself refuses to send such a name.
+    const block = Buffer.from('NATS/1.0\r\nEvent-Id: raw-1\r\nBad Name é: x\r\n\r\n', 'utf8')
+    const body = Buffer.from('{"commentId":"c8"}')
+    await rawPublish(servers.natsUrl, [
+      { subject: `${ns.subjectPrefix}.Comment.created`, headerBlock: block, body },
+    ])
+    const entry = await dlqEntry('raw-1')
+    expect(entry.reason).toMatch(/^the message's headers cannot be read \(.+\)$/)
+    expect(entry.trusted).toBe(false)
+    const stored = (await store.dlq.findOne({ _id: entry._id }))!
+    expect(Buffer.from(stored.headers.buffer).equals(block)).toBe(true)
+    expect(Buffer.from(stored.payload.buffer).equals(body)).toBe(true)
   })
 
   it('none of them reached the handler or was retried; good input still flows', async () => {

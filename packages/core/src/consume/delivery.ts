@@ -74,7 +74,9 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
     giveUp(reason, [attemptError(attempt, new Error(reason), msg.seq)], { trusted })
 
   const signature = group.signer.verify(msg.subject, delivery.headers, delivery.body)
-  if (signature !== 'valid') return refuse(signatureRefusal(signature), false)
+  // Headers that cannot be read cannot be verified either: say what is wrong with them.
+  if (signature !== 'valid')
+    return refuse((!delivery.headers && delivery.problem) || signatureRefusal(signature), false)
   if (delivery.problem) return refuse(delivery.problem, true)
   if (delivery.subject !== group.definition.subject)
     return refuse(

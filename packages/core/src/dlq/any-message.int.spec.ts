@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
 import { deliveryKey } from '../store/keys.ts'
+import { rawPublish } from '../testing/raw-nats.ts'
 import { createTestService, signedRawPublisher } from '../testing/test-service.ts'
 
 // Guarantee 11, tried with messages of any content: every delivered message ends in exactly one
@@ -78,9 +79,18 @@ const eventIdPart = fc
   .map((v) => v.replace(/[\r\n]/g, ' '))
   .filter(wellFormed)
 
+/** Any name a raw client can put on a header line: unicode, spaces, dots, dollars. */
+const rawHeaderName = fc
+  .string({ unit: 'binary', minLength: 1, maxLength: 20 })
+  .map((v) => v.replace(/[\r\n:]/g, '_').trim())
+  .filter((v) => v.length > 0 && wellFormed(v) && !reserved.test(v))
+
 type Kind = 'event' | 'bytes' | 'big'
 const message = fc.record({
   signed: fc.boolean(),
+  // Sent over a raw connection, with header names no NATS client library would send.
+  raw: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  rawHeaders: fc.array(fc.tuple(rawHeaderName, headerValue), { minLength: 1, maxLength: 4 }),
   kind: fc.oneof(
     { weight: 6, arbitrary: fc.constant<Kind>('event') },
     { weight: 4, arbitrary: fc.constant<Kind>('bytes') },
@@ -101,13 +111,25 @@ type Message = typeof message extends fc.Arbitrary<infer T> ? T : never
 let counter = 0
 interface Sent {
   eventId: string
-  seq: number
+  /** The stream position (unknown for a raw publish, which is found by its plain event id). */
+  seq?: number
   body: Uint8Array
   block: Uint8Array
   expect: 'processed' | 'dlq-trusted' | 'dlq-untrusted'
 }
 
+/** A raw client's message: its own header block, never signed. */
+async function sendRaw(m: Message): Promise<Sent> {
+  const eventId = `raw-${++counter}`
+  const lines = [['Event-Id', eventId], ...m.rawHeaders].map(([n, v]) => `${n}: ${v}\r\n`)
+  const block = Buffer.from(`NATS/1.0\r\n${lines.join('')}\r\n`, 'utf8')
+  const subject = `${ns.subjectPrefix}.Blob.arrived`
+  await rawPublish(servers.natsUrl, [{ subject, headerBlock: block, body: m.bytes }])
+  return { eventId, body: m.bytes, block, expect: 'dlq-untrusted' }
+}
+
 async function send(m: Message): Promise<Sent> {
+  if (m.raw) return sendRaw(m)
   // A unique tail keeps ids of any shape apart across cases, so each case's outcome is its own.
   const eventId = `${m.eventId.trim() || 'id'}~${++counter}`
   const maxBody = nc.info!.max_payload - 64 * 1024 // room for headers
@@ -147,15 +169,21 @@ async function idle() {
 }
 
 async function settledIn(sent: Sent[]) {
-  const entries = await service.store.dlq
-    .find({ streamSequence: { $in: sent.map((s) => s.seq) } })
-    .toArray()
+  const raw = sent.filter((s) => s.seq === undefined).map((s) => s.eventId)
+  const entries = [
+    ...(await service.store.dlq
+      .find({ streamSequence: { $in: sent.flatMap((s) => (s.seq === undefined ? [] : [s.seq])) } })
+      .toArray()),
+    ...(raw.length ? await service.store.dlq.find({ eventId: { $in: raw } }).toArray() : []),
+  ]
   const processed = await service.store.processed
     .find({ _id: { $in: sent.map((s) => deliveryKey(s.eventId, consumerGroup)) } })
     .toArray()
   const handled = new Set(processed.map((p) => p._id))
   for (const s of sent) {
-    const mine = entries.filter((e) => e.streamSequence === s.seq)
+    const mine = entries.filter((e) =>
+      s.seq === undefined ? e.eventId === s.eventId : e.streamSequence === s.seq,
+    )
     const inLedger = handled.has(deliveryKey(s.eventId, consumerGroup))
     if (s.expect === 'processed') {
       expect(inLedger).toBe(true)

@@ -83,7 +83,10 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
   } catch (error) {
     problem = `the message's headers cannot be read (${(error as Error).message})`
   }
-  const header = (name: string) => headers?.get(name) || undefined
+  // Headers nats.js cannot parse are still read leniently, for ids and labels.
+  const lenient = headers || !problem ? undefined : headerPairs(headerBlock)
+  const header = (name: string) =>
+    (lenient ? lenient.find((h) => h.name === name)?.value : headers?.get(name)) || undefined
   const version = header(eventHeaders.version)
   if (version !== undefined && !versionText.test(version))
     problem ??= `${eventHeaders.version} ${JSON.stringify(version.slice(0, 50))} is not a version (a whole number from 1)`
