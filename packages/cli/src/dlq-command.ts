@@ -75,7 +75,9 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
     status,
   }
   const byFilter = command === 'redrive' && !id
-  const narrowed = Boolean(filter.service || filter.consumerGroup || filter.subject || filter.eventId)
+  const narrowed = Boolean(
+    filter.service || filter.consumerGroup || filter.subject || filter.eventId,
+  )
   if ((needsId && !id) || (byFilter && !narrowed && !values.all)) {
     err(
       `${command} needs an entry id${command === 'redrive' ? ', or filters (--consumer-group, --service, --subject, --event-id), or --all' : ''}\n\n${dlqUsage}`,

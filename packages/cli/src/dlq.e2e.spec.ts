@@ -36,10 +36,10 @@ beforeAll(async () => {
   await shop.start()
   const op = await shop.startOperation({ name: 'orderPlace' })
   const eventIds: string[] = []
-  for (const orderId of ['o1', 'o2', 'o3']) eventIds.push(await op.publish(OrderPlaced, { orderId }))
+  for (const orderId of ['o1', 'o2', 'o3'])
+    eventIds.push(await op.publish(OrderPlaced, { orderId }))
   await eventually(async () => expect((await shop.dlq.list()).total).toBe(3), { timeoutMs: 20_000 })
-  for (const eventId of eventIds)
-    entries.push((await shop.dlq.list({ eventId })).entries[0]!._id)
+  for (const eventId of eventIds) entries.push((await shop.dlq.list({ eventId })).entries[0]!._id)
 })
 afterAll(async () => {
   await shop.stop()

@@ -71,7 +71,9 @@ function describe(entry: DlqEntryDetail): string {
     `event          ${entry.eventId} ${entry.subject} v${entry.version ?? '?'}`,
     `operation      ${entry.operationId ?? '-'}   parent ${entry.parentId ?? '-'}`,
     `reason         ${entry.reason}`,
-    ...(entry.trusted ? [] : ['signed         no: not published by the framework; cannot be redriven']),
+    ...(entry.trusted
+      ? []
+      : ['signed         no: not published by the framework; cannot be redriven']),
     ...(entry.redriveOf ? [`redrive of     ${entry.redriveOf}`] : []),
     entry.payload === null
       ? `payload        (${Buffer.from(entry.payloadBase64, 'base64').length} bytes, not UTF-8; base64) ${shorten(entry.payloadBase64, 500)}`

@@ -111,7 +111,11 @@ describe('bad input on the wire', () => {
   })
 
   it('a version that is not a number is refused as such, never read as version 1', async () => {
-    await publishRaw('version-abc', JSON.stringify({ commentId: 'c7', blogId: 'b1', content: 'hi' }), 'abc')
+    await publishRaw(
+      'version-abc',
+      JSON.stringify({ commentId: 'c7', blogId: 'b1', content: 'hi' }),
+      'abc',
+    )
     const entry = await dlqEntry('version-abc')
     expect(entry.reason).toBe('Event-Version "abc" is not a version (a whole number from 1)')
     expect(entry.version).toBeUndefined()

@@ -69,7 +69,12 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
     attempt,
   })
   const giveUp = (reason: string, attempts: AttemptError[], extra: Partial<DeadLetter> = {}) =>
-    deadLetter(msg, group, { ...letterFor(msg, group, delivery, reason, attempts), ...extra }, logger)
+    deadLetter(
+      msg,
+      group,
+      { ...letterFor(msg, group, delivery, reason, attempts), ...extra },
+      logger,
+    )
   const refuse = (reason: string, trusted: boolean) =>
     giveUp(reason, [attemptError(attempt, new Error(reason), msg.seq)], { trusted })
 
@@ -106,8 +111,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
       // Unknown whether it was processed: retry while attempts are left; past them, give it up
       // with its ledger key, so whoever records the entry checks the ledger again first.
       logger.warn({ err: error }, 'could not read the processed ledger')
-      if (attempt <= group.retry.maxFailures)
-        return msg.nak(retryDelayMs(attempt, group.retry))
+      if (attempt <= group.retry.maxFailures) return msg.nak(retryDelayMs(attempt, group.retry))
     }
   }
 

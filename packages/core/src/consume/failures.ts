@@ -75,7 +75,9 @@ export function lostAttemptMessage(attempt: number): string {
 /** The attempts recorded for one message (its stream position) in a failure record. */
 export function attemptsOf(record: FailureRecord | null, streamSequence: number): AttemptError[] {
   // Records written before attempts carried their message count as the first message's.
-  return (record?.attempts ?? []).filter((a) => (a.streamSequence ?? streamSequence) === streamSequence)
+  return (record?.attempts ?? []).filter(
+    (a) => (a.streamSequence ?? streamSequence) === streamSequence,
+  )
 }
 
 /**
@@ -102,6 +104,10 @@ export async function recordLostAttempts(
 /** Placeholders for attempts whose outcome could not be read (MongoDB did not answer). */
 export function unreadAttempts(attempt: number, streamSequence: number): AttemptError[] {
   return Array.from({ length: attempt - 1 }, (_, i) =>
-    attemptError(i + 1, new Error(`attempt ${i + 1}: its outcome could not be read (MongoDB did not answer)`), streamSequence),
+    attemptError(
+      i + 1,
+      new Error(`attempt ${i + 1}: its outcome could not be read (MongoDB did not answer)`),
+      streamSequence,
+    ),
   )
 }

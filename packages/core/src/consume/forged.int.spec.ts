@@ -123,7 +123,9 @@ describe('messages from outside the framework', () => {
     expect(entry).toMatchObject({
       trusted: false,
       consumerGroup: 'audit.record',
-      reason: expect.stringMatching(/^the message has no Event-Signature: it was not published by the framework/) as string,
+      reason: expect.stringMatching(
+        /^the message has no Event-Signature: it was not published by the framework/,
+      ) as string,
       payload: JSON.stringify({ orderId: 'o1', amount: 1_000_000 }),
     })
     expect(handledTimes(eventId)).toBe(1)
@@ -149,7 +151,9 @@ describe('messages from outside the framework', () => {
     for (const entry of entries)
       expect(entry).toMatchObject({
         trusted: false,
-        reason: expect.stringMatching(/^the message's Event-Signature does not match its content/) as string,
+        reason: expect.stringMatching(
+          /^the message's Event-Signature does not match its content/,
+        ) as string,
       })
     expect(handledTimes(eventId)).toBe(1)
   })
@@ -161,9 +165,12 @@ describe('messages from outside the framework', () => {
     expect(within.duplicate).toBe(true)
 
     const publishedAt = new Date(real.time).getTime()
-    await eventually(() => expect(Date.now()).toBeGreaterThan(publishedAt + duplicateWindowMs + 200), {
-      timeoutMs: 5_000,
-    })
+    await eventually(
+      () => expect(Date.now()).toBeGreaterThan(publishedAt + duplicateWindowMs + 200),
+      {
+        timeoutMs: 5_000,
+      },
+    )
     const after = await js.publish(subject, real.data, { headers: copyHeaders(real.header) })
     expect(after.duplicate).toBe(false)
     await eventually(async () => {
@@ -191,7 +198,9 @@ describe("the framework's own repeats", () => {
     }
     await audit.store.outbox.insertOne(record)
     await eventually(() => expect(handledTimes(record._id)).toBe(1))
-    await eventually(async () => expect(await audit.store.outbox.countDocuments({ _id: record._id })).toBe(0))
+    await eventually(async () =>
+      expect(await audit.store.outbox.countDocuments({ _id: record._id })).toBe(0),
+    )
     expect((await audit.dlq.list({ eventId: record._id })).total).toBe(0)
   })
 
@@ -199,7 +208,10 @@ describe("the framework's own repeats", () => {
     const op = await splitter.startOperation({ name: 'batchClose' })
     await op.publish(BatchClosed, { batchId: 'b1' })
     await eventually(
-      () => expect(splitterLogs.messages()).toContainEqual(expect.stringContaining('a retried handler emitted different data')),
+      () =>
+        expect(splitterLogs.messages()).toContainEqual(
+          expect.stringContaining('a retried handler emitted different data'),
+        ),
       { timeoutMs: 15_000 },
     )
     const children = recorded.filter((r) => r.data.orderId === 'b1-1')
@@ -217,6 +229,10 @@ describe("the framework's own repeats", () => {
       expect(group.num_ack_pending + group.num_pending).toBe(0)
     })
     expect(recorded.filter((r) => r.data.orderId === 'b1-1')).toHaveLength(1)
-    expect((await audit.dlq.list({ consumerGroup: 'audit.record', status: 'open' })).entries.filter((e) => e.trusted)).toEqual([])
+    expect(
+      (await audit.dlq.list({ consumerGroup: 'audit.record', status: 'open' })).entries.filter(
+        (e) => e.trusted,
+      ),
+    ).toEqual([])
   })
 })

@@ -69,8 +69,7 @@ export async function provisionParkedStream(
     })
   } catch (error) {
     // Another instance created it in the meantime.
-    if (!(error instanceof JetStreamApiError) || error.code !== streamNameInUse)
-      throw error
+    if (!(error instanceof JetStreamApiError) || error.code !== streamNameInUse) throw error
   }
 }
 
@@ -130,9 +129,7 @@ export interface ParkedMoverOptions {
  * letter becomes its entry by the same insert as on the normal path, then is acknowledged. While
  * MongoDB refuses, letters are delivered again with backoff. Returns a stop function.
  */
-export async function startParkedMover(
-  options: ParkedMoverOptions,
-): Promise<() => Promise<void>> {
+export async function startParkedMover(options: ParkedMoverOptions): Promise<() => Promise<void>> {
   const { js, jsm, store, stream, signer, logger } = options
   const streamName = parkedStreamName(stream.name)
   const durable = 'dlq_mover'

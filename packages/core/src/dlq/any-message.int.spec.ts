@@ -89,7 +89,10 @@ type Kind = 'event' | 'bytes' | 'big'
 const message = fc.record({
   signed: fc.boolean(),
   // Sent over a raw connection, with header names no NATS client library would send.
-  raw: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  raw: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(false) },
+    { weight: 1, arbitrary: fc.constant(true) },
+  ),
   rawHeaders: fc.array(fc.tuple(rawHeaderName, headerValue), { minLength: 1, maxLength: 4 }),
   kind: fc.oneof(
     { weight: 6, arbitrary: fc.constant<Kind>('event') },

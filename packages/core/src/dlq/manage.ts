@@ -54,8 +54,7 @@ export type DlqEntryDetail = DlqEntry & { cycles: DlqCycle[] }
 
 /** An action's outcome: done (with the entry as it is now), or refused with a reason. */
 export type DlqActionResult =
-  | { ok: true; entry: DlqEntry }
-  | { ok: false; code: 'not-found' | 'conflict'; reason: string }
+  { ok: true; entry: DlqEntry } | { ok: false; code: 'not-found' | 'conflict'; reason: string }
 
 export interface DlqManager {
   /** Newest first; `limit` from 1 to 500. */

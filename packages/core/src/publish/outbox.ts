@@ -112,7 +112,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
    */
   const record = async (records: EventRecord[]): Promise<(EventRecord | RecordError)[]> => {
     const earlier = await Promise.all(
-      records.map((r) => (r.redelivery === 'retry' ? recordedBefore(r) : null)),
+      records.map((r) => (r.redelivery === 'retry' ? recordedBefore(r) : Promise.resolve(null))),
     )
     const fresh = records.filter((_, i) => !earlier[i])
     const { failed, existing } = await insertNew(store.outbox, fresh)

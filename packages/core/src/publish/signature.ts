@@ -35,11 +35,7 @@ export type SignatureCheck = 'valid' | 'missing' | 'invalid'
 export interface MessageSigner {
   /** Sets `Event-Signature` on headers that already hold everything else the message carries. */
   sign(wireSubject: string, msgId: string, headers: MsgHdrs, body: Uint8Array | string): void
-  verify(
-    wireSubject: string,
-    headers: MsgHdrs | undefined,
-    body: Uint8Array,
-  ): SignatureCheck
+  verify(wireSubject: string, headers: MsgHdrs | undefined, body: Uint8Array): SignatureCheck
 }
 
 export function messageSigner(secret: Buffer): MessageSigner {

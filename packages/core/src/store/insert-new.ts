@@ -32,7 +32,9 @@ export async function insertNew<T extends Document>(
     const writeErrors = [error.writeErrors].flat()
     if (writeErrors.length === 0) throw error
     const indexes = (duplicate: boolean) =>
-      new Set(writeErrors.filter((e) => (e.code === duplicateKey) === duplicate).map((e) => e.index))
+      new Set(
+        writeErrors.filter((e) => (e.code === duplicateKey) === duplicate).map((e) => e.index),
+      )
     return { failed: indexes(false), existing: indexes(true) }
   }
 }

@@ -60,5 +60,5 @@ export function storableLabel(text: string): string {
 
 /** A longer text (an error message, a reason) made fit to store: only NUL is replaced. */
 export function storableText(text: string): string {
-  return text.replace(/\u0000/g, '\uFFFD')
+  return text.replaceAll('\u0000', '\uFFFD')
 }

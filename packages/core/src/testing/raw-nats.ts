@@ -14,9 +14,7 @@ export async function rawPublish(
   const socket = createConnection(Number(url.port || 4222), url.hostname)
   await once(socket, 'connect')
   const frames = messages.flatMap(({ subject, headerBlock, body }) => [
-    Buffer.from(
-      `HPUB ${subject} ${headerBlock.length} ${headerBlock.length + body.length}\r\n`,
-    ),
+    Buffer.from(`HPUB ${subject} ${headerBlock.length} ${headerBlock.length + body.length}\r\n`),
     headerBlock,
     body,
     Buffer.from('\r\n'),
