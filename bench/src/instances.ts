@@ -2,6 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { join } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
+import { eventStore, signedPublisher } from '@event-driven/core'
+import { MongoClient } from 'mongodb'
 import { BenchEvent, benchData } from './events.ts'
 import { until, withWindow } from './measure.ts'
 
@@ -14,15 +16,19 @@ export interface Names {
 /** Fills the stream with `count` events as the framework publishes them, fast (raw, pipelined). */
 export async function fillBacklog(
   natsUrl: string,
+  mongodbUrl: string,
   names: Names,
   count: number,
   bytes: number,
 ): Promise<void> {
   const nc = await connect({ servers: natsUrl })
+  const mongo = await new MongoClient(mongodbUrl).connect()
   try {
     const jsm = await jetstreamManager(nc)
     await jsm.streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.>`] })
     const js = jetstream(nc)
+    // Signed with the system's key, as the framework signs: consumer groups refuse anything else.
+    const publish = await signedPublisher(eventStore(mongo.db(names.database)), js)
     await withWindow(count, 256, async (n) => {
       const h = headers()
       const id = `backlog-${n}`
@@ -30,7 +36,8 @@ export async function fillBacklog(
       h.set('Event-Version', '1')
       h.set('Operation-Id', 'backlog')
       h.set('Parent-Id', 'backlog')
-      await js.publish(
+      h.set('Event-Created-At', new Date().toISOString())
+      await publish(
         `${names.subjectPrefix}.${BenchEvent.subject}`,
         JSON.stringify(benchData(n, bytes)),
         {
@@ -41,6 +48,7 @@ export async function fillBacklog(
     })
   } finally {
     await nc.close()
+    await mongo.close()
   }
 }
 

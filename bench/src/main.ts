@@ -57,7 +57,7 @@ try {
 
   log(`backlog: ${plan.backlog} events, then one consumer instance drains them`)
   const backlogNames = ctx.scope('backlog')
-  await fillBacklog(ctx.natsUrl, backlogNames, plan.backlog, 200)
+  await fillBacklog(ctx.natsUrl, ctx.mongodbUrl, backlogNames, plan.backlog, 200)
   const drainer = startInstance(ctx, backlogNames, 0)
   const backlogSeconds = await drain(ctx.natsUrl, backlogNames, [drainer], plan.backlog)
   const backlogReport = await drainer.stop()
@@ -66,7 +66,7 @@ try {
   for (const count of [1, 2]) {
     log(`scaling: ${count} instance(s), ${plan.scalingEvents} events of ${plan.cpuMs} ms CPU each`)
     const names = ctx.scope(`scale${count}`)
-    await fillBacklog(ctx.natsUrl, names, plan.scalingEvents, 200)
+    await fillBacklog(ctx.natsUrl, ctx.mongodbUrl, names, plan.scalingEvents, 200)
     const instances = Array.from({ length: count }, () => startInstance(ctx, names, plan.cpuMs))
     scaling[count] = await drain(ctx.natsUrl, names, instances, plan.scalingEvents)
     await Promise.all(instances.map((i) => i.stop()))

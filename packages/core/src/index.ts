@@ -74,6 +74,7 @@ export {
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './consume/retry.ts'
 export { defaultStreamOptions, type StreamDifference, type StreamOptions } from './streams.ts'
 export { eventHeaders } from './publish/wire.ts'
+export { signedPublisher } from './publish/signature.ts'
 export { childEventId, newId } from './ids.ts'
 export { deliveryKey, dlqEntryId } from './store/keys.ts'
 export {

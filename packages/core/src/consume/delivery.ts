@@ -99,7 +99,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
   // A replay runs the handler again: its deliveries have ledger, failure and DLQ keys of their own.
   const key = deliveryKey(delivery.eventId, group.consumerGroup, delivery.replayId)
   const failed = failedDelivery(group, delivery, key, msg.seq)
-  if (needsLedgerCheck(attempt, delivery, storedAt(msg), group.duplicateWindowMs)) {
+  if (needsLedgerCheck(attempt, delivery, storedAtMs(msg), group.duplicateWindowMs)) {
     try {
       if (await group.ledger.isProcessed(key)) {
         logger.debug(
@@ -149,17 +149,18 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
 export function needsLedgerCheck(
   attempt: number,
   delivery: Pick<RawDelivery, 'redelivery' | 'createdAt'>,
-  storedAt: Date,
+  storedAtMs: number,
   duplicateWindowMs: number,
 ): boolean {
   if (attempt > 1 || delivery.redelivery !== undefined) return true
   // Half the window: room for clocks that differ between the publisher and the broker.
-  const age = storedAt.getTime() - (delivery.createdAt?.getTime() ?? 0)
+  const age = storedAtMs - (delivery.createdAt?.getTime() ?? 0)
   return age > duplicateWindowMs / 2
 }
 
-function storedAt(msg: JsMsg): Date {
-  return msg.time
+/** When JetStream stored the message (its clock), in ms. */
+function storedAtMs(msg: JsMsg): number {
+  return msg.info.timestampNanos / 1e6
 }
 
 function gaveUpReason(attempts: AttemptError[]): string {

@@ -111,22 +111,29 @@ export function createOutbox(options: OutboxOptions): Outbox {
    * then is what gets published, so every copy of an event carries the same content.
    */
   const record = async (records: EventRecord[]): Promise<(EventRecord | RecordError)[]> => {
-    const earlier = await Promise.all(
-      records.map((r) => (r.redelivery === 'retry' ? recordedBefore(r) : Promise.resolve(null))),
-    )
+    const earlier = records.some((r) => r.redelivery === 'retry')
+      ? await Promise.all(
+          records.map((r) => (r.redelivery === 'retry' ? recordedBefore(r) : Promise.resolve(null))),
+        )
+      : []
     const fresh = records.filter((_, i) => !earlier[i])
     const { failed, existing } = await insertNew(store.outbox, fresh)
+    const results: (EventRecord | RecordError)[] = []
     let n = 0
-    return Promise.all(
-      records.map(async (r, i) => {
-        if (earlier[i]) return earlier[i]
-        const index = n++
-        if (failed.has(index))
-          return new RecordError(`MongoDB did not record event ${r._id}; nothing was published`)
-        // Recorded meanwhile by a concurrent attempt of the same handler.
-        return existing.has(index) ? ((await recordedBefore(r)) ?? r) : r
-      }),
-    )
+    for (const [i, r] of records.entries()) {
+      const before = earlier[i]
+      if (before) {
+        results.push(before)
+        continue
+      }
+      const index = n++
+      if (failed.has(index))
+        results.push(new RecordError(`MongoDB did not record event ${r._id}; nothing was published`))
+      // Recorded meanwhile by a concurrent attempt of the same handler.
+      else if (existing.has(index)) results.push((await recordedBefore(r)) ?? r)
+      else results.push(r)
+    }
+    return results
   }
 
   /** The record stored under this id (outbox, else events), with this publish's marker; null if none. */

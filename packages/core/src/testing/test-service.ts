@@ -1,9 +1,8 @@
 import { eventually, type TestNamespace } from '@event-driven/testing'
 import { expect } from 'vitest'
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream'
-import type { MsgHdrs } from '@nats-io/transport-node'
+import type { JetStreamClient } from '@nats-io/jetstream'
 import { pino, type Logger } from 'pino'
-import { loadSigningSecret, messageSigner, publishSigned } from '../publish/signature.ts'
+import { signedPublisher } from '../publish/signature.ts'
 import { createService, type Service, type ServiceOptions } from '../service.ts'
 
 /** Log lines a test can read: pino's JSON objects, in order. */
@@ -83,11 +82,6 @@ export async function dlqEntryIdOf(
  * Publishes raw messages as the framework would sign them (with the system's key), for tests of
  * what a consumer group does with content the framework itself would never produce.
  */
-export async function signedRawPublisher(service: Service, js: JetStreamClient) {
-  const signer = messageSigner(await loadSigningSecret(service.store, undefined))
-  return (
-    subject: string,
-    body: Uint8Array | string,
-    options: { msgID: string; headers: MsgHdrs },
-  ): Promise<PubAck> => publishSigned(js, signer, subject, body, options)
+export function signedRawPublisher(service: Service, js: JetStreamClient) {
+  return signedPublisher(service.store, js)
 }
