@@ -10,6 +10,20 @@ function actionAnswer() {
  * The admin API's OpenAPI document, served at GET /api/openapi.json. Every route answers 400
  * for a malformed path or id, 404 for a path that names no route and 500 (logged) on failure.
  */
+/** `limit` and `skip`, as every list takes them. */
+const pagingParameters = [
+  {
+    name: 'limit',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  },
+  {
+    name: 'skip',
+    in: 'query',
+    schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+  },
+]
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'event-driven admin API', version: '1' },
@@ -229,16 +243,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string', format: 'date-time' },
           })),
-          {
-            name: 'limit',
-            in: 'query',
-            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          },
-          {
-            name: 'skip',
-            in: 'query',
-            schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-          },
+          ...pagingParameters,
         ],
         description:
           'Any other query parameter, or one given twice, is refused with 400 (an ignored filter would list more than asked).',
@@ -428,16 +433,7 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string', enum: ['started', 'completed', 'failed'] },
           },
-          {
-            name: 'limit',
-            in: 'query',
-            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          },
-          {
-            name: 'skip',
-            in: 'query',
-            schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-          },
+          ...pagingParameters,
         ],
         description: 'Any other query parameter, or one given twice, is refused with 400.',
         responses: {

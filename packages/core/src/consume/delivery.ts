@@ -7,8 +7,7 @@ import { readDelivery, type RawDelivery } from '../publish/wire.ts'
 import { signatureRefusal, type MessageSigner } from '../publish/signature.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
 import { deliveryKey, dlqEntryId } from '../store/keys.ts'
-import { recordPendingAlert } from '../alert/dlq-alerts.ts'
-import { recordDeadLetter, type DeadLetter } from './dlq.ts'
+import { recordDeadLetter, recordEntryAlert, type DeadLetter } from './dlq.ts'
 import {
   attemptError,
   attemptsOf,
@@ -360,14 +359,7 @@ async function deadLetter(
   logger.error({ entryId: letter.entryId }, `Moved to the dead letter queue, ${summary}`)
   if (group.alertsOn) {
     // The entry is safe; an alert that cannot be recorded is logged, never a reason to retry.
-    await recordPendingAlert(group.store, {
-      _id: letter.entryId,
-      service: group.service,
-      consumerGroup: group.consumerGroup,
-      subject: letter.subject.slice(0, 200),
-      error: letter.attempts.at(-1)?.message ?? letter.reason,
-      createdAt: new Date(),
-    }).catch((error: unknown) =>
+    await recordEntryAlert(group.store, letter).catch((error: unknown) =>
       logger.error({ err: error }, 'could not record the Slack alert for this DLQ entry'),
     )
   }

@@ -1,4 +1,5 @@
 import { Binary } from 'mongodb'
+import { recordPendingAlert } from '../alert/dlq-alerts.ts'
 import type { AttemptError, DlqRecord, EventStore } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 import { storableLabel, storableText } from '../store/keys.ts'
@@ -71,4 +72,16 @@ export async function recordDeadLetter(
   } catch (error) {
     if (!isDuplicateKey(error)) throw error
   }
+}
+
+/** The Slack alert a new DLQ entry waits in (see `alert/dlq-alerts.ts`). */
+export function recordEntryAlert(store: EventStore, letter: DeadLetter): Promise<void> {
+  return recordPendingAlert(store, {
+    _id: letter.entryId,
+    service: letter.service,
+    consumerGroup: letter.consumerGroup,
+    subject: letter.subject.slice(0, 200),
+    error: letter.attempts.at(-1)?.message ?? letter.reason,
+    createdAt: new Date(),
+  })
 }

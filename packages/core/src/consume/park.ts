@@ -13,11 +13,10 @@ import {
 import { headers as natsHeaders, nanos } from '@nats-io/transport-node'
 import { IncomingWebhook } from '@slack/webhook'
 import type { Logger } from 'pino'
-import { recordPendingAlert } from '../alert/dlq-alerts.ts'
 import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
 import { streamNameInUse, type ResolvedStreamOptions } from '../streams.ts'
-import { recordDeadLetter, type DeadLetter } from './dlq.ts'
+import { recordDeadLetter, recordEntryAlert, type DeadLetter } from './dlq.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
 
 /**
@@ -174,14 +173,7 @@ export async function startParkedMover(options: ParkedMoverOptions): Promise<() 
       }
       await recordDeadLetter(store, { ...letter, trusted }, msg.time)
       if (options.alertsOn)
-        await recordPendingAlert(store, {
-          _id: letter.entryId,
-          service: letter.service,
-          consumerGroup: letter.consumerGroup,
-          subject: letter.subject.slice(0, 200),
-          error: letter.attempts.at(-1)?.message ?? letter.reason,
-          createdAt: new Date(),
-        }).catch((error: unknown) =>
+        await recordEntryAlert(store, letter).catch((error: unknown) =>
           logger.error({ err: error }, 'could not record the Slack alert for a moved DLQ entry'),
         )
       msg.ack()

@@ -113,7 +113,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const record = async (records: EventRecord[]): Promise<(EventRecord | RecordError)[]> => {
     const earlier = records.some((r) => r.redelivery === 'retry')
       ? await Promise.all(
-          records.map((r) => (r.redelivery === 'retry' ? recordedBefore(r) : Promise.resolve(null))),
+          records.map((r) =>
+            r.redelivery === 'retry' ? recordedBefore(r) : Promise.resolve(null),
+          ),
         )
       : []
     const fresh = records.filter((_, i) => !earlier[i])
@@ -128,7 +130,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
       const index = n++
       if (failed.has(index))
-        results.push(new RecordError(`MongoDB did not record event ${r._id}; nothing was published`))
+        results.push(
+          new RecordError(`MongoDB did not record event ${r._id}; nothing was published`),
+        )
       // Recorded meanwhile by a concurrent attempt of the same handler.
       else if (existing.has(index)) results.push((await recordedBefore(r)) ?? r)
       else results.push(r)

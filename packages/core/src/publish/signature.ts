@@ -55,7 +55,10 @@ export function messageSigner(secret: Buffer): MessageSigner {
   }
   return {
     sign(wireSubject, msgId, headers, body) {
-      headers.set(signatureHeader, `${scheme}.${mac(wireSubject, msgId, headers, body).toString('base64url')}`)
+      headers.set(
+        signatureHeader,
+        `${scheme}.${mac(wireSubject, msgId, headers, body).toString('base64url')}`,
+      )
     },
     verify(wireSubject, headers, body) {
       const signature = headers?.get(signatureHeader)

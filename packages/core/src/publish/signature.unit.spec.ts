@@ -51,12 +51,14 @@ describe('message signatures', () => {
           let b: Uint8Array = body
           let s = subject
           if (part === 'body') b = value as Uint8Array
-          else if (part === 'subject') s = value as string
+          else if (part === 'subject') s = value
           else h.set(part, (value as string).replace(/[\r\n]/g, ' ').trim() || 'x')
           const same =
             Buffer.from(b).equals(body) &&
             s === subject &&
-            (part === 'body' || part === 'subject' || h.values(part).join() === signedHeaders().values(part).join())
+            (part === 'body' ||
+              part === 'subject' ||
+              h.values(part).join() === signedHeaders().values(part).join())
           expect(signer.verify(s, h, b)).toBe(same ? 'valid' : 'invalid')
         },
       ),
