@@ -69,7 +69,7 @@ describe('a failing handler in one branch of a chain', () => {
 })
 
 describe('bad input', () => {
-  it('gets clear errors, and records nothing', async () => {
+  it('gets clear errors with operation ids; what is refused up front records nothing', async () => {
     const { token } = await registerAndLogin(url, 'linus')
     const operationsBefore = await store.operations.countDocuments()
     const eventsBefore =
@@ -79,7 +79,12 @@ describe('bad input', () => {
 
     const cases: [
       string,
-      Promise<{ errors?: { message: string; extensions?: { code?: string; field?: string } }[] }>,
+      Promise<{
+        errors?: {
+          message: string
+          extensions?: { code?: string; field?: string; operationId?: string }
+        }[]
+      }>,
       object,
     ][] = [
       [
@@ -143,10 +148,17 @@ describe('bad input', () => {
         { code: 'BAD_USER_INPUT', field: 'title' },
       ],
     ]
+    const recordedAsFailed: string[] = []
     for (const [what, call, expected] of cases) {
       const result = await call
-      expect(result.errors?.[0]?.extensions, what).toMatchObject(expected)
+      const extensions = result.errors?.[0]?.extensions
+      expect(extensions, what).toMatchObject({
+        ...expected,
+        operationId: expect.any(String) as string,
+      })
       expect(result.errors?.[0]?.message.length, what).toBeGreaterThan(5)
+      if (what === 'duplicate username' || what === 'wrong password')
+        recordedAsFailed.push(extensions!.operationId!)
     }
     const invalid = await gql(
       url,
@@ -154,7 +166,14 @@ describe('bad input', () => {
     )
     expect(invalid.errors?.[0]?.message).toContain('password')
 
-    expect(await store.operations.countDocuments()).toBe(operationsBefore)
+    // Refusals after the command was recorded (it is recorded first) end as failed operations;
+    // input refused up front records nothing.
+    expect(await store.operations.countDocuments()).toBe(operationsBefore + 2)
+    const failed = await store.operations.find({ _id: { $in: recordedAsFailed } }).toArray()
+    expect(failed.map((op) => [op.name, op.status, op.error]).sort()).toEqual([
+      ['userLogin', 'failed', 'wrong username or password'],
+      ['userRegister', 'failed', 'username "linus" is taken'],
+    ])
     await eventually(async () =>
       expect((await store.events.countDocuments()) + (await store.outbox.countDocuments())).toBe(
         eventsBefore,

@@ -49,3 +49,8 @@ export class HandlerTimeoutError extends Error {
 export class ServiceStoppedError extends Error {
   override name = 'ServiceStoppedError'
 }
+
+/** An operation id that cannot name a new command: malformed, or already recorded. */
+export class OperationIdError extends Error {
+  override name = 'OperationIdError'
+}

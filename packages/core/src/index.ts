@@ -52,7 +52,7 @@ export {
   type ReplayOptions,
   type ReplayResult,
 } from './replay/replay.ts'
-export type { Operation, StartOperationInput } from './operation.ts'
+export type { Operation, OperationOptions, StartOperationInput } from './operation.ts'
 export type {
   EventHandler,
   HandlerContext,
@@ -96,6 +96,7 @@ export {
   ConfigurationError,
   EventValidationError,
   HandlerTimeoutError,
+  OperationIdError,
   PublishError,
   RecordError,
   ServiceStoppedError,

@@ -1,5 +1,10 @@
+import type { Logger } from 'pino'
 import type { EventDefinition } from './event-definition.ts'
+import { OperationIdError } from './errors.ts'
+import { runEvery } from './periodic.ts'
 import type { EventStore } from './store/event-store.ts'
+import { isDuplicateKey } from './store/insert-new.ts'
+import { storableText } from './store/keys.ts'
 
 /**
  * One command that starts a chain: a GraphQL mutation, an HTTP request, a cron tick, a webhook.
@@ -10,10 +15,13 @@ export interface Operation {
   name: string
   /** Records and publishes an event of this operation; resolves with the event's id. */
   publish<Data>(definition: EventDefinition<string, Data>, data: Data): Promise<string>
-  /** Marks the command done (its events may still be handled). */
-  complete(): Promise<void>
-  /** Marks the command failed, with a reason a person can act on. */
-  fail(reason: string | Error): Promise<void>
+  /**
+   * Marks the command done (its events may still be handled). Resolves false when the operation
+   * had already ended (the sweeper ended it as abandoned past its deadline): the first end stays.
+   */
+  complete(): Promise<boolean>
+  /** Marks the command failed, with a reason a person can act on. Resolves as `complete` does. */
+  fail(reason: string | Error): Promise<boolean>
 }
 
 export interface StartOperationInput {
@@ -23,33 +31,150 @@ export interface StartOperationInput {
   input?: unknown
   /** Who asked: a user id, `cron`, a webhook's source. */
   actor?: unknown
+  /**
+   * Its id, when it was minted where the command entered (a gateway, an HTTP route, a timer), so
+   * the caller knows it before anything is recorded: letters, digits and `-_.:`, at most 150.
+   * Default: a new id. An id already recorded is refused.
+   */
+  id?: string
+  /**
+   * How long it may stay `started`: past this, the sweeper ends it as `failed` (abandoned).
+   * Default: the service's `operations.deadlineMs`.
+   */
+  deadlineMs?: number
+}
+
+/** How operations end when their process does not end them. */
+export interface OperationOptions {
+  /** How long an operation may stay `started` before it is ended as abandoned. Default 5 min. */
+  deadlineMs?: number
+  /** How often every instance looks for operations past their deadline. Default 30 s. */
+  sweepIntervalMs?: number
+}
+
+export const defaultOperationOptions: Required<OperationOptions> = {
+  deadlineMs: 5 * 60_000,
+  sweepIntervalMs: 30_000,
+}
+
+const operationIdPattern = /^[\w.:-]{1,150}$/
+
+/** Refuses an operation id that cannot name one command (see `StartOperationInput.id`). */
+export function checkOperationId(id: string): void {
+  if (!operationIdPattern.test(id))
+    throw new OperationIdError(
+      `operation id ${JSON.stringify(id.slice(0, 60))} is not valid: use letters, digits and -_.: (at most 150)`,
+    )
+}
+
+/** How an operation ended: the claim that decides it, written once (`operation_ends`). */
+export interface OperationEndRecord {
+  _id: string
+  status: 'completed' | 'failed'
+  error?: string
+  endedAt: Date
+  /** Ended by the sweeper: its process did not end it within its deadline. */
+  abandoned?: boolean
+}
+
+export function operationEnds(store: EventStore) {
+  return store.db.collection<OperationEndRecord>('operation_ends')
 }
 
 /**
- * Records the operation's end. An operation archived before it ended is archived again with
- * its end, so its archive mark (and the expiry that came with it) is cleared; with retention
- * but no archiving, `expireAfterMs` counts from the end.
+ * Records the operation's end. The first end wins: it is claimed by an insert (`operation_ends`,
+ * one per operation), so a completion racing the sweeper's "abandoned" cannot both be written
+ * (concurrent updates of one document are not atomic on every server). The operation's status
+ * is then set from the claim, by whoever finds it (a caller that died after claiming is
+ * finished by the next one). Returns false when another end was claimed first.
+ *
+ * An operation archived before it ended is archived again with its end, so its archive mark
+ * (and the expiry that came with it) is cleared; with retention but no archiving,
+ * `expireAfterMs` counts from the end.
  */
 export async function endOperation(
   store: EventStore,
   id: string,
-  status: 'completed' | 'failed',
-  error?: string | Error,
+  end: { status: 'completed' | 'failed'; error?: string | Error; abandoned?: boolean },
   expireAfterMs?: number,
+): Promise<boolean> {
+  const claim: OperationEndRecord = {
+    _id: id,
+    status: end.status,
+    ...(end.error
+      ? { error: storableText(end.error instanceof Error ? end.error.message : end.error) }
+      : {}),
+    endedAt: new Date(),
+    ...(end.abandoned ? { abandoned: true } : {}),
+  }
+  let won = true
+  try {
+    await operationEnds(store).insertOne(claim)
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error
+    won = false
+  }
+  const decided = won ? claim : await operationEnds(store).findOne({ _id: id })
+  if (decided) await applyEnd(store, decided, expireAfterMs)
+  return won
+}
+
+async function applyEnd(
+  store: EventStore,
+  end: OperationEndRecord,
+  expireAfterMs: number | undefined,
 ): Promise<void> {
-  const endedAt = new Date()
   await store.operations.updateOne(
-    { _id: id },
+    { _id: end._id },
     {
       $set: {
-        status,
-        endedAt,
-        ...(error ? { error: error instanceof Error ? error.message : error } : {}),
+        status: end.status,
+        endedAt: end.endedAt,
+        ...(end.error ? { error: end.error } : {}),
         ...(expireAfterMs === undefined
           ? {}
-          : { expireAt: new Date(endedAt.getTime() + expireAfterMs) }),
+          : { expireAt: new Date(end.endedAt.getTime() + expireAfterMs) }),
       },
       $unset: expireAfterMs === undefined ? { archivedAt: '', expireAt: '' } : { archivedAt: '' },
     },
+  )
+}
+
+/** Why the sweeper ended an operation. */
+export function abandonedReason(deadlineMs: number): string {
+  return `abandoned: not ended within its deadline of ${Math.round(deadlineMs / 1000)} s (its process stopped, or the command never finished); its events and chain are kept`
+}
+
+/**
+ * Ends operations left `started` past their deadline, in every instance (the end claim makes
+ * each end once): their process died between recording the command and ending it. Reads only
+ * operations still `started`. Returns a stop function.
+ */
+export function startAbandonedOperationSweeper(options: {
+  store: EventStore
+  operations: Required<OperationOptions>
+  expireAfterMs?: number
+  logger: Logger
+}): () => Promise<void> {
+  const { store, operations, logger } = options
+  const sweepOnce = async () => {
+    const now = Date.now()
+    const started = await store.operations
+      .find({ status: 'started' }, { projection: { startedAt: 1, deadlineAt: 1 } })
+      .toArray()
+    let ended = 0
+    for (const operation of started) {
+      const deadline =
+        operation.deadlineAt?.getTime() ?? operation.startedAt.getTime() + operations.deadlineMs
+      if (deadline > now) continue
+      const deadlineMs = deadline - operation.startedAt.getTime()
+      const end = { status: 'failed' as const, error: abandonedReason(deadlineMs), abandoned: true }
+      if (await endOperation(store, operation._id, end, options.expireAfterMs)) ended++
+    }
+    if (ended > 0)
+      logger.warn({ ended }, 'ended operations left started past their deadline as abandoned')
+  }
+  return runEvery(operations.sweepIntervalMs, sweepOnce, (error) =>
+    logger.warn({ err: error }, 'could not look for abandoned operations; trying again'),
   )
 }

@@ -32,10 +32,19 @@ import {
   type RetentionOptions,
 } from './retention/retention.ts'
 import { dlqManager, type DlqManager } from './dlq/manage.ts'
-import { ConfigurationError, ServiceStoppedError } from './errors.ts'
+import { ConfigurationError, OperationIdError, ServiceStoppedError } from './errors.ts'
 import { validateEventData, type EventDefinition } from './event-definition.ts'
 import { newId } from './ids.ts'
-import { endOperation, type Operation, type StartOperationInput } from './operation.ts'
+import {
+  checkOperationId,
+  defaultOperationOptions,
+  endOperation,
+  startAbandonedOperationSweeper,
+  type Operation,
+  type OperationOptions,
+  type StartOperationInput,
+} from './operation.ts'
+import { isDuplicateKey } from './store/insert-new.ts'
 import { createOutbox } from './publish/outbox.ts'
 import { startRelay } from './publish/relay.ts'
 import { stopOnSignals } from './shutdown-signals.ts'
@@ -83,6 +92,8 @@ export interface ServiceOptions {
    * the first service stores in the event store and every other service reads from there.
    */
   signingKey?: string
+  /** Operations left `started` past their deadline are ended as abandoned. Default: 5 min, checked every 30 s. */
+  operations?: OperationOptions
   /** How long `stop()` waits for in-flight handlers. Default 30 s. */
   drainTimeoutMs?: number
   logger?: Logger
@@ -148,6 +159,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const stream = { ...defaultStreamOptions, ...options.stream }
   const retry = { ...defaultRetryPolicy, ...options.retry }
   const ackWaitMs = options.ackWaitMs ?? 30_000
+  const operations = { ...defaultOperationOptions, ...options.operations }
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000
   const logger = options.logger ?? pino({ name: options.name })
 
@@ -213,6 +225,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   let stopArchiver: (() => Promise<void>) | undefined
   let stopSweeper: (() => Promise<void>) | undefined
   let stopParkedMover: (() => Promise<void>) | undefined
+  let stopOperationSweeper: (() => Promise<void>) | undefined
   const parked = parkAlerts(alerts.slackWebhookUrl, alerts.windowMs ?? 10_000, logger)
   const park: ConsumerGroupContext['park'] = async (letter, cause) => {
     await parkDeadLetter(js, signer, stream.subjectPrefix, letter)
@@ -341,6 +354,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         logger,
       })
       stopAlerts = startDlqAlerts(store, alerts, logger)
+      stopOperationSweeper = startAbandonedOperationSweeper({
+        store,
+        operations,
+        expireAfterMs: expireWithoutArchive?.operationsMs,
+        logger,
+      })
       stopParkedMover = await startParkedMover({
         js,
         jsm,
@@ -374,20 +393,36 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       )
     },
 
-    async startOperation({ name, input, actor }) {
-      const id = newId()
+    async startOperation({ name, input, actor, id = newId(), deadlineMs }) {
+      checkOperationId(id)
       const startedAt = new Date()
       const keepMs = expireWithoutArchive?.operationsMs
-      await store.operations.insertOne({
-        _id: id,
-        name,
-        input: input ?? null,
-        actor: actor ?? null,
-        status: 'started',
-        service: options.name,
-        startedAt,
-        ...(keepMs === undefined ? {} : { expireAt: new Date(startedAt.getTime() + keepMs) }),
-      })
+      try {
+        await store.operations.insertOne({
+          _id: id,
+          name,
+          input: input ?? null,
+          actor: actor ?? null,
+          status: 'started',
+          service: options.name,
+          startedAt,
+          deadlineAt: new Date(startedAt.getTime() + (deadlineMs ?? operations.deadlineMs)),
+          ...(keepMs === undefined ? {} : { expireAt: new Date(startedAt.getTime() + keepMs) }),
+        })
+      } catch (error) {
+        if (isDuplicateKey(error))
+          throw new OperationIdError(`operation ${id} is recorded already: an id names one command`)
+        throw error
+      }
+      const end = async (status: 'completed' | 'failed', error?: string | Error) => {
+        const recorded = await endOperation(store, id, { status, error }, keepMs)
+        if (!recorded)
+          logger.warn(
+            { operationId: id, status },
+            'the operation had ended already (past its deadline, as abandoned): this end is not recorded',
+          )
+        return recorded
+      }
       return {
         id,
         name,
@@ -398,10 +433,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             parentId: id,
             publishedBy: { service: options.name },
           }),
-        complete: () =>
-          endOperation(store, id, 'completed', undefined, expireWithoutArchive?.operationsMs),
-        fail: (reason) =>
-          endOperation(store, id, 'failed', reason, expireWithoutArchive?.operationsMs),
+        complete: () => end('completed'),
+        fail: (reason) => end('failed', reason),
       }
     },
 
@@ -414,6 +447,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await stopArchiver?.()
       await stopSweeper?.()
       await stopParkedMover?.()
+      await stopOperationSweeper?.()
       const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
       const unfinished = await Promise.all(running.map((group) => group.stop(drainTimeoutMs)))
       const left = unfinished.reduce((a, b) => a + b, 0)

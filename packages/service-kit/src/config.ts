@@ -1,8 +1,10 @@
 import {
   archiveOptionsFromEnv,
   type ArchiveOptions,
+  type OperationOptions,
   type RetentionOptions,
 } from '@event-driven/core'
+import { defaultRpcTimeoutMs } from './rpc.ts'
 
 /** Everything a process of a service (or the gateway) reads from its environment. */
 export interface ServiceConfig {
@@ -14,6 +16,8 @@ export interface ServiceConfig {
   stream: { name: string; subjectPrefix: string }
   /** Prefix of request-reply subjects between the gateway and services. Default `rpc`. */
   rpcPrefix: string
+  /** How long the gateway waits for a service's answer (`RPC_TIMEOUT_MS`). Default 10 s. */
+  rpcTimeoutMs: number
   /** HMAC secret for login tokens. */
   authSecret: string
   /** AUTH_SECRET was not set: tokens are signed with a secret everyone can read. */
@@ -27,6 +31,8 @@ export interface ServiceConfig {
   archive?: ArchiveOptions
   /** `RETENTION_EVENTS_DAYS`, `RETENTION_OPERATIONS_DAYS`: how long they stay in MongoDB. */
   retention?: RetentionOptions
+  /** `OPERATION_DEADLINE_MS`: past it, an operation still `started` is ended as abandoned. */
+  operations?: OperationOptions
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -46,6 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
       subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? 'events',
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
+    rpcTimeoutMs: Number(env.RPC_TIMEOUT_MS ?? defaultRpcTimeoutMs),
     authSecret: env.AUTH_SECRET ?? 'dev-only-secret-change-me',
     authSecretIsDevelopmentDefault: !env.AUTH_SECRET,
     host: env.HOST ?? '127.0.0.1',
@@ -53,6 +60,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
     archive: archiveOptionsFromEnv(env),
     retention: retentionFromEnv(env),
+    ...(env.OPERATION_DEADLINE_MS
+      ? { operations: { deadlineMs: Number(env.OPERATION_DEADLINE_MS) } }
+      : {}),
   }
 }
 

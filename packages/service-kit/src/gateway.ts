@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { newId } from '@event-driven/core'
+import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node'
 import { GraphQLError } from 'graphql'
 import { createSchema, createYoga } from 'graphql-yoga'
 import { MongoClient } from 'mongodb'
 import type { Logger } from 'pino'
 import { verifyToken } from './auth.ts'
 import type { ServiceConfig } from './config.ts'
-import type { GatewayContext, ServiceModule } from './module.ts'
+import type { GatewayContext, Resolver, ServiceModule } from './module.ts'
 import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 import { callRpc, ServiceError } from './rpc.ts'
 
@@ -25,6 +26,88 @@ function toGraphQLError(error: unknown): never {
     })
   }
   throw error
+}
+
+/**
+ * What a caller learns when a mutation does not succeed: always its operation id, and a code
+ * that says whether anything happened. A timeout is `OUTCOME_UNKNOWN` (the service may still
+ * finish: look at `operation(id)` before sending the command again); a missing service is
+ * `SERVICE_UNAVAILABLE` (nothing was recorded); anything unexpected is `INTERNAL`, logged.
+ */
+function mutationError(
+  error: unknown,
+  mutation: string,
+  operationId: string,
+  timeoutMs: number,
+  logger: Logger,
+): GraphQLError {
+  const withId = (message: string, extensions: Record<string, unknown>) =>
+    new GraphQLError(message, { extensions: { ...extensions, operationId } })
+  if (error instanceof ServiceError)
+    return withId(error.message, {
+      code: error.code,
+      ...(error.field ? { field: error.field } : {}),
+    })
+  if (error instanceof GraphQLError) return withId(error.message, error.extensions)
+  if (error instanceof natsErrors.RequestError && error.isNoResponders()) {
+    logger.warn({ operationId, mutation }, 'no service answers this mutation: nothing was recorded')
+    return withId(`${mutation} is not available now: nothing was recorded; try again later`, {
+      code: 'SERVICE_UNAVAILABLE',
+    })
+  }
+  if (error instanceof natsErrors.TimeoutError) {
+    logger.warn(
+      { operationId, mutation },
+      'no answer in time: the outcome of this mutation is unknown',
+    )
+    return withId(
+      `the outcome of ${mutation} is unknown: its service did not answer within ${Math.round(timeoutMs / 1000)} s and may still finish. Query operation(id: "${operationId}") before sending it again`,
+      { code: 'OUTCOME_UNKNOWN' },
+    )
+  }
+  logger.error({ err: error, operationId, mutation }, 'mutation failed unexpectedly')
+  return withId('the mutation failed unexpectedly; see the gateway log', { code: 'INTERNAL' })
+}
+
+/**
+ * Keeps the errors the gateway made (GraphQL errors all the way down: codes, operation ids) and
+ * hides anything else behind `message`, logging it. Errors are told apart by name, not
+ * `instanceof`: graphql ships two builds (CommonJS and ESM) that a bundler or test runner may load
+ * side by side, and an error of the other copy would be masked.
+ */
+function maskUnexpected(error: unknown, message: string, logger: Logger): Error {
+  let inner: unknown = error
+  while (isNamed(inner, 'GraphQLError') && (inner as GraphQLError).originalError)
+    inner = (inner as GraphQLError).originalError
+  if (isNamed(inner, 'GraphQLError')) return error as Error
+  logger.error({ err: inner }, 'unexpected error in a GraphQL request (answered as masked)')
+  return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name
+}
+
+/** Gives each mutation field its own operation id, and every error of it that id. */
+function withOperationIds(
+  resolvers: Record<string, Record<string, Resolver>>,
+  timeoutMs: number,
+  logger: Logger,
+): Record<string, Record<string, Resolver>> {
+  const mutations = resolvers.Mutation
+  if (!mutations) return resolvers
+  const wrapped = Object.entries(mutations).map(([field, resolve]) => {
+    const resolver: Resolver = async (parent, args, ctx) => {
+      const operationId = newId()
+      try {
+        return await resolve(parent, args, { ...ctx, operationId })
+      } catch (error) {
+        throw mutationError(error, field, operationId, timeoutMs, logger)
+      }
+    }
+    return [field, resolver] as const
+  })
+  return { ...resolvers, Mutation: Object.fromEntries(wrapped) }
 }
 
 /**
@@ -53,7 +136,12 @@ export async function startGateway(
         extensions: { code: 'UNAUTHENTICATED' },
       })
     }
-    return callRpc(nc, config.rpcPrefix, service, method, input, ctx.actor).catch(toGraphQLError)
+    const call = callRpc(nc, config.rpcPrefix, service, method, input, ctx.actor, {
+      operationId: ctx.operationId,
+      timeoutMs: config.rpcTimeoutMs,
+    })
+    // A mutation's errors are turned into answers by `withOperationIds`.
+    return ctx.operationId ? call : call.catch(toGraphQLError)
   }
 
   const pieces = modules.flatMap((module) =>
@@ -61,8 +149,12 @@ export async function startGateway(
       ? [
           {
             typeDefs: module.gateway.typeDefs,
-            resolvers: module.gateway.resolvers((method, input, ctx) =>
-              call(module.name, method, input, ctx),
+            resolvers: withOperationIds(
+              module.gateway.resolvers((method, input, ctx) =>
+                call(module.name, method, input, ctx),
+              ),
+              config.rpcTimeoutMs,
+              logger,
             ),
           },
         ]
@@ -90,7 +182,7 @@ export async function startGateway(
     },
     logging: false,
     // Bad input and failed mutations come back as errors with codes; internals stay in the log.
-    maskedErrors: true,
+    maskedErrors: { maskError: (error, message) => maskUnexpected(error, message, logger) },
   })
 
   // yoga's handler is async; node:http wants a plain listener.

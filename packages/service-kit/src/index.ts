@@ -7,6 +7,7 @@ export {
   serveRpc,
   ServiceError,
   type Actor,
+  type CallInfo,
   type RpcMethod,
 } from './rpc.ts'
 export { hashPassword, signToken, verifyPassword, verifyToken } from './auth.ts'

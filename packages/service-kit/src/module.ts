@@ -7,6 +7,8 @@ export interface GatewayContext {
   actor: Actor
   /** A token was sent but is forged, malformed or expired. */
   badToken: boolean
+  /** In a mutation: the id minted for its operation (each mutation field has its own). */
+  operationId?: string
 }
 
 /** Asks the service behind a gateway piece: `call(method, input, ctx)` over request-reply. */

@@ -25,7 +25,16 @@ export class ServiceError extends Error {
 /** The user a call acts as (from the login token), or null. */
 export type Actor = { userId: string } | null
 
-export type RpcMethod = (input: unknown, actor: Actor) => Promise<unknown>
+/** What a call carries besides its input and actor. */
+export interface CallInfo {
+  /**
+   * For a command: the id the gateway minted for its operation, so the caller knows it whatever
+   * happens. Record the operation under it (`startOperation({ id })`) before anything else.
+   */
+  operationId?: string
+}
+
+export type RpcMethod = (input: unknown, actor: Actor, call: CallInfo) => Promise<unknown>
 
 type Reply =
   | { ok: true; value: unknown }
@@ -64,14 +73,16 @@ export function serveRpc(
     const method = methods[msg.subject.slice(msg.subject.lastIndexOf('.') + 1)]
     if (!method)
       return { ok: false, error: { code: 'NOT_FOUND', message: `no method ${msg.subject}` } }
-    let request: { input: unknown; actor: Actor }
+    let request: { input: unknown; actor: Actor; operationId?: unknown }
     try {
       request = msg.json()
     } catch {
       return { ok: false, error: { code: 'BAD_REQUEST', message: 'the request is not JSON' } }
     }
+    const call: CallInfo =
+      typeof request.operationId === 'string' ? { operationId: request.operationId } : {}
     try {
-      return { ok: true, value: (await method(request.input, request.actor)) ?? null }
+      return { ok: true, value: (await method(request.input, request.actor, call)) ?? null }
     } catch (failure) {
       if (failure instanceof ServiceError) {
         return {
@@ -95,6 +106,13 @@ export function serveRpc(
   })
 }
 
+/** How long a caller waits for a service's answer by default. */
+export const defaultRpcTimeoutMs = 10_000
+
+/**
+ * Asks a service. A timeout or a missing service rejects with the NATS client's error (the
+ * gateway tells them apart: an unknown outcome, or nothing done); a refusal with ServiceError.
+ */
 export async function callRpc<T>(
   nc: NatsConnection,
   prefix: string,
@@ -102,11 +120,11 @@ export async function callRpc<T>(
   method: string,
   input: unknown,
   actor: Actor = null,
+  { operationId, timeoutMs = defaultRpcTimeoutMs }: CallInfo & { timeoutMs?: number } = {},
 ): Promise<T> {
+  const request = JSON.stringify({ input, actor, ...(operationId ? { operationId } : {}) })
   const reply = (
-    await nc.request(`${prefix}.${service}.${method}`, JSON.stringify({ input, actor }), {
-      timeout: 10_000,
-    })
+    await nc.request(`${prefix}.${service}.${method}`, request, { timeout: timeoutMs })
   ).json<Reply>()
   if (!reply.ok) throw new ServiceError(reply.error.code, reply.error.message, reply.error.field)
   return reply.value as T

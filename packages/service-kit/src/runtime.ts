@@ -41,6 +41,7 @@ export async function createRuntime(
     retry: { baseDelayMs: config.retryBaseDelayMs },
     archive: config.archive,
     retention: config.retention,
+    operations: config.operations,
     logger: logger.child({ service: name }),
     stopOnSignals: false, // main.ts stops every runtime of the process, then exits
   })

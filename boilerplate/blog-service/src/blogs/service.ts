@@ -6,6 +6,7 @@ import {
   parseInput,
   requireActor,
   type Actor,
+  type CallInfo,
   type ServiceConfig,
   type ServiceRuntime,
 } from '@event-driven/service-kit'
@@ -72,7 +73,7 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
     await blogs.updateOne({ _id: event.data.blogId }, { $inc: { commentCount: 1 } })
   })
 
-  const create = async (input: unknown, actor: Actor) => {
+  const create = async (input: unknown, actor: Actor, call: CallInfo) => {
     const { userId } = requireActor(actor)
     const data = parseInput(CreateInput, input)
     const blog: BlogDocument = {
@@ -83,6 +84,7 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
       createdAt: new Date(),
     }
     const op = await runtime.core.startOperation({
+      id: call.operationId,
       name: 'blogCreate',
       input: { title: data.title },
       actor: userId,
@@ -93,7 +95,7 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
     return { operationId: op.id, blog: await toBlog(blog) }
   }
 
-  const update = async (input: unknown, actor: Actor) => {
+  const update = async (input: unknown, actor: Actor, call: CallInfo) => {
     const { userId } = requireActor(actor)
     const { id, ...changes } = parseInput(UpdateInput, input)
     const blog = await blogs.findOne({ _id: id })
@@ -101,6 +103,7 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
     if (blog.authorId !== userId)
       throw new ServiceError('FORBIDDEN', 'only the author can update a blog')
     const op = await runtime.core.startOperation({
+      id: call.operationId,
       name: 'blogUpdate',
       input: { id, ...changes },
       actor: userId,

@@ -8,6 +8,7 @@ import {
   parseInput,
   requireActor,
   type Actor,
+  type CallInfo,
   type ServiceConfig,
   type ServiceRuntime,
 } from '@event-driven/service-kit'
@@ -65,7 +66,7 @@ async function startComments(config: ServiceConfig, logger: Logger): Promise<Ser
     })
   })
 
-  const create = async (input: unknown, actor: Actor) => {
+  const create = async (input: unknown, actor: Actor, call: CallInfo) => {
     const { userId } = requireActor(actor)
     const data = parseInput(CreateInput, input)
     // A synchronous read from another service: request-reply, wherever blogs runs.
@@ -84,6 +85,7 @@ async function startComments(config: ServiceConfig, logger: Logger): Promise<Ser
       createdAt: new Date(),
     }
     const op = await runtime.core.startOperation({
+      id: call.operationId,
       name: 'commentCreate',
       input: { blogId: data.blogId },
       actor: userId,

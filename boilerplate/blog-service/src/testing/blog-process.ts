@@ -65,7 +65,10 @@ export async function gql<T = Record<string, unknown>>(
   token?: string,
 ): Promise<{
   data: T | null
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[]
+  errors?: {
+    message: string
+    extensions?: { code?: string; field?: string; operationId?: string }
+  }[]
 }> {
   const response = await fetch(url, {
     method: 'POST',

@@ -8,6 +8,7 @@ import {
   signToken,
   verifyPassword,
   type Actor,
+  type CallInfo,
   type ServiceConfig,
   type ServiceRuntime,
 } from '@event-driven/service-kit'
@@ -61,10 +62,18 @@ async function startUsers(config: ServiceConfig, logger: Logger): Promise<Servic
   const users = runtime.db.collection<UserDocument>('users')
   await users.createIndex({ username: 1 }, { unique: true })
 
-  const register = async (input: unknown) => {
+  const register = async (input: unknown, _actor: Actor, call: CallInfo) => {
     const { username, password, firstName, lastName } = parseInput(RegisterInput, input)
+    const userId = newId()
+    // The command first: recorded before any state changes, under the caller's operation id.
+    const op = await runtime.core.startOperation({
+      id: call.operationId,
+      name: 'userRegister',
+      input: { username, firstName, lastName },
+      actor: userId,
+    })
     const user: UserDocument = {
-      _id: newId(),
+      _id: userId,
       username,
       passwordHash: await hashPassword(password),
       firstName,
@@ -76,50 +85,51 @@ async function startUsers(config: ServiceConfig, logger: Logger): Promise<Servic
       await users.insertOne(user) // the unique index decides races between two registrations
     } catch (error) {
       if ((error as { code?: number }).code === 11000) {
+        await op.fail(`username "${username}" is taken`)
         throw new ServiceError('USERNAME_TAKEN', `username "${username}" is taken`, 'username')
       }
       throw error
     }
-    const op = await runtime.core.startOperation({
-      name: 'userRegister',
-      input: { username, firstName, lastName },
-      actor: user._id,
-    })
     await op.publish(UserRegistered, { userId: user._id, username, firstName, lastName })
     await op.complete()
     return { operationId: op.id, user: toUser(user) }
   }
 
-  const login = async (input: unknown) => {
+  const login = async (input: unknown, _actor: Actor, call: CallInfo) => {
     const { username, password } = parseInput(LoginInput, input)
+    const op = await runtime.core.startOperation({
+      id: call.operationId,
+      name: 'userLogin',
+      input: { username },
+    })
     const user = await users.findOne({ username })
     // One answer for both, so a caller cannot probe which usernames exist.
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
+      await op.fail('wrong username or password')
       throw new ServiceError('WRONG_CREDENTIALS', 'wrong username or password')
     }
-    const op = await runtime.core.startOperation({
-      name: 'userLogin',
-      input: { username },
-      actor: user._id,
-    })
     await op.complete()
     return { operationId: op.id, token: signToken(user._id, config.authSecret), user: toUser(user) }
   }
 
-  const updateNames = async (input: unknown, actor: Actor) => {
+  const updateNames = async (input: unknown, actor: Actor, call: CallInfo) => {
     const { userId } = requireActor(actor)
     const { firstName, lastName } = parseInput(UpdateNamesInput, input)
+    const op = await runtime.core.startOperation({
+      id: call.operationId,
+      name: 'userUpdateNames',
+      input: { firstName, lastName },
+      actor: userId,
+    })
     const user = await users.findOneAndUpdate(
       { _id: userId },
       { $set: { firstName, lastName }, $inc: { nameVersion: 1 } },
       { returnDocument: 'after' },
     )
-    if (!user) throw new ServiceError('NOT_FOUND', 'the user of this token no longer exists')
-    const op = await runtime.core.startOperation({
-      name: 'userUpdateNames',
-      input: { firstName, lastName },
-      actor: userId,
-    })
+    if (!user) {
+      await op.fail('the user of this token no longer exists')
+      throw new ServiceError('NOT_FOUND', 'the user of this token no longer exists')
+    }
     await op.publish(UserNameUpdated, {
       userId,
       firstName,

@@ -172,9 +172,11 @@ function serviceModule(names: ServiceNames): string {
     .join('')
   const commands = names.publishes
     .map(
-      (event) => `    ${event.mutation}: async (input, actor) => {
+      (event) => `    ${event.mutation}: async (input, actor, call) => {
       const { note } = parseInput(NoteInput, input)
+      // The command first, under the operation id the gateway minted (its caller knows it).
       const op = await runtime.core.startOperation({
+        id: call.operationId,
         name: '${event.mutation}',
         input: { note },
         actor: actor?.userId ?? null,

@@ -11,6 +11,8 @@ export interface OperationRecord {
   error?: string
   service: string
   startedAt: Date
+  /** Past this, an operation still `started` is ended as abandoned (see `OperationOptions`). */
+  deadlineAt?: Date
   endedAt?: Date
   archivedAt?: Date
   archive?: ArchiveLocation

@@ -1,0 +1,205 @@
+import { createTestNamespace, eventually, freePort, getTestServers } from '@event-driven/testing'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ServiceConfig } from './config.ts'
+import { startGateway, type Gateway } from './gateway.ts'
+import { defineServiceModule, type RunningService } from './module.ts'
+import { ServiceError } from './rpc.ts'
+import { createRuntime } from './runtime.ts'
+
+// Callers always learn what became of a mutation: its operation id comes with every answer,
+// errors included; a service that does not answer in time is "outcome unknown", never a masked
+// error; a service that is not there is "nothing was recorded". The operation is recorded first,
+// under the gateway's id, and one whose process never ends it is ended as abandoned.
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'gateway outcomes')
+
+let release: () => void = () => {}
+const stuck = new Promise<void>((resolve) => (release = resolve))
+
+const shipments = defineServiceModule({
+  name: 'shipments',
+  async start(config, logger) {
+    const runtime = await createRuntime('shipments', config, logger)
+    await runtime.start({
+      // Records the command, then never answers in time (as if its process hung or died).
+      dispatch: async (_input, _actor, call) => {
+        await runtime.core.startOperation({
+          id: call.operationId,
+          name: 'shipmentDispatch',
+          deadlineMs: 500,
+        })
+        await stuck
+        return { operationId: call.operationId }
+      },
+      cancel: async (_input, _actor, call) => {
+        const op = await runtime.core.startOperation({
+          id: call.operationId,
+          name: 'shipmentCancel',
+        })
+        await op.fail('the shipment has left the warehouse')
+        throw new ServiceError('TOO_LATE', 'the shipment has left the warehouse')
+      },
+    })
+    return runtime
+  },
+  gateway: {
+    typeDefs: /* GraphQL */ `
+      type ShipmentPayload {
+        operationId: ID!
+      }
+      type Query {
+        shipmentsReady: Boolean!
+      }
+      type Mutation {
+        shipmentDispatch: ShipmentPayload!
+        shipmentCancel: ShipmentPayload
+      }
+    `,
+    resolvers: (call) => ({
+      Query: { shipmentsReady: () => true },
+      Mutation: {
+        shipmentDispatch: (_, __, ctx) => call('dispatch', {}, ctx),
+        shipmentCancel: (_, __, ctx) => call('cancel', {}, ctx),
+      },
+    }),
+  },
+})
+
+// A module whose service is not running: its requests find no responder.
+const returns = defineServiceModule({
+  name: 'returns',
+  start: () => Promise.reject(new Error('not started in this test')),
+  gateway: {
+    typeDefs: /* GraphQL */ `
+      type Mutation {
+        returnAccept: ShipmentPayload!
+      }
+    `,
+    resolvers: (call) => ({ Mutation: { returnAccept: (_, __, ctx) => call('accept', {}, ctx) } }),
+  },
+})
+
+let gateway: Gateway
+let service: RunningService
+let config: ServiceConfig
+const logged: Record<string, unknown>[] = []
+beforeAll(async () => {
+  config = {
+    natsUrl: servers.natsUrl,
+    mongodbUrl: servers.mongodbUrl,
+    databasePrefix: `${ns.database}_`,
+    stream: { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix },
+    rpcPrefix: `${ns.subjectPrefix}_rpc`,
+    rpcTimeoutMs: 700,
+    authSecret: 'test-secret',
+    authSecretIsDevelopmentDefault: false,
+    host: '127.0.0.1',
+    port: await freePort(),
+    retryBaseDelayMs: 50,
+    operations: { sweepIntervalMs: 200 },
+  }
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },
+  )
+  service = await shipments.start(config, logger)
+  gateway = await startGateway(config, logger, [shipments, returns])
+})
+afterAll(async () => {
+  release()
+  await gateway.stop()
+  await service.stop()
+  await ns.cleanup()
+})
+
+async function mutate(field: string) {
+  const response = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `mutation { ${field} { operationId } }` }),
+  })
+  return (await response.json()) as {
+    errors?: { message: string; extensions: { code: string; operationId: string } }[]
+  }
+}
+
+describe('what a caller learns when a mutation does not succeed', () => {
+  it('no answer in time: OUTCOME_UNKNOWN with the operation id, logged; the operation was recorded first, then ends', async () => {
+    const { errors } = await mutate('shipmentDispatch')
+    expect(errors).toHaveLength(1)
+    const [error] = errors!
+    expect(error!.extensions).toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      operationId: expect.any(String) as string,
+    })
+    const { operationId } = error!.extensions
+    expect(error!.message).toContain(`operation(id: "${operationId}")`)
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        operationId,
+        msg: 'no answer in time: the outcome of this mutation is unknown',
+      }),
+    )
+    const { MongoClient } = await import('mongodb')
+    const mongo = await new MongoClient(servers.mongodbUrl).connect()
+    try {
+      const operations = mongo.db(`${ns.database}_event_driven`).collection('operations')
+      expect(await operations.findOne({ _id: operationId as never })).toMatchObject({
+        name: 'shipmentDispatch',
+      })
+      // Its process never ends it: past its deadline the sweeper does.
+      await eventually(
+        async () =>
+          expect(await operations.findOne({ _id: operationId as never })).toMatchObject({
+            status: 'failed',
+            error: expect.stringMatching(/^abandoned/) as string,
+          }),
+        { timeoutMs: 15_000, intervalMs: 200 },
+      )
+    } finally {
+      await mongo.close()
+    }
+  })
+
+  it('a refusal carries its code and the operation id; the operation is recorded as failed', async () => {
+    const { errors } = await mutate('shipmentCancel')
+    expect(errors![0]).toMatchObject({
+      message: 'the shipment has left the warehouse',
+      extensions: { code: 'TOO_LATE', operationId: expect.any(String) as string },
+    })
+    const { MongoClient } = await import('mongodb')
+    const mongo = await new MongoClient(servers.mongodbUrl).connect()
+    try {
+      const operations = mongo.db(`${ns.database}_event_driven`).collection('operations')
+      expect(
+        await operations.findOne({ _id: errors![0]!.extensions.operationId as never }),
+      ).toMatchObject({ status: 'failed', error: 'the shipment has left the warehouse' })
+    } finally {
+      await mongo.close()
+    }
+  })
+
+  it('no service to answer: SERVICE_UNAVAILABLE with the operation id, and nothing was recorded', async () => {
+    const { errors } = await mutate('returnAccept')
+    expect(errors![0]).toMatchObject({
+      message: 'returnAccept is not available now: nothing was recorded; try again later',
+      extensions: { code: 'SERVICE_UNAVAILABLE', operationId: expect.any(String) as string },
+    })
+  })
+
+  it('every mutation field of one request has its own operation id', async () => {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation { a: shipmentCancel { operationId } b: shipmentCancel { operationId } }',
+      }),
+    })
+    const { errors } = (await response.json()) as {
+      errors: { extensions: { operationId: string } }[]
+    }
+    expect(errors).toHaveLength(2)
+    expect(errors[0]!.extensions.operationId).not.toBe(errors[1]!.extensions.operationId)
+  })
+})
