@@ -143,6 +143,16 @@ describe('bad input', () => {
         { code: 'NOT_FOUND', field: 'id' },
       ],
       [
+        'NUL in content',
+        gql(
+          url,
+          'mutation($content: String!) { blogCreate(title: "t", content: $content) { operationId } }',
+          { content: 'a\u0000b' },
+          token,
+        ),
+        { code: 'BAD_USER_INPUT', field: 'content' },
+      ],
+      [
         'empty title',
         gql(url, `mutation { blogCreate(title: " ", content: "c") { operationId } }`, {}, token),
         { code: 'BAD_USER_INPUT', field: 'title' },

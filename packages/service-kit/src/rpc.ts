@@ -40,10 +40,23 @@ type Reply =
   | { ok: true; value: unknown }
   | { ok: false; error: { code: string; message: string; field?: string } }
 
-/** Validates input with a zod schema; bad input is a ServiceError naming the field. */
+/**
+ * Validates input with a zod schema; bad input is a ServiceError naming the field. Text holding
+ * a NUL character is refused too, whatever the schema: the event store cannot hold it (FerretDB
+ * refuses it), so it must be refused before an operation is recorded, not halfway through.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input)
-  if (result.success) return result.data
+  if (result.success) {
+    const field = pathOfNul(result.data)
+    if (field !== undefined)
+      throw new ServiceError(
+        'BAD_USER_INPUT',
+        `${field ? `${field}: ` : ''}must not contain NUL characters`,
+        field || undefined,
+      )
+    return result.data
+  }
   const issue = result.error.issues[0]!
   const field = issue.path.join('.')
   throw new ServiceError(
@@ -51,6 +64,17 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
     field ? `${field}: ${issue.message}` : issue.message,
     field || undefined,
   )
+}
+
+/** The path of the first text in `value` holding a NUL character ('' for the root), if any. */
+function pathOfNul(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, item] of Object.entries(value)) {
+    const found = pathOfNul(item, path ? `${path}.${key}` : key)
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 export function requireActor(actor: Actor): { userId: string } {
