@@ -191,3 +191,29 @@ describe('bad input', () => {
     )
   })
 })
+
+describe('a mutation sent again', () => {
+  it('with the same idempotency key is applied once, and answers the same', async () => {
+    const { token, userId } = await registerAndLogin(url, 'kathleen')
+    const rename = () =>
+      gql<{ userUpdateNames: { operationId: string } }>(
+        url,
+        `mutation { userUpdateNames(firstName: "Kathleen", lastName: "Booth", idempotencyKey: "rename-1") { operationId } }`,
+        {},
+        token,
+      )
+    const [first, second] = [await rename(), await rename()]
+    expect(first.errors).toBeUndefined()
+    expect(second.data).toEqual(first.data)
+    const operationId = first.data!.userUpdateNames.operationId
+    expect(await store.operations.countDocuments({ name: 'userUpdateNames', actor: userId })).toBe(
+      1,
+    )
+    await eventually(async () =>
+      expect(
+        (await store.events.countDocuments({ operationId, subject: 'User.nameUpdated' })) +
+          (await store.outbox.countDocuments({ operationId, subject: 'User.nameUpdated' })),
+      ).toBe(1),
+    )
+  })
+})

@@ -43,7 +43,8 @@ async function startPart(part: Part): Promise<RunningPart> {
 }
 
 function announce(url: string) {
-  const mutation = `mutation { userRegister(input: { username: "ada", password: "correct-horse", firstName: "Ada", lastName: "Lovelace" }) { operationId user { id username } } }`
+  // The idempotency key makes it safe to send again after a timeout: it is applied once.
+  const mutation = `mutation { userRegister(input: { username: "ada", password: "correct-horse", firstName: "Ada", lastName: "Lovelace" }, idempotencyKey: "register-ada-1") { operationId user { id username } } }`
   process.stdout.write(
     [
       '',

@@ -77,6 +77,7 @@ export { eventHeaders } from './publish/wire.ts'
 export { signedPublisher } from './publish/signature.ts'
 export { childEventId, newId } from './ids.ts'
 export { deliveryKey, dlqEntryId } from './store/keys.ts'
+export { isDuplicateKey } from './store/insert-new.ts'
 export {
   connectEventStore,
   eventStore,

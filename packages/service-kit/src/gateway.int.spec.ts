@@ -15,6 +15,7 @@ const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'gateway outcomes')
 
 let release: () => void = () => {}
+const calls = { label: 0, dispatch: 0, cancel: 0 }
 const stuck = new Promise<void>((resolve) => (release = resolve))
 
 const shipments = defineServiceModule({
@@ -22,8 +23,19 @@ const shipments = defineServiceModule({
   async start(config, logger) {
     const runtime = await createRuntime('shipments', config, logger)
     await runtime.start({
+      label: async (input, _actor, call) => {
+        calls.label++
+        const op = await runtime.core.startOperation({
+          id: call.operationId,
+          name: 'shipmentLabel',
+          input,
+        })
+        await op.complete()
+        return { operationId: op.id, to: (input as { to: string }).to }
+      },
       // Records the command, then never answers in time (as if its process hung or died).
       dispatch: async (_input, _actor, call) => {
+        calls.dispatch++
         await runtime.core.startOperation({
           id: call.operationId,
           name: 'shipmentDispatch',
@@ -33,6 +45,7 @@ const shipments = defineServiceModule({
         return { operationId: call.operationId }
       },
       cancel: async (_input, _actor, call) => {
+        calls.cancel++
         const op = await runtime.core.startOperation({
           id: call.operationId,
           name: 'shipmentCancel',
@@ -47,13 +60,15 @@ const shipments = defineServiceModule({
     typeDefs: /* GraphQL */ `
       type ShipmentPayload {
         operationId: ID!
+        to: String
       }
       type Query {
         shipmentsReady: Boolean!
       }
       type Mutation {
-        shipmentDispatch: ShipmentPayload!
-        shipmentCancel: ShipmentPayload
+        shipmentDispatch(idempotencyKey: String): ShipmentPayload!
+        shipmentCancel(idempotencyKey: String): ShipmentPayload
+        shipmentLabel(to: String!, idempotencyKey: String): ShipmentPayload!
       }
     `,
     resolvers: (call) => ({
@@ -61,6 +76,7 @@ const shipments = defineServiceModule({
       Mutation: {
         shipmentDispatch: (_, __, ctx) => call('dispatch', {}, ctx),
         shipmentCancel: (_, __, ctx) => call('cancel', {}, ctx),
+        shipmentLabel: (_, args, ctx) => call('label', args, ctx),
       },
     }),
   },
@@ -201,5 +217,58 @@ describe('what a caller learns when a mutation does not succeed', () => {
     }
     expect(errors).toHaveLength(2)
     expect(errors[0]!.extensions.operationId).not.toBe(errors[1]!.extensions.operationId)
+  })
+})
+
+describe('idempotency keys', () => {
+  async function label(to: string, key: string, token?: string) {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) },
+      body: JSON.stringify({
+        query:
+          'mutation($to: String!, $key: String) { shipmentLabel(to: $to, idempotencyKey: $key) { operationId to } }',
+        variables: { to, key },
+      }),
+    })
+    return (await response.json()) as {
+      data?: { shipmentLabel: { operationId: string; to: string } } | null
+      errors?: { message: string; extensions: { code: string; operationId: string } }[]
+    }
+  }
+
+  it('the same key applies a command once and answers the same; other input with it is refused', async () => {
+    const before = calls.label
+    const first = await label('Lisbon', 'label-1')
+    const again = await label('Lisbon', 'label-1')
+    expect(again.data).toEqual(first.data)
+    expect(calls.label).toBe(before + 1)
+    const other = await label('Porto', 'label-1')
+    expect(other.errors![0]!.extensions).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      operationId: first.data!.shipmentLabel.operationId,
+    })
+    expect((await label('Porto', 'label-2')).data!.shipmentLabel.to).toBe('Porto')
+    expect(calls.label).toBe(before + 2)
+  })
+
+  it('a repeat while the outcome is unknown says so with the same operation id, and runs nothing', async () => {
+    const send = () => mutate('shipmentDispatch(idempotencyKey: "dispatch-1")')
+    const first = await send()
+    const again = await send()
+    expect(first.errors![0]!.extensions.code).toBe('OUTCOME_UNKNOWN')
+    expect(again.errors![0]!.extensions).toEqual(first.errors![0]!.extensions)
+    expect(calls.dispatch).toBe(2) // the first test's call, and this one
+  })
+
+  it('a refusal is the answer to every repeat', async () => {
+    const before = calls.cancel
+    const first = await mutate('shipmentCancel(idempotencyKey: "cancel-1")')
+    const again = await mutate('shipmentCancel(idempotencyKey: "cancel-1")')
+    expect(again.errors![0]).toMatchObject({
+      message: 'the shipment has left the warehouse',
+      extensions: first.errors![0]!.extensions,
+    })
+    expect(calls.cancel).toBe(before + 1)
   })
 })

@@ -9,6 +9,7 @@ import { verifyToken } from './auth.ts'
 import type { ServiceConfig } from './config.ts'
 import type { GatewayContext, Resolver, ServiceModule } from './module.ts'
 import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
+import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from './idempotency.ts'
 import { callRpc, ServiceError } from './rpc.ts'
 
 type Context = GatewayContext
@@ -88,21 +89,71 @@ function isNamed(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name
 }
 
-/** Gives each mutation field its own operation id, and every error of it that id. */
+/** What a repeated idempotency key answers: the first call's answer, refusal, or its unknown outcome. */
+function replay(record: IdempotencyRecord, mutation: string, sameInput: boolean): unknown {
+  const extensions = { operationId: record.operationId }
+  if (!sameInput)
+    throw new GraphQLError(
+      `this idempotency key was used for ${record.mutation} with other input: use a new key for a new command`,
+      { extensions: { ...extensions, code: 'IDEMPOTENCY_KEY_REUSED' } },
+    )
+  if (record.answer !== undefined) return record.answer
+  if (record.refusal)
+    throw new GraphQLError(record.refusal.message, { extensions: record.refusal.extensions })
+  throw new GraphQLError(
+    `${mutation} with this idempotency key is still running, or its outcome is unknown. Query operation(id: "${record.operationId}") before sending it with a new key`,
+    { extensions: { ...extensions, code: 'OUTCOME_UNKNOWN' } },
+  )
+}
+
+const validKey = (key: unknown): key is string =>
+  typeof key === 'string' && key.length >= 1 && key.length <= 200 && !key.includes('\u0000')
+
+/**
+ * Gives each mutation field its own operation id, and every error of it that id. A mutation that
+ * takes an `idempotencyKey` argument runs once per (caller, mutation, key): a repeat gets the
+ * first call's answer or refusal (or, while its outcome is unknown, says so with its id).
+ */
 function withOperationIds(
   resolvers: Record<string, Record<string, Resolver>>,
+  keys: IdempotencyKeys,
   timeoutMs: number,
   logger: Logger,
 ): Record<string, Record<string, Resolver>> {
   const mutations = resolvers.Mutation
   if (!mutations) return resolvers
   const wrapped = Object.entries(mutations).map(([field, resolve]) => {
-    const resolver: Resolver = async (parent, args, ctx) => {
+    const resolver: Resolver = async (parent, args: Record<string, unknown>, ctx) => {
+      const { idempotencyKey, ...input } = args ?? {}
       const operationId = newId()
+      let claimId: string | undefined
+      if (idempotencyKey !== undefined && idempotencyKey !== null) {
+        if (!validKey(idempotencyKey))
+          throw new GraphQLError('idempotencyKey: 1 to 200 characters, no NUL', {
+            extensions: { code: 'BAD_USER_INPUT', field: 'idempotencyKey', operationId },
+          })
+        const actor = ctx.actor?.userId ?? null
+        const claim = await keys.claim({
+          key: idempotencyKey,
+          actor,
+          mutation: field,
+          input,
+          operationId,
+        })
+        if (!claim.first) return replay(claim.record, field, keys.sameInput(claim.record, input))
+        claimId = claim.id
+      }
       try {
-        return await resolve(parent, args, { ...ctx, operationId })
+        const result = await resolve(parent, input, { ...ctx, operationId })
+        if (claimId) await keys.answered(claimId, result)
+        return result
       } catch (error) {
-        throw mutationError(error, field, operationId, timeoutMs, logger)
+        const answer = mutationError(error, field, operationId, timeoutMs, logger)
+        const code = answer.extensions.code
+        if (claimId && code === 'SERVICE_UNAVAILABLE') await keys.release(claimId)
+        else if (claimId && code !== 'OUTCOME_UNKNOWN' && code !== 'INTERNAL')
+          await keys.refused(claimId, { message: answer.message, extensions: answer.extensions })
+        throw answer
       }
     }
     return [field, resolver] as const
@@ -129,6 +180,7 @@ export async function startGateway(
   })
   const mongo = await new MongoClient(config.mongodbUrl).connect()
   const eventStoreDb = mongo.db(`${config.databasePrefix}event_driven`)
+  const keys = idempotencyKeys(eventStoreDb)
 
   const call = (service: string, method: string, input: unknown, ctx: Context) => {
     if (ctx.badToken) {
@@ -153,6 +205,7 @@ export async function startGateway(
               module.gateway.resolvers((method, input, ctx) =>
                 call(module.name, method, input, ctx),
               ),
+              keys,
               config.rpcTimeoutMs,
               logger,
             ),

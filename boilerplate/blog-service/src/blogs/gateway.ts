@@ -19,8 +19,8 @@ export const blogsGateway: GatewayPiece = {
       blogs: [Blog!]!
     }
     type Mutation {
-      blogCreate(title: String!, content: String!): BlogPayload!
-      blogUpdate(id: ID!, title: String, content: String): BlogPayload!
+      blogCreate(title: String!, content: String!, idempotencyKey: String): BlogPayload!
+      blogUpdate(id: ID!, title: String, content: String, idempotencyKey: String): BlogPayload!
     }
   `,
   resolvers: (call) => ({

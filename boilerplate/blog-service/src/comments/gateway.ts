@@ -16,7 +16,7 @@ export const commentsGateway: GatewayPiece = {
       comments(blogId: ID!): [Comment!]!
     }
     type Mutation {
-      commentCreate(blogId: ID!, content: String!): CommentPayload!
+      commentCreate(blogId: ID!, content: String!, idempotencyKey: String): CommentPayload!
     }
   `,
   resolvers: (call) => ({

@@ -29,9 +29,9 @@ export const usersGateway: GatewayPiece = {
       users: [User!]!
     }
     type Mutation {
-      userRegister(input: UserRegisterInput!): UserPayload!
-      userLogin(username: String!, password: String!): LoginPayload!
-      userUpdateNames(firstName: String!, lastName: String!): UserPayload!
+      userRegister(input: UserRegisterInput!, idempotencyKey: String): UserPayload!
+      userLogin(username: String!, password: String!, idempotencyKey: String): LoginPayload!
+      userUpdateNames(firstName: String!, lastName: String!, idempotencyKey: String): UserPayload!
     }
   `,
   resolvers: (call) => ({

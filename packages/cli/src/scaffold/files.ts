@@ -125,7 +125,10 @@ function gatewayModule(names: ServiceNames): string {
     )
     .join('\n')
   const fields = names.publishes
-    .map((event) => `      ${event.mutation}(note: String!): ${event.constant}Payload!`)
+    .map(
+      (event) =>
+        `      ${event.mutation}(note: String!, idempotencyKey: String): ${event.constant}Payload!`,
+    )
     .join('\n')
   const resolvers = names.publishes
     .map(
