@@ -25,6 +25,8 @@ const signedHeaders = [
   'Event-Redelivery',
   'Replay-Id',
   'Dlq-Redrive-Of',
+  // A parked message's letter: its trust and ids must not be changed on the way to the DLQ.
+  'Dlq-Letter',
 ] as const
 
 const scheme = 'v1'

@@ -42,7 +42,14 @@ describe('message signatures', () => {
           fc.record({ part: fc.constant('subject'), value: fc.stringMatching(/^[a-z.]{1,20}$/) }),
           fc.record({ part: fc.constant('Nats-Msg-Id'), value: fc.string({ minLength: 1 }) }),
           fc.record({
-            part: fc.constantFrom(...covered, 'Event-Redelivery', 'Replay-Id', 'Event-Subject'),
+            part: fc.constantFrom(
+              ...covered,
+              'Event-Redelivery',
+              'Replay-Id',
+              'Event-Subject',
+              'Dlq-Redrive-Of',
+              'Dlq-Letter',
+            ),
             value: fc.string({ minLength: 1, maxLength: 30 }),
           }),
         ),
