@@ -217,3 +217,25 @@ describe('a mutation sent again', () => {
     )
   })
 })
+
+describe('a token whose user was deleted', () => {
+  it('acts as no one: every mutation with it is refused, and nothing is recorded', async () => {
+    const { token, userId } = await registerAndLogin(url, 'ghost')
+    await mongo
+      .db(`${ns.database}_users`)
+      .collection('users')
+      .deleteOne({ _id: userId as never })
+    const before = await store.operations.countDocuments()
+    const created = await gql(
+      url,
+      `mutation { blogCreate(title: "t", content: "c") { operationId } }`,
+      {},
+      token,
+    )
+    expect(created.errors?.[0]).toMatchObject({
+      message: 'the user of this token no longer exists: log in again',
+      extensions: { code: 'UNAUTHENTICATED', operationId: expect.any(String) as string },
+    })
+    expect(await store.operations.countDocuments()).toBe(before)
+  })
+})

@@ -39,7 +39,8 @@ async function startPart(part: Part): Promise<RunningPart> {
   const module = modules.find((m) => m.name === part)
   if (module) return module.start(config, logger)
   if (part === 'admin') return startAdmin(config, logger)
-  return startGateway(config, logger, modules)
+  // Mutations made with a token check that its user still exists (the users service's `get`).
+  return startGateway(config, logger, modules, { actorLookup: { service: 'users', method: 'get' } })
 }
 
 function announce(url: string) {

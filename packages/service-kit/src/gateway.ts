@@ -117,6 +117,7 @@ const validKey = (key: unknown): key is string =>
 function withOperationIds(
   resolvers: Record<string, Record<string, Resolver>>,
   keys: IdempotencyKeys,
+  actorExists: (userId: string) => Promise<boolean>,
   timeoutMs: number,
   logger: Logger,
 ): Record<string, Record<string, Resolver>> {
@@ -144,6 +145,10 @@ function withOperationIds(
         claimId = claim.id
       }
       try {
+        if (ctx.actor && !(await actorExists(ctx.actor.userId)))
+          throw new GraphQLError('the user of this token no longer exists: log in again', {
+            extensions: { code: 'UNAUTHENTICATED' },
+          })
         const result = await resolve(parent, input, { ...ctx, operationId })
         if (claimId) await keys.answered(claimId, result)
         return result
@@ -165,10 +170,20 @@ function withOperationIds(
  * The graphql-yoga gateway: one schema made of each module's piece, plus `operation(id)` (the
  * chain of any operation). Resolvers reach their service over request-reply as the caller.
  */
+export interface GatewayOptions {
+  /**
+   * The service and method that return a user's record (null when there is none). Given, every
+   * mutation made with a token first checks that its user still exists, so a deleted user's
+   * token, valid until it expires, acts as no one.
+   */
+  actorLookup?: { service: string; method: string }
+}
+
 export async function startGateway(
   config: ServiceConfig,
   logger: Logger,
   modules: readonly ServiceModule[],
+  options: GatewayOptions = {},
 ): Promise<Gateway> {
   if (config.authSecretIsDevelopmentDefault) {
     logger.warn('AUTH_SECRET is not set: login tokens are signed with a development secret')
@@ -181,6 +196,12 @@ export async function startGateway(
   const mongo = await new MongoClient(config.mongodbUrl).connect()
   const eventStoreDb = mongo.db(`${config.databasePrefix}event_driven`)
   const keys = idempotencyKeys(eventStoreDb)
+  const lookup = options.actorLookup
+  const actorExists = async (userId: string) =>
+    !lookup ||
+    (await callRpc(nc, config.rpcPrefix, lookup.service, lookup.method, { id: userId }, null, {
+      timeoutMs: config.rpcTimeoutMs,
+    })) !== null
 
   const call = (service: string, method: string, input: unknown, ctx: Context) => {
     if (ctx.badToken) {
@@ -206,6 +227,7 @@ export async function startGateway(
                 call(module.name, method, input, ctx),
               ),
               keys,
+              actorExists,
               config.rpcTimeoutMs,
               logger,
             ),

@@ -11,7 +11,7 @@ export {
   type RpcMethod,
 } from './rpc.ts'
 export { hashPassword, signToken, verifyPassword, verifyToken } from './auth.ts'
-export { startGateway, type Gateway } from './gateway.ts'
+export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts'
 export { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 export {
   defineServiceModule,
