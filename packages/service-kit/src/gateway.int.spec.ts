@@ -1,4 +1,5 @@
 import { createTestNamespace, eventually, freePort, getTestServers } from '@event-driven/testing'
+import { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServiceConfig } from './config.ts'
@@ -13,6 +14,7 @@ import { createRuntime } from './runtime.ts'
 // under the gateway's id, and one whose process never ends it is ended as abandoned.
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'gateway outcomes')
+const mongo = await new MongoClient(servers.mongodbUrl).connect()
 
 let release: () => void = () => {}
 const calls = { label: 0, dispatch: 0, cancel: 0 }
@@ -126,8 +128,17 @@ afterAll(async () => {
   release()
   await gateway.stop()
   await service.stop()
+  await mongo.close()
   await ns.cleanup()
 })
+
+/** An operation as the event store holds it. */
+async function operation(id: string) {
+  return mongo
+    .db(`${ns.database}_event_driven`)
+    .collection('operations')
+    .findOne({ _id: id as never })
+}
 
 async function mutate(field: string) {
   const response = await fetch(gateway.url, {
@@ -157,25 +168,16 @@ describe('what a caller learns when a mutation does not succeed', () => {
         msg: 'no answer in time: the outcome of this mutation is unknown',
       }),
     )
-    const { MongoClient } = await import('mongodb')
-    const mongo = await new MongoClient(servers.mongodbUrl).connect()
-    try {
-      const operations = mongo.db(`${ns.database}_event_driven`).collection('operations')
-      expect(await operations.findOne({ _id: operationId as never })).toMatchObject({
-        name: 'shipmentDispatch',
-      })
-      // Its process never ends it: past its deadline the sweeper does.
-      await eventually(
-        async () =>
-          expect(await operations.findOne({ _id: operationId as never })).toMatchObject({
-            status: 'failed',
-            error: expect.stringMatching(/^abandoned/) as string,
-          }),
-        { timeoutMs: 15_000, intervalMs: 200 },
-      )
-    } finally {
-      await mongo.close()
-    }
+    expect(await operation(operationId)).toMatchObject({ name: 'shipmentDispatch' })
+    // Its process never ends it: past its deadline the sweeper does.
+    await eventually(
+      async () =>
+        expect(await operation(operationId)).toMatchObject({
+          status: 'failed',
+          error: expect.stringMatching(/^abandoned/) as string,
+        }),
+      { timeoutMs: 15_000, intervalMs: 200 },
+    )
   })
 
   it('a refusal carries its code and the operation id; the operation is recorded as failed', async () => {
@@ -184,16 +186,10 @@ describe('what a caller learns when a mutation does not succeed', () => {
       message: 'the shipment has left the warehouse',
       extensions: { code: 'TOO_LATE', operationId: expect.any(String) as string },
     })
-    const { MongoClient } = await import('mongodb')
-    const mongo = await new MongoClient(servers.mongodbUrl).connect()
-    try {
-      const operations = mongo.db(`${ns.database}_event_driven`).collection('operations')
-      expect(
-        await operations.findOne({ _id: errors![0]!.extensions.operationId as never }),
-      ).toMatchObject({ status: 'failed', error: 'the shipment has left the warehouse' })
-    } finally {
-      await mongo.close()
-    }
+    expect(await operation(errors![0]!.extensions.operationId)).toMatchObject({
+      status: 'failed',
+      error: 'the shipment has left the warehouse',
+    })
   })
 
   it('no service to answer: SERVICE_UNAVAILABLE with the operation id, and nothing was recorded', async () => {

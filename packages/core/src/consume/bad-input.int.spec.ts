@@ -8,7 +8,8 @@ import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
 import { rawPublish } from '../testing/raw-nats.ts'
-import { createTestService, dlqEntryIdOf, signedRawPublisher } from '../testing/test-service.ts'
+import { createTestService, dlqEntryIdOf } from '../testing/test-service.ts'
+import { signedPublisher } from '../publish/signature.ts'
 
 // Bad input never wastes retries: straight to the DLQ on its first delivery, with a reason.
 const servers = await getTestServers()
@@ -25,7 +26,7 @@ const CommentCreated = defineEvent({
 })
 
 let service: Service
-let publishSigned: Awaited<ReturnType<typeof signedRawPublisher>>
+let publishSigned: Awaited<ReturnType<typeof signedPublisher>>
 const handled: unknown[] = []
 beforeAll(async () => {
   service = await createTestService(ns, servers, 'blogs')
@@ -33,7 +34,7 @@ beforeAll(async () => {
     handled.push(event.data)
   })
   await service.start()
-  publishSigned = await signedRawPublisher(service, js)
+  publishSigned = await signedPublisher(service.store, js)
 })
 afterAll(async () => {
   await service.stop()

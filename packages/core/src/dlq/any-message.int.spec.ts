@@ -9,7 +9,8 @@ import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
 import { deliveryKey } from '../store/keys.ts'
 import { rawPublish } from '../testing/raw-nats.ts'
-import { createTestService, signedRawPublisher } from '../testing/test-service.ts'
+import { createTestService } from '../testing/test-service.ts'
+import { signedPublisher } from '../publish/signature.ts'
 
 // Guarantee 11, tried with messages of any content: every delivered message ends in exactly one
 // place — handled (in the ledger) or one open DLQ entry holding its exact bytes and headers.
@@ -27,7 +28,7 @@ const BlobArrived = defineEvent({
 let service: Service
 let nc: NatsConnection
 let js: JetStreamClient
-let publishSigned: Awaited<ReturnType<typeof signedRawPublisher>>
+let publishSigned: Awaited<ReturnType<typeof signedPublisher>>
 beforeAll(async () => {
   service = await createTestService(ns, servers, 'sink', {
     retry: { maxFailures: 2, baseDelayMs: 20, maxDelayMs: 50 },
@@ -38,7 +39,7 @@ beforeAll(async () => {
   await service.start()
   nc = await connect({ servers: servers.natsUrl })
   js = jetstream(nc)
-  publishSigned = await signedRawPublisher(service, js)
+  publishSigned = await signedPublisher(service.store, js)
 })
 afterAll(async () => {
   await service.stop()

@@ -1,8 +1,6 @@
 import { eventually, type TestNamespace } from '@event-driven/testing'
 import { expect } from 'vitest'
-import type { JetStreamClient } from '@nats-io/jetstream'
 import { pino, type Logger } from 'pino'
-import { signedPublisher } from '../publish/signature.ts'
 import { createService, type Service, type ServiceOptions } from '../service.ts'
 
 /** Log lines a test can read: pino's JSON objects, in order. */
@@ -76,12 +74,4 @@ export async function dlqEntryIdOf(
     expect(entries).toHaveLength(1)
     return entries[0]!._id
   })
-}
-
-/**
- * Publishes raw messages as the framework would sign them (with the system's key), for tests of
- * what a consumer group does with content the framework itself would never produce.
- */
-export function signedRawPublisher(service: Service, js: JetStreamClient) {
-  return signedPublisher(service.store, js)
 }
