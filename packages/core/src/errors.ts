@@ -54,3 +54,22 @@ export class ServiceStoppedError extends Error {
 export class OperationIdError extends Error {
   override name = 'OperationIdError'
 }
+
+/**
+ * A state change decided on a stream position that another change took first: nothing was
+ * applied or published. Read the entity again and decide again.
+ */
+export class ConcurrencyError extends Error {
+  override name = 'ConcurrencyError'
+  /** The entity's stream: `<type>/<key>`. */
+  readonly stream: string
+  /** The position the change was decided on; a change after it exists already. */
+  readonly expectedPosition: number
+  constructor(stream: string, expectedPosition: number) {
+    super(
+      `${stream} changed after position ${expectedPosition}: another change took position ${expectedPosition + 1} first; nothing was applied or published`,
+    )
+    this.stream = stream
+    this.expectedPosition = expectedPosition
+  }
+}

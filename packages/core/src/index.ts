@@ -54,6 +54,14 @@ export {
 } from './replay/replay.ts'
 export type { Operation, OperationOptions, StartOperationInput } from './operation.ts'
 export type {
+  ChangeInput,
+  ChangeResult,
+  ChangeStep,
+  EntityState,
+  EntityStateOptions,
+  StateChange,
+} from './state/entity-state.ts'
+export type {
   EventHandler,
   HandlerContext,
   HandlerOptions,
@@ -84,6 +92,8 @@ export {
   type ArchiveBatchRecord,
   type ArchiveClaimRecord,
   type AttemptError,
+  type ChangeClaimRecord,
+  type ChangeMark,
   type DlqAction,
   type DlqRecord,
   type DlqStatus,
@@ -94,6 +104,7 @@ export {
   type ProcessedRecord,
 } from './store/event-store.ts'
 export {
+  ConcurrencyError,
   ConfigurationError,
   EventValidationError,
   HandlerTimeoutError,

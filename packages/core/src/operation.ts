@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { EventDefinition } from './event-definition.ts'
+import type { ChangeInput, ChangeResult, EntityState } from './state/entity-state.ts'
 import { OperationIdError } from './errors.ts'
 import { runEvery } from './periodic.ts'
 import type { EventStore } from './store/event-store.ts'
@@ -15,6 +16,15 @@ export interface Operation {
   name: string
   /** Records and publishes an event of this operation; resolves with the event's id. */
   publish<Data>(definition: EventDefinition<string, Data>, data: Data): Promise<string>
+  /**
+   * Changes an entity's state and publishes the event that announces it, so that neither can
+   * exist without the other, whatever crashes (see `state/change.ts`). Rejects with
+   * `ConcurrencyError` when another change took the position first (`onConflict: 'fail'`).
+   */
+  change<State, Data>(
+    entity: EntityState<State>,
+    input: ChangeInput<State, Data>,
+  ): Promise<ChangeResult>
   /**
    * Marks the command done (its events may still be handled). Resolves false when the operation
    * had already ended (the sweeper ended it as abandoned past its deadline): the first end stays.

@@ -46,6 +46,15 @@ import {
 } from './operation.ts'
 import { isDuplicateKey } from './store/insert-new.ts'
 import { createOutbox } from './publish/outbox.ts'
+import { makeChange } from './state/change.ts'
+import {
+  entityRegistry,
+  type ChangeStep,
+  type EntityState,
+  type EntityStateOptions,
+  type StateChange,
+} from './state/entity-state.ts'
+import { changeSettler } from './state/settle.ts'
 import { startRelay } from './publish/relay.ts'
 import { stopOnSignals } from './shutdown-signals.ts'
 import { definitionRegistry } from './version/registry.ts'
@@ -96,6 +105,11 @@ export interface ServiceOptions {
   operations?: OperationOptions
   /** How long `stop()` waits for in-flight handlers. Default 30 s. */
   drainTimeoutMs?: number
+  /**
+   * Called after each step of a state change (`Operation.change`), before the next one: to
+   * trace changes, or to stop a process at a chosen step in a fault test.
+   */
+  onChangeStep?: (step: ChangeStep, change: StateChange<unknown>) => void | Promise<void>
   logger?: Logger
   /** Stop (drain) on SIGTERM and SIGINT, then exit. Default true. */
   stopOnSignals?: boolean
@@ -137,6 +151,12 @@ export interface Service {
   ): void
   /** Starts the consumer groups and the relay. */
   start(): Promise<void>
+  /**
+   * Defines a kind of entity whose state changes go with their events (`Operation.change`), and
+   * how its state is stored. Define it before `start()`, in every instance: reconciliation
+   * finishes a crashed instance's changes with it.
+   */
+  entityState<State>(options: EntityStateOptions<State>): EntityState<State>
   /** Records an operation and returns it, to publish its events. Works before `start()`. */
   startOperation(input: StartOperationInput): Promise<Operation>
   /** Stops pulling, drains in-flight handlers, acks what finished, closes what it opened. */
@@ -218,6 +238,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   )
   const alerts: AlertOptions = { slackWebhookUrl: process.env.SLACK_WEBHOOK_URL, ...options.alerts }
   const definitions = definitionRegistry(options.name)
+  const entities = entityRegistry(options.name)
   const registrations: { context: ConsumerGroupContext; concurrency: number }[] = []
   let running: RunningConsumerGroup[] = []
   let stopRelay: (() => Promise<void>) | undefined
@@ -234,15 +255,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   let forgetSignals: (() => void) | undefined
   let state: 'created' | 'started' | 'stopping' | 'stopped' = 'created'
 
+  const validate = async (definition: EventDefinition<string, unknown>, data: unknown) => {
+    if (state === 'stopped')
+      throw new ServiceStoppedError(`service ${options.name} is stopped: nothing was published`)
+    definitions.check(definition)
+    return validateEventData(definition, data)
+  }
+  const changes = {
+    store,
+    outbox,
+    service: options.name,
+    logger,
+    validate,
+    onStep: options.onChangeStep,
+  }
+
   const record = async (
     definition: EventDefinition<string, unknown>,
     data: unknown,
     ids: Pick<EventRecord, '_id' | 'operationId' | 'parentId' | 'publishedBy' | 'redelivery'>,
   ): Promise<string> => {
-    if (state === 'stopped')
-      throw new ServiceStoppedError(`service ${options.name} is stopped: nothing was published`)
-    definitions.check(definition)
-    const valid = await validateEventData(definition, data)
+    const valid = await validate(definition, data)
     await outbox.publish({
       ...ids,
       subject: definition.subject,
@@ -341,6 +374,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // First, so a retention setting the server cannot honour stops the start before any work.
       const remover = await chooseRemover(store, options.retention)
       logger.info({ remover }, retentionMessage(remover, Boolean(archive)))
+      const relayMinAgeMs = options.relay?.minAgeMs ?? 10_000
       running = await Promise.all(
         registrations.map(({ context, concurrency }) =>
           startConsumerGroup({ jsm, js, stream: stream.name, concurrency, context }),
@@ -350,7 +384,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         store,
         outbox,
         intervalMs: options.relay?.intervalMs ?? 5_000,
-        minAgeMs: options.relay?.minAgeMs ?? 10_000,
+        minAgeMs: relayMinAgeMs,
+        settleChanges: changeSettler({
+          store,
+          outbox,
+          service: options.name,
+          entities,
+          minAgeMs: relayMinAgeMs,
+          logger,
+        }),
         logger,
       })
       stopAlerts = startDlqAlerts(store, alerts, logger)
@@ -393,6 +435,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       )
     },
 
+    entityState: (entityOptions) => entities.define(entityOptions),
+
     async startOperation({ name, input, actor, id = newId(), deadlineMs }) {
       checkOperationId(id)
       const startedAt = new Date()
@@ -433,6 +477,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             parentId: id,
             publishedBy: { service: options.name },
           }),
+        change: (entity, changeInput) => makeChange(changes, id, entity, changeInput),
         complete: () => end('completed'),
         fail: (reason) => end('failed', reason),
       }

@@ -8,7 +8,12 @@ import {
   type DlqManager,
 } from '../dlq/manage.ts'
 import type { Service } from '../service.ts'
-import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
+import {
+  outboxUnpublished,
+  withoutChangeState,
+  type DlqStatus,
+  type OperationRecord,
+} from '../store/event-store.ts'
 import { operationChain } from '../store/operation-chain.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
 import { findApiKey, type ApiKey } from './credentials.ts'
@@ -345,7 +350,9 @@ async function operationsRoute(service: Service, call: Call): Promise<Answer> {
   if (!operation) return notFound(`no operation ${operationId}`)
   const events = [
     ...(await service.store.events.find({ operationId }).toArray()),
-    ...(await service.store.outbox.find({ operationId }).toArray()),
+    ...(await service.store.outbox
+      .find({ operationId, ...outboxUnpublished }, withoutChangeState)
+      .toArray()),
   ]
   return ok({ operation, events })
 }
@@ -358,7 +365,7 @@ async function eventRoute(service: Service, call: Call): Promise<Answer> {
   const eventId = id(rawId)
   const event =
     (await service.store.events.findOne({ _id: eventId })) ??
-    (await service.store.outbox.findOne({ _id: eventId }))
+    (await service.store.outbox.findOne({ _id: eventId, ...outboxUnpublished }, withoutChangeState))
   return event ? ok(event) : notFound(`no event ${eventId}`)
 }
 

@@ -1,6 +1,10 @@
 import type { Filter } from 'mongodb'
 import type { Service } from '../service.ts'
-import type { EventStore, OperationRecord } from '../store/event-store.ts'
+import {
+  outboxUnpublished,
+  type EventStore,
+  type OperationRecord,
+} from '../store/event-store.ts'
 
 /**
  * What the dashboard shows beyond single records: operations with their counts, the map of
@@ -55,7 +59,7 @@ export async function listOperations(store: EventStore, query: OperationQuery) {
   const inIds = { operationId: { $in: ids } }
   const [events, pending, failures] = await Promise.all([
     countBy(store.events, 'operationId', inIds),
-    countBy(store.outbox, 'operationId', inIds),
+    countBy(store.outbox, 'operationId', { ...inIds, ...outboxUnpublished }),
     countBy(store.failures, 'operationId', inIds),
   ])
   return {

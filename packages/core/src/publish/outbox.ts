@@ -17,6 +17,11 @@ import { publishSigned, type MessageSigner } from './signature.ts'
 export interface Outbox {
   /** Records and publishes; marks published soon after. Rejects with RecordError or PublishError. */
   publish(record: EventRecord): Promise<void>
+  /**
+   * Records an event without publishing it: the step of a state change that comes before its
+   * claim (`state/change.ts`). Rejects with RecordError.
+   */
+  hold(record: EventRecord): Promise<void>
   /** Publishes already-recorded events (the relay's job) and moves them to `events`. */
   publishRecorded(records: EventRecord[], redelivery?: 'relay'): Promise<(undefined | Error)[]>
   drain(): Promise<void>
@@ -39,9 +44,17 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
     try {
       // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
-      const { failed } = await insertNew(store.events, records)
-      const moved = records.filter((_, i) => !failed.has(i)).map((r) => r._id)
-      if (moved.length > 0) await store.outbox.deleteMany({ _id: { $in: moved } })
+      const { failed } = await insertNew(store.events, records.map(withoutState))
+      const moved = records.filter((_, i) => !failed.has(i))
+      // A state change stays (marked published) until reconciliation settles it.
+      const [changes, events] = partition(moved, (r) => r.change !== undefined)
+      if (events.length > 0)
+        await store.outbox.deleteMany({ _id: { $in: events.map((r) => r._id) } })
+      if (changes.length > 0)
+        await store.outbox.updateMany(
+          { _id: { $in: changes.map((r) => r._id) } },
+          { $set: { publishedAt: changes[0]!.publishedAt! } },
+        )
     } catch (error) {
       // Published, but still in the outbox: the relay finishes the move. Nothing is lost.
       logger.warn(
@@ -154,12 +167,32 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return { ...stored, ...(record.redelivery ? { redelivery: record.redelivery } : {}) }
   }
 
+  const holder = groupCommit<EventRecord, undefined>(async (records) => {
+    const { failed } = await insertNew(store.outbox, records)
+    return records.map((r, i) =>
+      failed.has(i) ? new RecordError(`MongoDB did not record event ${r._id}`) : undefined,
+    )
+  })
+
   return {
     publish: (record) => writer.add(record),
+    hold: (record) => holder.add(record),
     publishRecorded,
     drain: async () => {
+      await holder.drain()
       await writer.drain()
       await mover.drain()
     },
   }
+}
+
+/** The record as `events` keeps it: a state change's state stays out (it may hold secrets). */
+function withoutState(record: EventRecord): EventRecord {
+  if (record.change?.state === undefined) return record
+  const { state: _state, ...mark } = record.change
+  return { ...record, change: mark }
+}
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))]
 }

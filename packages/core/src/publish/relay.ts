@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { EventStore } from '../store/event-store.ts'
+import type { EventRecord, EventStore } from '../store/event-store.ts'
 import { runEvery } from '../periodic.ts'
 import type { Outbox } from './outbox.ts'
 
@@ -11,11 +11,14 @@ export interface RelayOptions {
   /** Leave younger events to the publish that recorded them. */
   minAgeMs: number
   batchSize?: number
+  /** Finishes and settles the state changes among them (`state/settle.ts`). */
+  settleChanges: (records: EventRecord[]) => Promise<void>
   logger: Logger
 }
 
 /**
- * Republishes events a crash (or an outage) left in the outbox. Runs in every instance: two
+ * Republishes events a crash (or an outage) left in the outbox, and has state changes among
+ * them finished and settled. Runs in every instance: two
  * relays publishing the same event are harmless (`Nats-Msg-Id` deduplicates, the move ignores
  * events already moved). Returns a stop function.
  */
@@ -25,6 +28,7 @@ export function startRelay({
   intervalMs,
   minAgeMs,
   batchSize = 500,
+  settleChanges,
   logger,
 }: RelayOptions) {
   const relayOnce = async () => {
@@ -33,12 +37,14 @@ export function startRelay({
       .sort({ createdAt: 1 })
       .limit(batchSize)
       .toArray()
-    if (stale.length === 0) return
+    const events = stale.filter((r) => r.change === undefined)
+    await settleChanges(stale.filter((r) => r.change !== undefined))
+    if (events.length === 0) return
     // Marked, so consumer groups check their ledger: the first publish may have gone through.
-    const results = await outbox.publishRecorded(stale, 'relay')
+    const results = await outbox.publishRecorded(events, 'relay')
     const failed = results.filter((r) => r instanceof Error).length
     logger.info(
-      { relayed: stale.length - failed, failed },
+      { relayed: events.length - failed, failed },
       'relay published events left in the outbox',
     )
   }

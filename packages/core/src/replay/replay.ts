@@ -65,9 +65,14 @@ export async function* selectEvents(
   const seen = new Set<string>()
   if (from !== 's3') {
     // `events`, then the outbox: a published event sits there until it is moved (moments), and
-    // an event is in one or both at every instant.
-    for (const collection of [deps.store.events, deps.store.outbox]) {
-      for await (const event of collection.find(mongoFilter(query))) {
+    // an event is in one or both at every instant. State changes are read from `events` only:
+    // in the outbox one may not have its position yet, and it carries its state.
+    const sources = [
+      deps.store.events.find(mongoFilter(query)),
+      deps.store.outbox.find({ ...mongoFilter(query), change: { $exists: false } }),
+    ]
+    for (const cursor of sources) {
+      for await (const event of cursor) {
         if (seen.has(event._id)) continue
         seen.add(event._id)
         yield event

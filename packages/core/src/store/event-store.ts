@@ -41,6 +41,37 @@ export interface EventRecord {
   /** Set by `migrateEvents`: when the data was lifted, and the version first stored. */
   migratedAt?: Date
   migratedFrom?: number
+  /** Set when the event announces a state change (`Operation.change`): its place in the entity's stream. */
+  change?: ChangeMark
+}
+
+/**
+ * The state change an event announces. The outbox record also carries the `state` to apply (it
+ * may hold what events must not, such as a password hash); `events` never does.
+ */
+export interface ChangeMark {
+  /** The service whose state it is: only its instances apply and settle it. */
+  service: string
+  /** The kind of entity (`user`) and its key: together, the entity's stream. */
+  type: string
+  key: string
+  /** The change's position in the stream: 1 for the first. */
+  position: number
+  state?: unknown
+}
+
+/**
+ * The claim of one position in one entity's stream, written once by an insert: of two changes
+ * that decided on the same state, the one whose claim lands is the change, the other is refused.
+ */
+export interface ChangeClaimRecord {
+  _id: string // changeClaimId(type, key, position)
+  type: string
+  key: string
+  position: number
+  eventId: string
+  operationId: string
+  claimedAt: Date
 }
 
 /** One failed delivery after another, for one event and one consumer group. */
@@ -143,7 +174,10 @@ export interface ArchiveClaimRecord {
   expireAt?: Date
 }
 
-/** The collections of the event store. The outbox holds only events not yet published. */
+/**
+ * The collections of the event store. The outbox holds events not yet published, and state
+ * changes until they are settled (`publishedAt` set, kept a little longer: see `state/`).
+ */
 export interface EventStore {
   db: Db
   operations: Collection<OperationRecord>
@@ -154,6 +188,8 @@ export interface EventStore {
   processed: Collection<ProcessedRecord>
   archiveBatches: Collection<ArchiveBatchRecord>
   archiveClaims: Collection<ArchiveClaimRecord>
+  /** Claims of positions in entity streams (state changes): insert-only. */
+  changes: Collection<ChangeClaimRecord>
 }
 
 export function eventStore(db: Db): EventStore {
@@ -167,8 +203,16 @@ export function eventStore(db: Db): EventStore {
     processed: db.collection('processed'),
     archiveBatches: db.collection('archive_batches'),
     archiveClaims: db.collection('archive_claims'),
+    changes: db.collection('changes'),
   }
 }
+
+/**
+ * How readers outside the pipeline (chains, the admin API) query the outbox: records not yet
+ * published (a settling state change is in `events` already), without a change's state.
+ */
+export const outboxUnpublished = { publishedAt: { $exists: false } } as const
+export const withoutChangeState = { projection: { 'change.state': 0 } } as const
 
 /** Opens the event store on its own connection, for tools (the CLI's migrate and archive). */
 export async function connectEventStore(

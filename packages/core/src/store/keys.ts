@@ -46,6 +46,14 @@ export function dlqEntryId(
   return digest(eventId, consumerGroup, stream, String(streamSequence))
 }
 
+/**
+ * Id of the claim of one position in an entity's stream: `<type>/<key>@<position>` for plain
+ * keys, a hash (`h:…`) for any other key.
+ */
+export function changeClaimId(type: string, key: string, position: number): string {
+  return plainId.test(key) ? `${type}/${key}@${position}` : `h:${digest(type, key, String(position))}`
+}
+
 /** Longest label stored; the exact value stays in the entry's headers. */
 const labelLength = 200
 

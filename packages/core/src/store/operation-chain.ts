@@ -1,4 +1,9 @@
-import type { EventRecord, EventStore } from './event-store.ts'
+import {
+  outboxUnpublished,
+  withoutChangeState,
+  type EventRecord,
+  type EventStore,
+} from './event-store.ts'
 
 /**
  * An operation and its chain so far, from the event store (the gateway's `operation(id)`, the
@@ -11,7 +16,9 @@ export async function operationChain(store: EventStore, operationId: string) {
   if (!operation) return null
   const recorded: EventRecord[] = [
     ...(await store.events.find({ operationId }).toArray()),
-    ...(await store.outbox.find({ operationId }).toArray()),
+    ...(await store.outbox
+      .find({ operationId, ...outboxUnpublished }, withoutChangeState)
+      .toArray()),
   ]
   const byId = new Map(recorded.map((e) => [e._id, e]))
   const ids = [...byId.keys()]

@@ -1,0 +1,131 @@
+import type { Logger } from 'pino'
+import type { EventDefinition } from '../event-definition.ts'
+import { ConcurrencyError } from '../errors.ts'
+import { newId } from '../ids.ts'
+import type { Outbox } from '../publish/outbox.ts'
+import type { ChangeMark, EventRecord, EventStore } from '../store/event-store.ts'
+import { isDuplicateKey } from '../store/insert-new.ts'
+import { changeClaimId } from '../store/keys.ts'
+import type {
+  ChangeInput,
+  ChangeResult,
+  ChangeStep,
+  EntityState,
+  StateChange,
+} from './entity-state.ts'
+
+/**
+ * State and event together, without transactions. A change is one outbox record: the event,
+ * marked with the entity's stream position and carrying the state to apply. Its steps:
+ *
+ * 1. held: the record is written to the outbox (not yet published);
+ * 2. claimed: the position is claimed by an insert (`changes`, unique `_id`): of two changes
+ *    decided on the same state, one claim lands; the other's record is removed, nothing of it
+ *    was applied or published;
+ * 3. applied: the service's `apply` stores the state;
+ * 4. published: JetStream has the event; the record moves to `events` (without the state).
+ *
+ * A crash between any two steps leaves the record in the outbox, and reconciliation (`settle.ts`)
+ * finishes the change from it: claim, apply, publish. So there is never state without its event
+ * (state is applied only after its record and claim exist) nor an event without its state.
+ */
+export interface ChangeDependencies {
+  store: EventStore
+  outbox: Outbox
+  service: string
+  logger: Logger
+  /** Checks the definition and validates the data, as every publish does. */
+  validate: (definition: EventDefinition<string, unknown>, data: unknown) => Promise<unknown>
+  onStep?: (step: ChangeStep, change: StateChange<unknown>) => void | Promise<void>
+}
+
+/** Changes that lose this many positions in a row (`onConflict: 'next'`) give up. */
+const maxPositionsTried = 100
+
+export async function makeChange<State, Data>(
+  deps: ChangeDependencies,
+  operationId: string,
+  entity: EntityState<State>,
+  input: ChangeInput<State, Data>,
+): Promise<ChangeResult> {
+  const { store, outbox, service } = deps
+  const stream = `${entity.type}/${input.key}`
+  for (let tried = 0; ; tried++) {
+    const position = input.expectedPosition + 1 + tried
+    const state = input.state(position)
+    const mark: ChangeMark = { service, type: entity.type, key: input.key, position, state }
+    const record: EventRecord = {
+      _id: newId(),
+      subject: input.event.subject,
+      version: input.event.version,
+      data: await deps.validate(
+        input.event as EventDefinition<string, unknown>,
+        input.data(position),
+      ),
+      operationId,
+      parentId: operationId,
+      publishedBy: { service },
+      createdAt: new Date(),
+      change: mark,
+    }
+    const change: StateChange<State> = {
+      type: entity.type,
+      key: input.key,
+      position,
+      state,
+      eventId: record._id,
+      operationId,
+    }
+    const step = (name: ChangeStep) => deps.onStep?.(name, change as StateChange<unknown>)
+
+    await outbox.hold(record)
+    await step('held')
+    if (!(await claimPosition(store, record))) {
+      // Nothing of it was applied or published; a crash here leaves it to reconciliation.
+      await store.outbox.deleteOne({ _id: record._id })
+      if ((input.onConflict ?? 'fail') === 'fail')
+        throw new ConcurrencyError(stream, input.expectedPosition)
+      if (tried + 1 >= maxPositionsTried)
+        throw new ConcurrencyError(stream, input.expectedPosition + tried)
+      continue
+    }
+    await step('claimed')
+    await entity.apply(change)
+    await step('applied')
+    const [failed] = await outbox.publishRecorded([record])
+    if (failed) throw failed // recorded and applied: the relay publishes it
+    await step('published')
+    return { position, eventId: record._id }
+  }
+}
+
+/**
+ * Claims the record's position in its stream. True when the claim is this record's (now, or
+ * from an earlier try of the same record); false when another change holds the position.
+ */
+export async function claimPosition(store: EventStore, record: EventRecord): Promise<boolean> {
+  const { type, key, position } = record.change!
+  const _id = changeClaimId(type, key, position)
+  try {
+    await store.changes.insertOne({
+      _id,
+      type,
+      key,
+      position,
+      eventId: record._id,
+      operationId: record.operationId,
+      claimedAt: new Date(),
+    })
+    return true
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error
+  }
+  const holder = await store.changes.findOne({ _id }, { projection: { eventId: 1 } })
+  return holder?.eventId === record._id
+}
+
+/** The state change a record announces, as `apply` receives it. */
+export function stateChangeOf(record: EventRecord): StateChange<unknown> {
+  const { type, key, position, state } = record.change!
+  return { type, key, position, state, eventId: record._id, operationId: record.operationId }
+}

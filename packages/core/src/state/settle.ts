@@ -1,0 +1,83 @@
+import type { Logger } from 'pino'
+import type { Outbox } from '../publish/outbox.ts'
+import type { EventRecord, EventStore } from '../store/event-store.ts'
+import { claimPosition, stateChangeOf } from './change.ts'
+import type { EntityRegistry } from './entity-state.ts'
+
+export interface SettleOptions {
+  store: EventStore
+  outbox: Outbox
+  service: string
+  entities: EntityRegistry
+  /** A stream with a change younger than this is left alone: that change is still being made. */
+  minAgeMs: number
+  logger: Logger
+}
+
+/**
+ * Reconciliation of state changes, run by the relay on the outbox's older records. For each
+ * entity stream of this service that no change is being made on right now, in position order:
+ *
+ * - a change its process left unfinished (not yet published) is claimed (or dropped, when
+ *   another change took its position: nothing of it was applied or published), applied and
+ *   published; it is settled on a later round;
+ * - a published change is applied once more and removed from the outbox: on servers where two
+ *   concurrent updates of one document are not atomic (FerretDB), the later position's state
+ *   may have been overwritten by an earlier one; applying it again after the stream went quiet
+ *   puts the state back on the latest position.
+ */
+export function changeSettler({ store, outbox, service, entities, minAgeMs, logger }: SettleOptions) {
+  const unknownTypes = new Set<string>()
+  const streamOf = (record: EventRecord) => `${record.change!.type}/${record.change!.key}`
+
+  return async function settle(records: EventRecord[]): Promise<void> {
+    const mine = records.filter((r) => r.change?.service === service)
+    if (mine.length === 0) return
+    const cutoff = new Date(Date.now() - minAgeMs)
+    const busy = new Set(
+      (
+        await store.outbox
+          .find(
+            { 'change.service': service, createdAt: { $gte: cutoff } },
+            { projection: { 'change.type': 1, 'change.key': 1 } },
+          )
+          .toArray()
+      ).map(streamOf),
+    )
+    const streams = new Map<string, EventRecord[]>()
+    for (const record of mine.filter((r) => !busy.has(streamOf(r))))
+      streams.set(streamOf(record), [...(streams.get(streamOf(record)) ?? []), record])
+    const counts = { finished: 0, settled: 0, dropped: 0, waiting: 0 }
+    for (const changes of streams.values()) {
+      const entity = entities.get(changes[0]!.change!.type)
+      if (!entity) {
+        warnUnknown(changes[0]!.change!.type)
+        continue
+      }
+      for (const record of changes.sort((a, b) => a.change!.position - b.change!.position)) {
+        if (!record.publishedAt && !(await claimPosition(store, record))) {
+          await store.outbox.deleteOne({ _id: record._id })
+          counts.dropped++
+          continue
+        }
+        await entity.apply(stateChangeOf(record))
+        if (record.publishedAt) {
+          await store.outbox.deleteOne({ _id: record._id })
+          counts.settled++
+        } else if ((await outbox.publishRecorded([record], 'relay'))[0]) counts.waiting++
+        else counts.finished++
+      }
+    }
+    if (counts.finished + counts.dropped + counts.waiting > 0)
+      logger.info(counts, 'reconciliation finished state changes a process left unfinished')
+  }
+
+  function warnUnknown(type: string) {
+    if (unknownTypes.has(type)) return
+    unknownTypes.add(type)
+    logger.warn(
+      { type },
+      `state changes of entity type "${type}" wait in the outbox: this instance does not define it (define it with service.entityState before start)`,
+    )
+  }
+}
