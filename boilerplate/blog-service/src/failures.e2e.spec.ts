@@ -27,6 +27,11 @@ beforeAll(async () => {
     ['users, blogs, comments, gateway'],
   )
 })
+/** Events recorded, published or not (a published state change may still be in the outbox). */
+const eventsRecorded = async () =>
+  (await store.events.countDocuments()) +
+  (await store.outbox.countDocuments({ publishedAt: { $exists: false } }))
+
 afterAll(async () => {
   await blog?.stop()
   await mongo.close()
@@ -72,8 +77,7 @@ describe('bad input', () => {
   it('gets clear errors with operation ids; what is refused up front records nothing', async () => {
     const { token } = await registerAndLogin(url, 'linus')
     const operationsBefore = await store.operations.countDocuments()
-    const eventsBefore =
-      (await store.events.countDocuments()) + (await store.outbox.countDocuments())
+    const eventsBefore = await eventsRecorded()
     const register = `mutation ($input: UserRegisterInput!) { userRegister(input: $input) { operationId } }`
     const input = { username: 'someone', password: 'correct-horse', firstName: 'A', lastName: 'B' }
 
@@ -184,11 +188,7 @@ describe('bad input', () => {
       ['userLogin', 'failed', 'wrong username or password'],
       ['userRegister', 'failed', 'username "linus" is taken'],
     ])
-    await eventually(async () =>
-      expect((await store.events.countDocuments()) + (await store.outbox.countDocuments())).toBe(
-        eventsBefore,
-      ),
-    )
+    await eventually(async () => expect(await eventsRecorded()).toBe(eventsBefore))
   })
 })
 
@@ -212,7 +212,12 @@ describe('a mutation sent again', () => {
     await eventually(async () =>
       expect(
         (await store.events.countDocuments({ operationId, subject: 'User.nameUpdated' })) +
-          (await store.outbox.countDocuments({ operationId, subject: 'User.nameUpdated' })),
+          // A published state change stays in the outbox (in `events` too) until it settles.
+          (await store.outbox.countDocuments({
+            operationId,
+            subject: 'User.nameUpdated',
+            publishedAt: { $exists: false },
+          })),
       ).toBe(1),
     )
   })

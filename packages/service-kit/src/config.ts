@@ -1,6 +1,7 @@
 import {
   archiveOptionsFromEnv,
   type ArchiveOptions,
+  type ChangeStep,
   type OperationOptions,
   type RetentionOptions,
 } from '@event-driven/core'
@@ -31,9 +32,24 @@ export interface ServiceConfig {
   archive?: ArchiveOptions
   /** `RETENTION_EVENTS_DAYS`, `RETENTION_OPERATIONS_DAYS`: how long they stay in MongoDB. */
   retention?: RetentionOptions
-  /** `OPERATION_DEADLINE_MS`: past it, an operation still `started` is ended as abandoned. */
+  /**
+   * `OPERATION_DEADLINE_MS`: past it, an operation still `started` is ended as abandoned;
+   * `OPERATION_SWEEP_INTERVAL_MS`: how often that is checked.
+   */
   operations?: OperationOptions
+  /**
+   * `RELAY_INTERVAL_MS`, `RELAY_MIN_AGE_MS`: how often the relay looks for unpublished events
+   * and unfinished state changes, and how old they must be. Default 5 s and 10 s.
+   */
+  relay?: { intervalMs?: number; minAgeMs?: number }
+  /**
+   * `FAULT_KILL_AT_CHANGE_STEP` (fault tests only): the process kills itself (SIGKILL) right
+   * after this step of its first state change. Never set it in production.
+   */
+  killAtChangeStep?: ChangeStep
 }
+
+const changeSteps: readonly ChangeStep[] = ['held', 'claimed', 'applied', 'published']
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const required = (name: string) => {
@@ -60,10 +76,42 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
     archive: archiveOptionsFromEnv(env),
     retention: retentionFromEnv(env),
-    ...(env.OPERATION_DEADLINE_MS
-      ? { operations: { deadlineMs: Number(env.OPERATION_DEADLINE_MS) } }
+    ...(env.OPERATION_DEADLINE_MS || env.OPERATION_SWEEP_INTERVAL_MS
+      ? {
+          operations: definedOnly({
+            deadlineMs: env.OPERATION_DEADLINE_MS,
+            sweepIntervalMs: env.OPERATION_SWEEP_INTERVAL_MS,
+          }),
+        }
       : {}),
+    ...(env.RELAY_INTERVAL_MS || env.RELAY_MIN_AGE_MS
+      ? {
+          relay: definedOnly({
+            intervalMs: env.RELAY_INTERVAL_MS,
+            minAgeMs: env.RELAY_MIN_AGE_MS,
+          }),
+        }
+      : {}),
+    ...killAtChangeStep(env.FAULT_KILL_AT_CHANGE_STEP),
   }
+}
+
+/** The settings that are set, as numbers (an unset one keeps the core's default). */
+function definedOnly<Key extends string>(
+  values: Record<Key, string | undefined>,
+): Partial<Record<Key, number>> {
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, value]) => value)
+      .map(([key, value]) => [key, Number(value)]),
+  ) as Partial<Record<Key, number>>
+}
+
+function killAtChangeStep(step: string | undefined): Pick<ServiceConfig, 'killAtChangeStep'> {
+  if (!step) return {}
+  if (!changeSteps.includes(step as ChangeStep))
+    throw new Error(`FAULT_KILL_AT_CHANGE_STEP must be one of ${changeSteps.join(', ')}`)
+  return { killAtChangeStep: step as ChangeStep }
 }
 
 function retentionFromEnv(env: NodeJS.ProcessEnv): RetentionOptions | undefined {

@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { usersGateway } from './gateway.ts'
 import { z } from 'zod'
 import { UserNameUpdated, UserRegistered } from '../shared/events.ts'
-import { newId } from '@event-driven/core'
+import { ConcurrencyError, isDuplicateKey, newId } from '@event-driven/core'
 
 interface UserDocument {
   _id: string
@@ -24,7 +24,10 @@ interface UserDocument {
   passwordHash: string
   firstName: string
   lastName: string
-  /** Grows with every name update; copies in other services apply only newer names. */
+  /**
+   * The position of the user's last change (registration 1, each rename the next): the version
+   * of the name. Copies in other services apply only newer names.
+   */
   nameVersion: number
   createdAt: Date
 }
@@ -56,11 +59,43 @@ const LoginInput = z.object({ username: z.string(), password: z.string() })
 const UpdateNamesInput = z.object({ firstName: name, lastName: name })
 const UserInput = z.object({ id: z.string() })
 
-/** The users service: accounts, login tokens, names. Publishes User.registered and User.nameUpdated. */
+/** What a change of a user stores: the whole user when registered, the names when renamed. */
+type UserChange =
+  | { registered: Omit<UserDocument, 'nameVersion'> }
+  | { renamed: { userId: string; firstName: string; lastName: string } }
+
+/**
+ * The users service: accounts, login tokens, names. Publishes User.registered and
+ * User.nameUpdated, each with its state change (`op.change`): a user's stream is keyed by the
+ * username, so two registrations of one name claim the same position and one is refused.
+ */
 async function startUsers(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('users', config, logger)
   const users = runtime.db.collection<UserDocument>('users')
   await users.createIndex({ username: 1 }, { unique: true })
+
+  const userState = runtime.core.entityState<UserChange>({
+    type: 'user',
+    // Writes only forward (by position), and again harmlessly: reconciliation calls it too.
+    async apply({ position, state }) {
+      if ('renamed' in state) {
+        const { userId, firstName, lastName } = state.renamed
+        await users.updateOne(
+          { _id: userId, nameVersion: { $lt: position } },
+          { $set: { firstName, lastName, nameVersion: position } },
+        )
+        return
+      }
+      try {
+        await users.insertOne({ ...state.registered, nameVersion: position })
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error
+        // Applied before; unless the username belongs to a user recorded without a change.
+        if (!(await users.findOne({ _id: state.registered._id }, { projection: { _id: 1 } })))
+          throw new Error(`username ${state.registered.username} belongs to another user`)
+      }
+    },
+  })
 
   const register = async (input: unknown, _actor: Actor, call: CallInfo) => {
     const { username, password, firstName, lastName } = parseInput(RegisterInput, input)
@@ -72,27 +107,34 @@ async function startUsers(config: ServiceConfig, logger: Logger): Promise<Servic
       input: { username, firstName, lastName },
       actor: userId,
     })
-    const user: UserDocument = {
+    // A user recorded before state changes has no claim: its name is checked here.
+    if (await users.findOne({ username }, { projection: { _id: 1 } })) {
+      await op.fail(`username "${username}" is taken`)
+      throw new ServiceError('USERNAME_TAKEN', `username "${username}" is taken`, 'username')
+    }
+    const user = {
       _id: userId,
       username,
       passwordHash: await hashPassword(password),
       firstName,
       lastName,
-      nameVersion: 0,
       createdAt: new Date(),
     }
     try {
-      await users.insertOne(user) // the unique index decides races between two registrations
+      await op.change(userState, {
+        key: username,
+        expectedPosition: 0, // a new user: of two registrations of one name, one lands
+        state: () => ({ registered: user }),
+        event: UserRegistered,
+        data: () => ({ userId, username, firstName, lastName }),
+      })
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) {
-        await op.fail(`username "${username}" is taken`)
-        throw new ServiceError('USERNAME_TAKEN', `username "${username}" is taken`, 'username')
-      }
-      throw error
+      if (!(error instanceof ConcurrencyError)) throw error
+      await op.fail(`username "${username}" is taken`)
+      throw new ServiceError('USERNAME_TAKEN', `username "${username}" is taken`, 'username')
     }
-    await op.publish(UserRegistered, { userId: user._id, username, firstName, lastName })
     await op.complete()
-    return { operationId: op.id, user: toUser(user) }
+    return { operationId: op.id, user: toUser({ ...user, nameVersion: 1 }) }
   }
 
   const login = async (input: unknown, _actor: Actor, call: CallInfo) => {
@@ -121,23 +163,25 @@ async function startUsers(config: ServiceConfig, logger: Logger): Promise<Servic
       input: { firstName, lastName },
       actor: userId,
     })
-    const user = await users.findOneAndUpdate(
-      { _id: userId },
-      { $set: { firstName, lastName }, $inc: { nameVersion: 1 } },
-      { returnDocument: 'after' },
-    )
+    const user = await users.findOne({ _id: userId })
     if (!user) {
       await op.fail('the user of this token no longer exists')
       throw new ServiceError('NOT_FOUND', 'the user of this token no longer exists')
     }
-    await op.publish(UserNameUpdated, {
-      userId,
-      firstName,
-      lastName,
-      nameVersion: user.nameVersion,
+    // The last rename wins: one decided on an older name takes the next free position.
+    const { position } = await op.change(userState, {
+      key: user.username,
+      expectedPosition: user.nameVersion,
+      onConflict: 'next',
+      state: () => ({ renamed: { userId, firstName, lastName } }),
+      event: UserNameUpdated,
+      data: (nameVersion) => ({ userId, firstName, lastName, nameVersion }),
     })
     await op.complete()
-    return { operationId: op.id, user: toUser(user) }
+    return {
+      operationId: op.id,
+      user: toUser({ ...user, firstName, lastName, nameVersion: position }),
+    }
   }
 
   await runtime.start({

@@ -1,10 +1,6 @@
 import type { Filter } from 'mongodb'
 import type { Service } from '../service.ts'
-import {
-  outboxUnpublished,
-  type EventStore,
-  type OperationRecord,
-} from '../store/event-store.ts'
+import { outboxUnpublished, type EventStore, type OperationRecord } from '../store/event-store.ts'
 
 /**
  * What the dashboard shows beyond single records: operations with their counts, the map of

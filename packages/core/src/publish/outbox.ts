@@ -189,7 +189,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
 /** The record as `events` keeps it: a state change's state stays out (it may hold secrets). */
 function withoutState(record: EventRecord): EventRecord {
   if (record.change?.state === undefined) return record
-  const { state: _state, ...mark } = record.change
+  const mark = { ...record.change }
+  delete mark.state
   return { ...record, change: mark }
 }
 

@@ -58,10 +58,7 @@ export async function makeChange<State, Data>(
       _id: newId(),
       subject: input.event.subject,
       version: input.event.version,
-      data: await deps.validate(
-        input.event as EventDefinition<string, unknown>,
-        input.data(position),
-      ),
+      data: await deps.validate(input.event, input.data(position)),
       operationId,
       parentId: operationId,
       publishedBy: { service },
@@ -76,7 +73,7 @@ export async function makeChange<State, Data>(
       eventId: record._id,
       operationId,
     }
-    const step = (name: ChangeStep) => deps.onStep?.(name, change as StateChange<unknown>)
+    const step = (name: ChangeStep) => deps.onStep?.(name, change)
 
     await outbox.hold(record)
     await step('held')

@@ -76,7 +76,10 @@ export function entityRegistry(service: string) {
         )
       if (kinds.has(options.type))
         throw new ConfigurationError(`${service}: entity type "${options.type}" is defined twice`)
-      const entity: EntityState<State> = { type: options.type, apply: options.apply }
+      const entity: EntityState<State> = {
+        type: options.type,
+        apply: (change) => options.apply(change),
+      }
       kinds.set(options.type, entity as EntityState<unknown>)
       return entity
     },

@@ -26,7 +26,14 @@ export interface SettleOptions {
  *   may have been overwritten by an earlier one; applying it again after the stream went quiet
  *   puts the state back on the latest position.
  */
-export function changeSettler({ store, outbox, service, entities, minAgeMs, logger }: SettleOptions) {
+export function changeSettler({
+  store,
+  outbox,
+  service,
+  entities,
+  minAgeMs,
+  logger,
+}: SettleOptions) {
   const unknownTypes = new Set<string>()
   const streamOf = (record: EventRecord) => `${record.change!.type}/${record.change!.key}`
 
@@ -54,18 +61,27 @@ export function changeSettler({ store, outbox, service, entities, minAgeMs, logg
         warnUnknown(changes[0]!.change!.type)
         continue
       }
-      for (const record of changes.sort((a, b) => a.change!.position - b.change!.position)) {
-        if (!record.publishedAt && !(await claimPosition(store, record))) {
-          await store.outbox.deleteOne({ _id: record._id })
-          counts.dropped++
-          continue
+      try {
+        for (const record of changes.sort((a, b) => a.change!.position - b.change!.position)) {
+          if (!record.publishedAt && !(await claimPosition(store, record))) {
+            await store.outbox.deleteOne({ _id: record._id })
+            counts.dropped++
+            continue
+          }
+          await entity.apply(stateChangeOf(record))
+          if (record.publishedAt) {
+            await store.outbox.deleteOne({ _id: record._id })
+            counts.settled++
+          } else if ((await outbox.publishRecorded([record], 'relay'))[0]) counts.waiting++
+          else counts.finished++
         }
-        await entity.apply(stateChangeOf(record))
-        if (record.publishedAt) {
-          await store.outbox.deleteOne({ _id: record._id })
-          counts.settled++
-        } else if ((await outbox.publishRecorded([record], 'relay'))[0]) counts.waiting++
-        else counts.finished++
+      } catch (error) {
+        // This stream waits for the next round; the others, and the relay's events, go on.
+        counts.waiting++
+        logger.warn(
+          { err: error, stream: streamOf(changes[0]!) },
+          'could not finish or settle a state change; trying again',
+        )
       }
     }
     if (counts.finished + counts.dropped + counts.waiting > 0)

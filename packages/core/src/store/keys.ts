@@ -51,7 +51,9 @@ export function dlqEntryId(
  * keys, a hash (`h:…`) for any other key.
  */
 export function changeClaimId(type: string, key: string, position: number): string {
-  return plainId.test(key) ? `${type}/${key}@${position}` : `h:${digest(type, key, String(position))}`
+  return plainId.test(key)
+    ? `${type}/${key}@${position}`
+    : `h:${digest(type, key, String(position))}`
 }
 
 /** Longest label stored; the exact value stays in the entry's headers. */
