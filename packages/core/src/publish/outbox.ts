@@ -168,9 +168,20 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 
   const holder = groupCommit<EventRecord, undefined>(async (records) => {
-    const { failed } = await insertNew(store.outbox, records)
+    let failed: Set<number>
+    try {
+      failed = (await insertNew(store.outbox, records)).failed
+    } catch (error) {
+      const reason = new RecordError(
+        `MongoDB did not record ${records.length} event(s) (${(error as Error).message}); nothing changed`,
+        { cause: error },
+      )
+      return records.map(() => reason)
+    }
     return records.map((r, i) =>
-      failed.has(i) ? new RecordError(`MongoDB did not record event ${r._id}`) : undefined,
+      failed.has(i)
+        ? new RecordError(`MongoDB did not record event ${r._id}; nothing changed`)
+        : undefined,
     )
   })
 
