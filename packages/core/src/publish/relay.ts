@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { EventRecord, EventStore } from '../store/event-store.ts'
+import type { EventStore } from '../store/event-store.ts'
 import { runEvery } from '../periodic.ts'
 import type { Outbox } from './outbox.ts'
 
@@ -11,14 +11,14 @@ export interface RelayOptions {
   /** Leave younger events to the publish that recorded them. */
   minAgeMs: number
   batchSize?: number
-  /** Finishes and settles the state changes among them (`state/settle.ts`). */
-  settleChanges: (records: EventRecord[]) => Promise<void>
+  /** Finishes and settles this service's state changes (`state/settle.ts`). */
+  settleChanges: () => Promise<void>
   logger: Logger
 }
 
 /**
- * Republishes events a crash (or an outage) left in the outbox, and has state changes among
- * them finished and settled. Runs in every instance: two
+ * Republishes events a crash (or an outage) left in the outbox, and has this service's state
+ * changes finished and settled. Runs in every instance: two
  * relays publishing the same event are harmless (`Nats-Msg-Id` deduplicates, the move ignores
  * events already moved). Returns a stop function.
  */
@@ -32,13 +32,13 @@ export function startRelay({
   logger,
 }: RelayOptions) {
   const relayOnce = async () => {
-    const stale = await store.outbox
-      .find({ createdAt: { $lt: new Date(Date.now() - minAgeMs) } })
+    await settleChanges()
+    // State changes are left to their own service's settling: they never crowd events out here.
+    const events = await store.outbox
+      .find({ createdAt: { $lt: new Date(Date.now() - minAgeMs) }, change: { $exists: false } })
       .sort({ createdAt: 1 })
       .limit(batchSize)
       .toArray()
-    const events = stale.filter((r) => r.change === undefined)
-    await settleChanges(stale.filter((r) => r.change !== undefined))
     if (events.length === 0) return
     // Marked, so consumer groups check their ledger: the first publish may have gone through.
     const results = await outbox.publishRecorded(events, 'relay')

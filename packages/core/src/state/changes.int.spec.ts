@@ -3,6 +3,7 @@ import { MongoClient, type Collection } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ConcurrencyError } from '../errors.ts'
+import { newId } from '../ids.ts'
 import { defineEvent } from '../event-definition.ts'
 import type { Service, ServiceOptions } from '../service.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
@@ -206,5 +207,44 @@ describe('a process that stops in the middle of a change', () => {
     })
     expect(await accounts.findOne({ _id: key })).toMatchObject({ name: 'fresh', position: 1 })
     expect(main.received.filter((r) => r.name === 'stale')).toEqual([])
+  })
+})
+
+describe("another service's unfinished changes", () => {
+  it("more than a relay batch of them never hold back this service's relay", async () => {
+    const old = new Date(Date.now() - 60_000)
+    const theirs = Array.from({ length: 600 }, (_, i) => ({
+      _id: newId(),
+      subject: 'Order.placed',
+      version: 1,
+      data: {},
+      operationId: 'their-op',
+      parentId: 'their-op',
+      publishedBy: { service: 'orders' },
+      createdAt: old,
+      change: { service: 'orders', type: 'order', key: `o${i}`, position: 1, state: {} },
+    }))
+    // An event of ours, recorded and never published (its process died), behind all of theirs.
+    const stranded = {
+      _id: newId(),
+      subject: AccountRenamed.subject,
+      version: 1,
+      data: { accountId: 'stranded', name: 'Stranded', position: 1 },
+      operationId: 'our-op',
+      parentId: 'our-op',
+      publishedBy: { service: 'accounts' },
+      createdAt: new Date(old.getTime() + 1),
+    }
+    const outbox = main.service.store.outbox
+    await outbox.insertMany([...theirs, stranded])
+    try {
+      await eventually(() =>
+        expect(main.received).toContainEqual({ id: stranded._id, position: 1, name: 'Stranded' }),
+      )
+      // Left for their own service: this one cannot apply them.
+      expect(await outbox.countDocuments({ 'change.service': 'orders' })).toBe(600)
+    } finally {
+      await outbox.deleteMany({ 'change.service': 'orders' })
+    }
   })
 })

@@ -11,12 +11,15 @@ export interface SettleOptions {
   entities: EntityRegistry
   /** A stream with a change younger than this is left alone: that change is still being made. */
   minAgeMs: number
+  /** Changes looked at per round. Default 500. */
+  batchSize?: number
   logger: Logger
 }
 
 /**
- * Reconciliation of state changes, run by the relay on the outbox's older records. For each
- * entity stream of this service that no change is being made on right now, in position order:
+ * Reconciliation of state changes, run by the relay on this service's older change records in
+ * the outbox (never another service's: it could not apply them). For each entity stream that no
+ * change is being made on right now, in position order:
  *
  * - a change its process left unfinished (not yet published) is claimed (or dropped, when
  *   another change took its position: nothing of it was applied or published), applied and
@@ -32,15 +35,20 @@ export function changeSettler({
   service,
   entities,
   minAgeMs,
+  batchSize = 500,
   logger,
 }: SettleOptions) {
   const unknownTypes = new Set<string>()
   const streamOf = (record: EventRecord) => `${record.change!.type}/${record.change!.key}`
 
-  return async function settle(records: EventRecord[]): Promise<void> {
-    const mine = records.filter((r) => r.change?.service === service)
-    if (mine.length === 0) return
+  return async function settle(): Promise<void> {
     const cutoff = new Date(Date.now() - minAgeMs)
+    const mine = await store.outbox
+      .find({ 'change.service': service, createdAt: { $lt: cutoff } })
+      .sort({ createdAt: 1 })
+      .limit(batchSize)
+      .toArray()
+    if (mine.length === 0) return
     const busy = new Set(
       (
         await store.outbox
