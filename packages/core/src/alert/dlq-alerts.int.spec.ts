@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
 import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
+import { rawPublish } from '../testing/raw-nats.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
 import { alertCollections, type AlertOptions } from './dlq-alerts.ts'
 
@@ -115,6 +116,28 @@ describe('Slack alerts for the dead letter queue', () => {
     expect((slack.delivered[0]!.body as { text: string }).text).toBe(
       '10 events moved to the dead letter queue',
     )
+  })
+
+  it('a message from outside whose ids hold control characters still raises its alert', async () => {
+    const service = await failingService('hostile')
+    await service.start()
+    // Unsigned, so refused into the DLQ at once; its subject and id hold a NUL, which FerretDB
+    // refuses to store: the entry and its alert keep labels of them, never the raw text.
+    await rawPublish(servers.natsUrl, [
+      {
+        subject: `${service.stream.subjectPrefix}.Payment.failed`,
+        headerBlock: Buffer.from(
+          'NATS/1.0\r\nEvent-Id: forged\u0000id\r\nEvent-Subject: Payment.failed\u0000\u0007\r\n\r\n',
+        ),
+        body: Buffer.from('{"n":1}'),
+      },
+    ])
+    await eventually(async () => expect((await service.dlq.list()).total).toBe(1), {
+      timeoutMs: 20_000,
+    })
+    await allSent('hostile')
+    expect(slack.delivered).toHaveLength(1)
+    expect(textOf(slack.delivered[0]!.body)).toContain('Payment.failed\uFFFD\uFFFD')
   })
 
   it('a webhook that answers 500 twice, then 200, still gets the alert', async () => {

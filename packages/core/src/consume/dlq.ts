@@ -74,14 +74,17 @@ export async function recordDeadLetter(
   }
 }
 
-/** The Slack alert a new DLQ entry waits in (see `alert/dlq-alerts.ts`). */
+/**
+ * The Slack alert a new DLQ entry waits in (see `alert/dlq-alerts.ts`). What came from the
+ * message is made storable as in the entry, so no content can keep its alert from being written.
+ */
 export function recordEntryAlert(store: EventStore, letter: DeadLetter): Promise<void> {
   return recordPendingAlert(store, {
     _id: letter.entryId,
     service: letter.service,
     consumerGroup: letter.consumerGroup,
-    subject: letter.subject.slice(0, 200),
-    error: letter.attempts.at(-1)?.message ?? letter.reason,
+    subject: storableLabel(letter.subject),
+    error: storableText(letter.attempts.at(-1)?.message ?? letter.reason),
     createdAt: new Date(),
   })
 }
