@@ -108,7 +108,9 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroupContext): P
       }
     } catch (error) {
       // Unknown whether it was processed: retry while attempts are left; past them, give it up
-      // with its ledger key, so whoever records the entry checks the ledger again first.
+      // with its ledger key, so a parked letter is checked against the ledger again before it
+      // becomes an entry. (An entry of a processed message is harmless: a redrive of it is
+      // checked against the ledger and skipped.)
       logger.warn({ err: error }, 'could not read the processed ledger')
       if (attempt <= group.retry.maxFailures) return msg.nak(retryDelayMs(attempt, group.retry))
     }
