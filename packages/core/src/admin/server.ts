@@ -8,13 +8,8 @@ import {
   type DlqManager,
 } from '../dlq/manage.ts'
 import type { Service } from '../service.ts'
-import {
-  outboxUnpublished,
-  withoutChangeState,
-  type DlqStatus,
-  type OperationRecord,
-} from '../store/event-store.ts'
-import { operationChain } from '../store/operation-chain.ts'
+import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
+import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
 import { findApiKey, type ApiKey } from './credentials.ts'
 import {
@@ -348,13 +343,7 @@ async function operationsRoute(service: Service, call: Call): Promise<Answer> {
   }
   const operation = await service.store.operations.findOne({ _id: operationId })
   if (!operation) return notFound(`no operation ${operationId}`)
-  const events = [
-    ...(await service.store.events.find({ operationId }).toArray()),
-    ...(await service.store.outbox
-      .find({ operationId, ...outboxUnpublished }, withoutChangeState)
-      .toArray()),
-  ]
-  return ok({ operation, events })
+  return ok({ operation, events: await recordedEventsOf(service.store, operationId) })
 }
 
 /** `/api/events/{id}`: from the events, or the outbox while it is not yet published. */
@@ -363,9 +352,7 @@ async function eventRoute(service: Service, call: Call): Promise<Answer> {
   if (call.method !== 'GET' || rawId === undefined || extra.length > 0)
     noRoute(call, 'an event is read with GET /api/events/{id}')
   const eventId = id(rawId)
-  const event =
-    (await service.store.events.findOne({ _id: eventId })) ??
-    (await service.store.outbox.findOne({ _id: eventId, ...outboxUnpublished }, withoutChangeState))
+  const event = await recordedEvent(service.store, eventId)
   return event ? ok(event) : notFound(`no event ${eventId}`)
 }
 

@@ -7,6 +7,7 @@ import { newId } from '../ids.ts'
 import { defineEvent } from '../event-definition.ts'
 import type { Service, ServiceOptions } from '../service.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
+import { recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
 import type { ChangeStep, EntityState } from './entity-state.ts'
 
@@ -92,9 +93,24 @@ describe('a state change', () => {
     const result = await op.change(main.entity, rename('a1', 'Ada', 0))
     expect(result.position).toBe(1)
     expect(await accounts.findOne({ _id: 'a1' })).toEqual({ _id: 'a1', name: 'Ada', position: 1 })
+    // Readers outside the pipeline see the event once, and never its state: before it is
+    // published (from the outbox), and while it settles (in `events` and still in the outbox).
+    const shown = async () => {
+      const events = await recordedEventsOf(main.service.store, op.id)
+      expect(events.map((e) => e._id)).toEqual([result.eventId])
+      expect(events[0]!.change).not.toHaveProperty('state')
+      expect((await recordedEvent(main.service.store, result.eventId))!.change).not.toHaveProperty(
+        'state',
+      )
+    }
+    await shown()
     await eventually(() =>
       expect(main.received).toContainEqual({ id: result.eventId, position: 1, name: 'Ada' }),
     )
+    await eventually(async () =>
+      expect(await main.service.store.events.countDocuments({ _id: result.eventId })).toBe(1),
+    )
+    await shown() // most likely still settling here (its record leaves the outbox ~300 ms on)
     await eventually(async () => expect(await outboxOf('a1')).toBe(0)) // settled
     const [event] = await eventsOf('a1')
     expect(event!.change).toEqual({ service: 'accounts', type: 'account', key: 'a1', position: 1 })

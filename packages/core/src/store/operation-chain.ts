@@ -5,6 +5,27 @@ import {
   type EventStore,
 } from './event-store.ts'
 
+/** An operation's events, published or not yet (from the outbox, without a change's state). */
+export async function recordedEventsOf(
+  store: EventStore,
+  operationId: string,
+): Promise<EventRecord[]> {
+  return [
+    ...(await store.events.find({ operationId }).toArray()),
+    ...(await store.outbox
+      .find({ operationId, ...outboxUnpublished }, withoutChangeState)
+      .toArray()),
+  ]
+}
+
+/** One event: from `events`, or from the outbox while it is not yet published. */
+export async function recordedEvent(store: EventStore, id: string): Promise<EventRecord | null> {
+  return (
+    (await store.events.findOne({ _id: id })) ??
+    (await store.outbox.findOne({ _id: id, ...outboxUnpublished }, withoutChangeState))
+  )
+}
+
 /**
  * An operation and its chain so far, from the event store (the gateway's `operation(id)`, the
  * admin API's `/api/operations/<id>/chain`): every event with its parent, the
@@ -14,12 +35,7 @@ import {
 export async function operationChain(store: EventStore, operationId: string) {
   const operation = await store.operations.findOne({ _id: operationId })
   if (!operation) return null
-  const recorded: EventRecord[] = [
-    ...(await store.events.find({ operationId }).toArray()),
-    ...(await store.outbox
-      .find({ operationId, ...outboxUnpublished }, withoutChangeState)
-      .toArray()),
-  ]
+  const recorded = await recordedEventsOf(store, operationId)
   const byId = new Map(recorded.map((e) => [e._id, e]))
   const ids = [...byId.keys()]
   const [processed, failures, dead] = await Promise.all([
