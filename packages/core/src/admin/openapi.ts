@@ -310,7 +310,7 @@ export const openApiDocument = {
                 type: 'object',
                 required: ['reason'],
                 additionalProperties: false,
-                properties: { reason: { type: 'string', minLength: 1 } },
+                properties: { reason: { type: 'string', minLength: 1, maxLength: 10000 } },
               },
             },
           },
@@ -333,7 +333,7 @@ export const openApiDocument = {
               schema: {
                 type: 'object',
                 additionalProperties: false,
-                properties: { note: { type: 'string' } },
+                properties: { note: { type: 'string', maxLength: 10000 } },
               },
             },
           },

@@ -154,6 +154,18 @@ describe('the admin API', () => {
       status: 400,
       body: errorWith('needs a reason'),
     })
+    expect(
+      await call(`${path}/discard`, {
+        method: 'POST',
+        body: JSON.stringify({ reason: 'bad\u0000byte' }),
+      }),
+    ).toMatchObject({ status: 400, body: { error: 'reason must not contain NUL' } })
+    expect(
+      await call(`${path}/resolve`, {
+        method: 'POST',
+        body: JSON.stringify({ note: 'x'.repeat(10_001) }),
+      }),
+    ).toMatchObject({ status: 400, body: { error: 'note is longer than 10000 characters' } })
     expect(await call(`${path}/discard`, { method: 'POST', body: '{not json' })).toMatchObject({
       status: 400,
       body: { error: 'the body is not a JSON object' },

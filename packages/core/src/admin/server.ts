@@ -71,6 +71,7 @@ interface Call {
 
 const maxIdLength = 1024
 const maxFilterLength = 300
+const maxNoteLength = 10_000
 const statuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolved']
 const operationStatuses: readonly OperationRecord['status'][] = ['started', 'completed', 'failed']
 const dlqListFields: readonly string[] = [...dlqFilterFields, 'limit', 'skip']
@@ -272,23 +273,11 @@ async function dlqAction(
   onlyFields(body, dlqActionFields[action], `field for ${action}`)
   if (action === 'redrive') return dlq.redrive(entryId, by)
   if (action === 'discard') {
-    if (typeof body.reason !== 'string' || !body.reason.trim())
-      throw new BadRequest('discard needs a reason: { "reason": "…" }')
-    return dlq.discard(entryId, by, checkedNote('reason', body.reason))
+    const reason = text(body, 'reason', maxNoteLength)
+    if (!reason?.trim()) throw new BadRequest('discard needs a reason: { "reason": "…" }')
+    return dlq.discard(entryId, by, reason)
   }
-  if (body.note !== undefined && typeof body.note !== 'string')
-    throw new BadRequest('note must be a string')
-  return dlq.resolve(
-    entryId,
-    by,
-    body.note === undefined ? undefined : checkedNote('note', body.note),
-  )
-}
-
-/** A reason or note to store: NUL is refused, as a server may refuse to store it. */
-function checkedNote(name: string, value: string): string {
-  if (value.includes('\u0000')) throw new BadRequest(`${name} must not contain NUL`)
-  return value
+  return dlq.resolve(entryId, by, text(body, 'note', maxNoteLength))
 }
 
 /** `/api/dlq[/{id}[/{action}]]` and `/api/dlq/redrive`. */
