@@ -60,8 +60,13 @@ export function changeSettler({
       ).map(streamOf),
     )
     const streams = new Map<string, EventRecord[]>()
-    for (const record of mine.filter((r) => !busy.has(streamOf(r))))
-      streams.set(streamOf(record), [...(streams.get(streamOf(record)) ?? []), record])
+    for (const record of mine) {
+      const stream = streamOf(record)
+      if (busy.has(stream)) continue
+      const changes = streams.get(stream)
+      if (changes) changes.push(record)
+      else streams.set(stream, [record])
+    }
     const counts = { finished: 0, settled: 0, dropped: 0, waiting: 0 }
     for (const changes of streams.values()) {
       const entity = entities.get(changes[0]!.change!.type)
