@@ -1,4 +1,4 @@
-import { eventStore, type ChangeStep } from '@event-driven/core'
+import { changeSteps, eventStore } from '@event-driven/core'
 import {
   createTestNamespace,
   eventually,
@@ -70,7 +70,7 @@ const RENAME = /* GraphQL */ `
 `
 
 describe('a rename whose users process is killed', () => {
-  for (const step of ['held', 'claimed', 'applied', 'published'] as ChangeStep[]) {
+  for (const step of changeSteps) {
     it(`after "${step}": outcome unknown, then state, events and copies converge`, async () => {
       const username = `grace_${step}`
       await stopUsers()

@@ -53,13 +53,14 @@ export {
   type ReplayResult,
 } from './replay/replay.ts'
 export type { Operation, OperationOptions, StartOperationInput } from './operation.ts'
-export type {
-  ChangeInput,
-  ChangeResult,
-  ChangeStep,
-  EntityState,
-  EntityStateOptions,
-  StateChange,
+export {
+  changeSteps,
+  type ChangeInput,
+  type ChangeResult,
+  type ChangeStep,
+  type EntityState,
+  type EntityStateOptions,
+  type StateChange,
 } from './state/entity-state.ts'
 export type {
   EventHandler,

@@ -1,5 +1,6 @@
 import {
   archiveOptionsFromEnv,
+  changeSteps,
   type ArchiveOptions,
   type ChangeStep,
   type OperationOptions,
@@ -48,8 +49,6 @@ export interface ServiceConfig {
    */
   killAtChangeStep?: ChangeStep
 }
-
-const changeSteps: readonly ChangeStep[] = ['held', 'claimed', 'applied', 'published']
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const required = (name: string) => {
@@ -109,7 +108,7 @@ function definedOnly<Key extends string>(
 
 function killAtChangeStep(step: string | undefined): Pick<ServiceConfig, 'killAtChangeStep'> {
   if (!step) return {}
-  if (!changeSteps.includes(step as ChangeStep))
+  if (!(changeSteps as readonly string[]).includes(step))
     throw new Error(`FAULT_KILL_AT_CHANGE_STEP must be one of ${changeSteps.join(', ')}`)
   return { killAtChangeStep: step as ChangeStep }
 }

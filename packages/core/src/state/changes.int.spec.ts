@@ -9,7 +9,7 @@ import type { Service, ServiceOptions } from '../service.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 import { recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
-import type { ChangeStep, EntityState } from './entity-state.ts'
+import { changeSteps, type ChangeStep, type EntityState } from './entity-state.ts'
 
 // No one-sided writes: a state change and its event land together or not at all, whatever step
 // a process stops at, and of two changes decided on the same state exactly one lands.
@@ -178,7 +178,7 @@ describe('a process that stops in the middle of a change', () => {
     return { dying, entity: defineAccounts(dying) }
   }
 
-  for (const step of ['held', 'claimed', 'applied', 'published'] as const) {
+  for (const step of changeSteps) {
     it(`after "${step}": the change is finished, state and event together`, async () => {
       const key = `stop-${step}`
       const name = `Grace ${step}`

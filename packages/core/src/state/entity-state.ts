@@ -61,7 +61,8 @@ export interface ChangeResult {
 }
 
 /** The steps of a change, in order; `onChangeStep` is called after each. */
-export type ChangeStep = 'held' | 'claimed' | 'applied' | 'published'
+export const changeSteps = ['held', 'claimed', 'applied', 'published'] as const
+export type ChangeStep = (typeof changeSteps)[number]
 
 const typePattern = /^[a-z][a-zA-Z0-9]*$/
 
