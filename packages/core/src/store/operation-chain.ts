@@ -5,25 +5,27 @@ import {
   type EventStore,
 } from './event-store.ts'
 
-/** An operation's events, published or not yet (from the outbox, without a change's state). */
+/**
+ * An operation's events, each once: published or not yet (from the outbox, without a change's
+ * state). The outbox is read first: an event moved meanwhile is then found in `events` (it is
+ * written there before it leaves the outbox), and one found in both keeps its `events` copy.
+ */
 export async function recordedEventsOf(
   store: EventStore,
   operationId: string,
 ): Promise<EventRecord[]> {
-  return [
-    ...(await store.events.find({ operationId }).toArray()),
-    ...(await store.outbox
-      .find({ operationId, ...outboxUnpublished }, withoutChangeState)
-      .toArray()),
-  ]
+  const pending = await store.outbox
+    .find({ operationId, ...outboxUnpublished }, withoutChangeState)
+    .toArray()
+  const published = await store.events.find({ operationId }).toArray()
+  const ids = new Set(published.map((e) => e._id))
+  return [...published, ...pending.filter((e) => !ids.has(e._id))]
 }
 
-/** One event: from `events`, or from the outbox while it is not yet published. */
+/** One event: from `events`, or from the outbox while it is not yet published (read first, as above). */
 export async function recordedEvent(store: EventStore, id: string): Promise<EventRecord | null> {
-  return (
-    (await store.events.findOne({ _id: id })) ??
-    (await store.outbox.findOne({ _id: id, ...outboxUnpublished }, withoutChangeState))
-  )
+  const pending = await store.outbox.findOne({ _id: id, ...outboxUnpublished }, withoutChangeState)
+  return (await store.events.findOne({ _id: id })) ?? pending
 }
 
 /**
@@ -35,8 +37,7 @@ export async function recordedEvent(store: EventStore, id: string): Promise<Even
 export async function operationChain(store: EventStore, operationId: string) {
   const operation = await store.operations.findOne({ _id: operationId })
   if (!operation) return null
-  const recorded = await recordedEventsOf(store, operationId)
-  const byId = new Map(recorded.map((e) => [e._id, e]))
+  const byId = new Map((await recordedEventsOf(store, operationId)).map((e) => [e._id, e]))
   const ids = [...byId.keys()]
   const [processed, failures, dead] = await Promise.all([
     ids.length === 0
