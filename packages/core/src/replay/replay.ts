@@ -64,19 +64,21 @@ export async function* selectEvents(
   }
   const seen = new Set<string>()
   if (from !== 's3') {
-    // `events`, then the outbox: a published event sits there until it is moved (moments), and
-    // an event is in one or both at every instant. State changes are read from `events` only:
+    // An event is in the outbox until it is moved to `events` (written there first), so it is
+    // in one or both at every instant. The outbox (small) is read first: an event moved while
+    // `events` is read is then found in one of them. State changes are read from `events` only:
     // in the outbox one may not have its position yet, and it carries its state.
-    const sources = [
-      deps.store.events.find(mongoFilter(query)),
-      deps.store.outbox.find({ ...mongoFilter(query), change: { $exists: false } }),
-    ]
-    for (const cursor of sources) {
-      for await (const event of cursor) {
-        if (seen.has(event._id)) continue
-        seen.add(event._id)
-        yield event
-      }
+    const pending = await deps.store.outbox
+      .find({ ...mongoFilter(query), change: { $exists: false } })
+      .toArray()
+    for await (const event of deps.store.events.find(mongoFilter(query))) {
+      seen.add(event._id)
+      yield event
+    }
+    for (const event of pending) {
+      if (seen.has(event._id)) continue
+      seen.add(event._id)
+      yield event
     }
   }
   if (from !== 'mongodb' && deps.archive) {
