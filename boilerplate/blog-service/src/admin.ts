@@ -11,7 +11,8 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
   const apiKeys = parseApiKeys(process.env.ADMIN_API_KEYS)
   const service = await createService({
     name: 'admin',
-    nats: config.natsUrl,
+    nats: config.nats,
+    ...(config.signingKey ? { signingKey: config.signingKey } : {}),
     mongodb: config.mongodbUrl,
     database: `${config.databasePrefix}event_driven`,
     stream: config.stream,

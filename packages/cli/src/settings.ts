@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { archiveOptionsFromEnv, type ArchiveOptions } from '@event-driven/core'
+import { archiveOptionsFromEnv, natsOptionsFromEnv, type ArchiveOptions } from '@event-driven/core'
 
 /** Flags every command that talks to the servers accepts; the env gives the defaults. */
 export const serverFlags = {
@@ -14,6 +14,8 @@ export const serverFlags = {
 
 export const serversUsage = `servers: NATS_URL, MONGODB_URL (or --nats, --mongodb); --database (default event_driven),
          --stream (default EVENTS), --subject-prefix (default events)
+nats auth: NATS_USER + NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE or NATS_CREDS_FILE;
+         TLS: NATS_TLS_CA_FILE, NATS_TLS_CERT_FILE + NATS_TLS_KEY_FILE
 archive: ARCHIVE_BUCKET (or --bucket), ARCHIVE_PREFIX (or --archive-prefix), S3_URL, S3_REGION,
          S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY`
 
@@ -37,7 +39,8 @@ export function serverSettings(values: ServerValues, need: { nats: boolean }) {
     )
   }
   return {
-    nats: nats ?? '',
+    // Credentials and TLS for NATS come from the environment (NATS_USER, NATS_CREDS_FILE, …).
+    nats: nats ? natsOptionsFromEnv(process.env, nats) : { servers: '' },
     mongodb,
     database: values.database ?? 'event_driven',
     stream: {

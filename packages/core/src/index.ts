@@ -5,6 +5,12 @@ export {
   type ServiceOptions,
 } from './service.ts'
 export {
+  connectToNats,
+  natsOptionsFromEnv,
+  type NatsOptions,
+  type NatsTarget,
+} from './nats-connection.ts'
+export {
   createAdminHandler,
   startAdminServer,
   type AdminServer,
@@ -83,7 +89,7 @@ export {
 export { defaultRetryPolicy, retryDelayMs, type RetryPolicy } from './consume/retry.ts'
 export { defaultStreamOptions, type StreamDifference, type StreamOptions } from './streams.ts'
 export { eventHeaders } from './publish/wire.ts'
-export { signedPublisher } from './publish/signature.ts'
+export { loadSigningSecret, signedPublisher } from './publish/signature.ts'
 export { childEventId, newId } from './ids.ts'
 export { deliveryKey, dlqEntryId } from './store/keys.ts'
 export { isDuplicateKey } from './store/insert-new.ts'

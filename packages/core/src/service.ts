@@ -1,5 +1,4 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
-import { connect as connectNats, type NatsConnection } from '@nats-io/transport-node'
 import { MongoClient } from 'mongodb'
 import { pino, type Logger } from 'pino'
 import { startConsumerGroup, type RunningConsumerGroup } from './consume/consumer-group.ts'
@@ -58,6 +57,7 @@ import { changeSettler } from './state/settle.ts'
 import { startRelay } from './publish/relay.ts'
 import { stopOnSignals } from './shutdown-signals.ts'
 import { definitionRegistry } from './version/registry.ts'
+import { connectToNats, isNatsConnection, type NatsTarget } from './nats-connection.ts'
 import {
   ensureIndexes,
   eventStore,
@@ -74,8 +74,11 @@ import {
 export interface ServiceOptions {
   /** The service's name: lowercase letters, digits and dashes. Instances with one name share work. */
   name: string
-  /** A NATS URL, or an open connection (which `stop()` leaves open). */
-  nats: string | NatsConnection
+  /**
+   * A NATS URL, connection settings (credentials, TLS: `NatsOptions`), or an open connection
+   * (which `stop()` leaves open).
+   */
+  nats: NatsTarget
   /** A MongoDB URL, or a connected client (which `stop()` leaves open). */
   mongodb: string | MongoClient
   /** The event store's database, shared by every service of the system. Default `event_driven`. */
@@ -189,17 +192,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           serverSelectionTimeoutMS: publishTimeoutMs,
         }).connect()
       : options.mongodb
-  const nc =
-    typeof options.nats === 'string'
-      ? await connectNats({
-          servers: options.nats,
-          name: options.name,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-          // Errors keep their own stack; capturing the caller's on every publish costs ~5% CPU.
-          noAsyncTraces: true,
-        })
-      : options.nats
+  const ownsNats = !isNatsConnection(options.nats)
+  const nc = isNatsConnection(options.nats)
+    ? options.nats
+    : await connectToNats(options.nats, options.name)
   const store = eventStore(mongo.db(options.database ?? 'event_driven'))
   const jsm: JetStreamManager = await jetstreamManager(nc)
   const js = jetstream(nc)
@@ -506,7 +502,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await parked.stop()
       state = 'stopped'
       // drain() flushes the last acks; with NATS unreachable it cannot, and close() is all there is.
-      if (typeof options.nats === 'string') await nc.drain().catch(() => nc.close())
+      if (ownsNats) await nc.drain().catch(() => nc.close())
       if (typeof options.mongodb === 'string') await mongo.close()
       logger.info(`service ${options.name} stopped`)
     },

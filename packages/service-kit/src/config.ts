@@ -1,8 +1,10 @@
 import {
   archiveOptionsFromEnv,
+  natsOptionsFromEnv,
   changeSteps,
   type ArchiveOptions,
   type ChangeStep,
+  type NatsOptions,
   type OperationOptions,
   type RetentionOptions,
 } from '@event-driven/core'
@@ -10,7 +12,8 @@ import { defaultRpcTimeoutMs } from './rpc.ts'
 
 /** Everything a process of a service (or the gateway) reads from its environment. */
 export interface ServiceConfig {
-  natsUrl: string
+  /** `NATS_URL` and, when the server asks, credentials and TLS (see `natsOptionsFromEnv`). */
+  nats: NatsOptions
   mongodbUrl: string
   /** Prefix of every database name (`<prefix>users`, …, `<prefix>event_driven`). Default empty. */
   databasePrefix: string
@@ -20,6 +23,11 @@ export interface ServiceConfig {
   rpcPrefix: string
   /** How long the gateway waits for a service's answer (`RPC_TIMEOUT_MS`). Default 10 s. */
   rpcTimeoutMs: number
+  /**
+   * `EVENT_SIGNING_KEY`: the system's signing secret (events, and requests between the gateway
+   * and services). Default: the random one stored in the event store.
+   */
+  signingKey?: string
   /** HMAC secret for login tokens. */
   authSecret: string
   /** AUTH_SECRET was not set: tokens are signed with a secret everyone can read. */
@@ -59,7 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
   }
   const prefix = env.DATABASE_PREFIX ?? ''
   return {
-    natsUrl: required('NATS_URL'),
+    nats: natsOptionsFromEnv(env, required('NATS_URL')),
     mongodbUrl: required('MONGODB_URL'),
     databasePrefix: prefix,
     stream: {
@@ -68,6 +76,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
     rpcTimeoutMs: Number(env.RPC_TIMEOUT_MS ?? defaultRpcTimeoutMs),
+    ...(env.EVENT_SIGNING_KEY ? { signingKey: env.EVENT_SIGNING_KEY } : {}),
     authSecret: env.AUTH_SECRET ?? 'dev-only-secret-change-me',
     authSecretIsDevelopmentDefault: !env.AUTH_SECRET,
     host: env.HOST ?? '127.0.0.1',

@@ -104,7 +104,7 @@ let config: ServiceConfig
 const logged: Record<string, unknown>[] = []
 beforeAll(async () => {
   config = {
-    natsUrl: servers.natsUrl,
+    nats: { servers: servers.natsUrl },
     mongodbUrl: servers.mongodbUrl,
     databasePrefix: `${ns.database}_`,
     stream: { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix },

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
-import { newId } from '@event-driven/core'
-import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node'
+import { connectToNats, newId } from '@event-driven/core'
+import { errors as natsErrors, type NatsConnection } from '@nats-io/transport-node'
 import { GraphQLError } from 'graphql'
 import { createSchema, createYoga } from 'graphql-yoga'
 import { MongoClient } from 'mongodb'
@@ -10,7 +10,7 @@ import type { ServiceConfig } from './config.ts'
 import type { GatewayContext, Resolver, ServiceModule } from './module.ts'
 import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from './idempotency.ts'
-import { callRpc, ServiceError } from './rpc.ts'
+import { loadRpcSettings, rpcClient, ServiceError } from './rpc.ts'
 
 type Context = GatewayContext
 
@@ -188,20 +188,20 @@ export async function startGateway(
   if (config.authSecretIsDevelopmentDefault) {
     logger.warn('AUTH_SECRET is not set: login tokens are signed with a development secret')
   }
-  const nc: NatsConnection = await connect({
-    servers: config.natsUrl,
-    name: 'gateway',
-    maxReconnectAttempts: -1,
-  })
+  const nc: NatsConnection = await connectToNats(config.nats, 'gateway')
   const mongo = await new MongoClient(config.mongodbUrl).connect()
   const eventStoreDb = mongo.db(`${config.databasePrefix}event_driven`)
   const keys = idempotencyKeys(eventStoreDb)
+  // Requests carry the actor this gateway authenticated, signed so services can trust it.
+  const rpc = rpcClient(
+    nc,
+    await loadRpcSettings(eventStoreDb, config.rpcPrefix, config.signingKey),
+    logger,
+    config.rpcTimeoutMs,
+  )
   const lookup = options.actorLookup
   const actorExists = async (userId: string) =>
-    !lookup ||
-    (await callRpc(nc, config.rpcPrefix, lookup.service, lookup.method, { id: userId }, null, {
-      timeoutMs: config.rpcTimeoutMs,
-    })) !== null
+    !lookup || (await rpc.call(lookup.service, lookup.method, { id: userId })) !== null
 
   const call = (service: string, method: string, input: unknown, ctx: Context) => {
     if (ctx.badToken) {
@@ -209,9 +209,9 @@ export async function startGateway(
         extensions: { code: 'UNAUTHENTICATED' },
       })
     }
-    const call = callRpc(nc, config.rpcPrefix, service, method, input, ctx.actor, {
+    const call = rpc.call(service, method, input, {
+      actor: ctx.actor,
       operationId: ctx.operationId,
-      timeoutMs: config.rpcTimeoutMs,
     })
     // A mutation's errors are turned into answers by `withOperationIds`.
     return ctx.operationId ? call : call.catch(toGraphQLError)

@@ -1,15 +1,26 @@
 export { configFromEnv, type ServiceConfig } from './config.ts'
 export { createRuntime, type ServiceRuntime } from './runtime.ts'
 export {
-  callRpc,
+  loadRpcSettings,
   parseInput,
   requireActor,
+  rpcClient,
   serveRpc,
   ServiceError,
   type Actor,
   type CallInfo,
+  type RpcCallOptions,
+  type RpcClient,
   type RpcMethod,
+  type RpcSettings,
 } from './rpc.ts'
+export {
+  requestFreshnessMs,
+  requestSignatureHeader,
+  requestSigner,
+  type RequestCheck,
+  type RequestSigner,
+} from './request-signature.ts'
 export { hashPassword, signToken, verifyPassword, verifyToken } from './auth.ts'
 export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts'
 export { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'

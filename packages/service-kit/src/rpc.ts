@@ -1,6 +1,19 @@
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import {
+  headers as natsHeaders,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node'
 import type { Logger } from 'pino'
+import type { Db } from 'mongodb'
 import type { z } from 'zod'
+import { loadSigningSecret } from '@event-driven/core'
+import {
+  requestRefusal,
+  requestSignatureHeader,
+  requestSigner,
+  type RequestSigner,
+} from './request-signature.ts'
 
 /**
  * Synchronous reads and commands between the gateway and the services go through NATS
@@ -86,18 +99,49 @@ export function requireActor(actor: Actor): { userId: string } {
   return actor
 }
 
+/** Where requests go, and how they are signed: what a client and a server share. */
+export interface RpcSettings {
+  /** Prefix of request subjects: `<prefix>.<service>.<method>`. */
+  prefix: string
+  /** Signs outgoing requests and checks incoming ones (see `request-signature.ts`). */
+  signer: RequestSigner
+}
+
+/**
+ * The settings of a system: its request prefix, and a signer keyed by the system's signing
+ * secret (`signingKey`, else the one stored in the event store database `eventStoreDb`).
+ */
+export async function loadRpcSettings(
+  eventStoreDb: Db,
+  prefix: string,
+  signingKey?: string,
+): Promise<RpcSettings> {
+  const secret = await loadSigningSecret({ db: eventStoreDb }, signingKey)
+  return { prefix, signer: requestSigner(secret) }
+}
+
+/**
+ * Answers requests for `methods` on `<prefix>.<service>.*`. A request without a valid, fresh
+ * signature is refused (`FORBIDDEN`) and logged before any method runs: its actor could be
+ * anyone's.
+ */
 export function serveRpc(
   nc: NatsConnection,
-  prefix: string,
+  { prefix, signer }: RpcSettings,
   service: string,
   methods: Record<string, RpcMethod>,
   logger: Logger,
 ): Subscription {
   const answer = async (msg: Msg): Promise<Reply> => {
+    const check = signer.check(msg.subject, msg.headers?.get(requestSignatureHeader), msg.data)
+    if (check !== 'valid') {
+      logger.warn({ subject: msg.subject, check }, 'refused a request: its signature is not valid')
+      return { ok: false, error: { code: 'FORBIDDEN', message: requestRefusal(check) } }
+    }
     const method = methods[msg.subject.slice(msg.subject.lastIndexOf('.') + 1)]
     if (!method)
       return { ok: false, error: { code: 'NOT_FOUND', message: `no method ${msg.subject}` } }
-    let request: { input: unknown; actor: Actor; operationId?: unknown }
+    let request: { input: unknown; actor: unknown; operationId?: unknown }
     try {
       request = msg.json()
     } catch {
@@ -106,7 +150,10 @@ export function serveRpc(
     const call: CallInfo =
       typeof request.operationId === 'string' ? { operationId: request.operationId } : {}
     try {
-      return { ok: true, value: (await method(request.input, request.actor, call)) ?? null }
+      return {
+        ok: true,
+        value: (await method(request.input, actorOf(request.actor), call)) ?? null,
+      }
     } catch (failure) {
       if (failure instanceof ServiceError) {
         return {
@@ -118,6 +165,20 @@ export function serveRpc(
       return { ok: false, error: { code: 'INTERNAL', message: 'the service failed; see its log' } }
     }
   }
+  const respond = (msg: Msg, reply: Reply) => {
+    try {
+      msg.respond(JSON.stringify(reply))
+    } catch (error) {
+      // An answer over NATS's max payload: say so, rather than leave the caller to time out.
+      logger.error({ err: error, subject: msg.subject }, 'the answer could not be sent')
+      msg.respond(
+        JSON.stringify({
+          ok: false,
+          error: { code: 'ANSWER_TOO_LARGE', message: 'the answer is larger than NATS carries' },
+        } satisfies Reply),
+      )
+    }
+  }
   return nc.subscribe(`${prefix}.${service}.*`, {
     queue: service,
     callback: (error, msg) => {
@@ -125,31 +186,68 @@ export function serveRpc(
         logger.error({ err: error }, 'request-reply subscription failed')
         return
       }
-      void answer(msg).then((reply) => msg.respond(JSON.stringify(reply)))
+      void answer(msg).then((reply) => respond(msg, reply))
     },
   })
+}
+
+/** A signed request's actor, kept only in its one valid shape. */
+function actorOf(value: unknown): Actor {
+  if (typeof value !== 'object' || value === null) return null
+  const { userId } = value as { userId?: unknown }
+  return typeof userId === 'string' ? { userId } : null
 }
 
 /** How long a caller waits for a service's answer by default. */
 export const defaultRpcTimeoutMs = 10_000
 
-/**
- * Asks a service. A timeout or a missing service rejects with the NATS client's error (the
- * gateway tells them apart: an unknown outcome, or nothing done); a refusal with ServiceError.
- */
-export async function callRpc<T>(
+export interface RpcCallOptions extends CallInfo {
+  /** Who the call acts for (the user the gateway authenticated). Default: no one. */
+  actor?: Actor
+  timeoutMs?: number
+}
+
+/** Asks services: signs each request, so services can trust the actor it names. */
+export interface RpcClient {
+  /**
+   * Asks a service. A timeout or a missing service rejects with the NATS client's error (the
+   * gateway tells them apart: an unknown outcome, or nothing done); a refusal with ServiceError,
+   * and so does a request larger than NATS carries (`PAYLOAD_TOO_LARGE`, sent to no one).
+   */
+  call<T>(service: string, method: string, input: unknown, options?: RpcCallOptions): Promise<T>
+}
+
+export function rpcClient(
   nc: NatsConnection,
-  prefix: string,
-  service: string,
-  method: string,
-  input: unknown,
-  actor: Actor = null,
-  { operationId, timeoutMs = defaultRpcTimeoutMs }: CallInfo & { timeoutMs?: number } = {},
-): Promise<T> {
-  const request = JSON.stringify({ input, actor, ...(operationId ? { operationId } : {}) })
-  const reply = (
-    await nc.request(`${prefix}.${service}.${method}`, request, { timeout: timeoutMs })
-  ).json<Reply>()
-  if (!reply.ok) throw new ServiceError(reply.error.code, reply.error.message, reply.error.field)
-  return reply.value as T
+  { prefix, signer }: RpcSettings,
+  logger: Logger,
+  defaultTimeoutMs = defaultRpcTimeoutMs,
+): RpcClient {
+  return {
+    async call<T>(
+      service: string,
+      method: string,
+      input: unknown,
+      { actor = null, operationId, timeoutMs = defaultTimeoutMs }: RpcCallOptions = {},
+    ) {
+      const subject = `${prefix}.${service}.${method}`
+      const body = JSON.stringify({ input, actor, ...(operationId ? { operationId } : {}) })
+      const bytes = Buffer.byteLength(body)
+      // Refused here with a code, rather than by the client with an error nobody can act on.
+      const maxPayload = nc.info?.max_payload ?? 1024 * 1024
+      if (bytes + 256 > maxPayload) {
+        logger.warn({ subject, bytes, maxPayload }, 'refused a request larger than NATS carries')
+        throw new ServiceError(
+          'PAYLOAD_TOO_LARGE',
+          `the input is too large: ${bytes} bytes, and NATS carries at most ${maxPayload - 256} here; send less`,
+        )
+      }
+      const headers = natsHeaders()
+      headers.set(requestSignatureHeader, signer.sign(subject, body))
+      const reply = (await nc.request(subject, body, { timeout: timeoutMs, headers })).json<Reply>()
+      if (!reply.ok)
+        throw new ServiceError(reply.error.code, reply.error.message, reply.error.field)
+      return reply.value as T
+    },
+  }
 }

@@ -1,9 +1,9 @@
-import { createService, type Service } from '@event-driven/core'
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+import { connectToNats, createService, type Service } from '@event-driven/core'
+import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 import { MongoClient, type Db } from 'mongodb'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from './config.ts'
-import { serveRpc, type RpcMethod } from './rpc.ts'
+import { loadRpcSettings, rpcClient, serveRpc, type RpcClient, type RpcMethod } from './rpc.ts'
 
 /** One service: its own database, its core service, and its request-reply methods. */
 export interface ServiceRuntime {
@@ -12,6 +12,8 @@ export interface ServiceRuntime {
   /** The service's own database (`<prefix><name>`). */
   db: Db
   nc: NatsConnection
+  /** Asks other services (signed requests: they trust the actor it names). */
+  rpc: RpcClient
   config: ServiceConfig
   logger: Logger
   /** Answers requests for these methods (call once handlers are registered). */
@@ -27,16 +29,15 @@ export async function createRuntime(
   const mongo = await new MongoClient(config.mongodbUrl, {
     serverSelectionTimeoutMS: 5_000,
   }).connect()
-  const nc = await connect({
-    servers: config.natsUrl,
-    name: `${name}-rpc`,
-    maxReconnectAttempts: -1,
-  })
+  const nc = await connectToNats(config.nats, `${name}-rpc`)
+  const eventStoreDb = `${config.databasePrefix}event_driven`
+  const rpc = await loadRpcSettings(mongo.db(eventStoreDb), config.rpcPrefix, config.signingKey)
   const core = await createService({
     name,
-    nats: config.natsUrl,
+    nats: config.nats,
     mongodb: mongo,
-    database: `${config.databasePrefix}event_driven`,
+    database: eventStoreDb,
+    ...(config.signingKey ? { signingKey: config.signingKey } : {}),
     stream: config.stream,
     retry: { baseDelayMs: config.retryBaseDelayMs },
     archive: config.archive,
@@ -61,11 +62,12 @@ export async function createRuntime(
     core,
     db: mongo.db(`${config.databasePrefix}${name}`),
     nc,
+    rpc: rpcClient(nc, rpc, logger, config.rpcTimeoutMs),
     config,
     logger,
     async start(methods) {
       await core.start()
-      subscription = serveRpc(nc, config.rpcPrefix, name, methods, logger)
+      subscription = serveRpc(nc, rpc, name, methods, logger)
     },
     async stop() {
       subscription?.unsubscribe()

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { newId } from '@event-driven/core'
 import {
   ServiceError,
-  callRpc,
   createRuntime,
   defineServiceModule,
   parseInput,
@@ -70,13 +69,9 @@ async function startComments(config: ServiceConfig, logger: Logger): Promise<Ser
     const { userId } = requireActor(actor)
     const data = parseInput(CreateInput, input)
     // A synchronous read from another service: request-reply, wherever blogs runs.
-    const blog = await callRpc<{ id: string } | null>(
-      runtime.nc,
-      config.rpcPrefix,
-      'blogs',
-      'get',
-      { id: data.blogId },
-    )
+    const blog = await runtime.rpc.call<{ id: string } | null>('blogs', 'get', {
+      id: data.blogId,
+    })
     if (!blog) throw new ServiceError('NOT_FOUND', `no blog ${data.blogId}`, 'blogId')
     const comment: CommentDocument = {
       _id: newId(),

@@ -93,7 +93,7 @@ const minimumSecretBytes = 32
  * and every service and tool reads it from there.
  */
 export async function loadSigningSecret(
-  store: EventStore,
+  store: Pick<EventStore, 'db'>,
   configured: string | undefined,
 ): Promise<Buffer> {
   if (configured !== undefined) {
