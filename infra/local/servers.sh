@@ -4,6 +4,8 @@
 # Usage: servers.sh up | down | status | env
 #   up      builds what is missing (cached by version), starts what is not running, waits until
 #           each server answers, then prints KEY=value lines (NATS_URL, MONGODB_URL, S3_*) on stdout.
+#           NATS_AUTH=1 starts nats-server with users and permissions (infra/local/nats-auth.ts)
+#           and prints NATS_USER / NATS_PASSWORD too.
 #   down    stops only what `up` started, by the pids it recorded.
 #   status  says what runs; exit 0 when all servers run, 1 otherwise.
 #   env     prints the KEY=value lines without starting anything.
@@ -231,8 +233,19 @@ up_nats() {
   check_port_free "$nats_port" "NATS client" ED_NATS_PORT
   check_port_free "$nats_monitor_port" "NATS monitoring" ED_NATS_MONITOR_PORT
   mkdir -p "$data_dir/nats"
-  start_process nats "$nats_bin" -js -a "$host" -p "$nats_port" -m "$nats_monitor_port" \
-    -sd "$data_dir/nats"
+  local auth=()
+  if [ "${NATS_AUTH:-0}" = 1 ]; then
+    # A user per part with the least it needs, and `blog` for the all-in-one process.
+    node "$repo_root/infra/local/nats-auth.ts" "$data_dir/nats" >"$data_dir/nats/client.env" ||
+      fail "could not write the NATS authorization config"
+    chmod 600 "$data_dir/nats/client.env"
+    auth=(-c "$data_dir/nats/auth.conf")
+    say "NATS authorization on: users and passwords in $data_dir/nats/users.env"
+  else
+    rm -f "$data_dir/nats/client.env"
+  fi
+  start_process nats "$nats_bin" "${auth[@]}" -js -a "$host" -p "$nats_port" \
+    -m "$nats_monitor_port" -sd "$data_dir/nats"
   wait_until nats 30 curl -fsS "http://$host:$nats_monitor_port/healthz?js-enabled-only=true"
   say "nats-server $NATS_VERSION ready on $host:$nats_port"
 }
@@ -303,6 +316,9 @@ S3_SECRET_ACCESS_KEY=$s3_secret_key
 NATS_SERVER_BIN=$nats_bin
 VERSITYGW_BIN=$versitygw_bin
 EOF
+  # The all-in-one process's NATS user, when the server was started with NATS_AUTH=1.
+  [ -f "$data_dir/nats/client.env" ] && cat "$data_dir/nats/client.env"
+  return 0
 }
 
 cmd_up() {
