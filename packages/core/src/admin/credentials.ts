@@ -1,22 +1,44 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
-/** An API key: a name (recorded as who acted) and its secret. */
+/** What a key may do: `read` lists and shows; `operate` also redrives, discards and resolves. */
+export type ApiKeyRole = 'read' | 'operate'
+
+/** An API key: a name (recorded as who acted), its secret and its role. */
 export interface ApiKey {
   name: string
   secret: string
+  /** Default `operate`. */
+  role?: ApiKeyRole
 }
 
-/** Reads `name:secret,name:secret` (e.g. `ADMIN_API_KEYS`). */
+const roles: readonly ApiKeyRole[] = ['read', 'operate']
+
+/** A key's role: `operate` unless it says `read`. */
+export const roleOf = (key: ApiKey): ApiKeyRole => key.role ?? 'operate'
+
+/**
+ * Reads `name:secret[:role],…` (e.g. `ADMIN_API_KEYS`). The name ends at the first `:`; the role
+ * is the last segment only when there are three or more and it is exactly `read` or `operate`;
+ * everything between is the secret, `:` included. So `ops:s3cr:et` is an operator with the
+ * secret `s3cr:et`, `viewer:abc:read` a read-only key with the secret `abc`, and a secret that
+ * itself ends in `:read` is written with its role after it: `ops:abc:read:operate`.
+ */
 export function parseApiKeys(text: string | undefined): ApiKey[] {
   return (text ?? '')
     .split(',')
-    .map((pair) => pair.trim())
+    .map((entry) => entry.trim())
     .filter(Boolean)
-    .map((pair) => {
-      const at = pair.indexOf(':')
-      if (at < 1 || at === pair.length - 1)
-        throw new Error('API keys are name:secret pairs, separated by commas')
-      return { name: pair.slice(0, at), secret: pair.slice(at + 1) }
+    .map((entry) => {
+      const at = entry.indexOf(':')
+      const last = entry.lastIndexOf(':')
+      const tail = entry.slice(last + 1)
+      const role = last > at && roles.find((r) => r === tail)
+      const secret = role ? entry.slice(at + 1, last) : entry.slice(at + 1)
+      if (at < 1 || secret === '')
+        throw new Error(
+          'API keys are name:secret or name:secret:role (role read or operate), separated by commas',
+        )
+      return { name: entry.slice(0, at), secret, role: role || 'operate' }
     })
 }
 

@@ -24,27 +24,69 @@ const pagingParameters = [
   },
 ]
 
+/** What any call with credentials may answer before its route runs. */
+const guarded = {
+  401: { $ref: '#/components/responses/Unauthorized' },
+  429: { $ref: '#/components/responses/TooManyAttempts' },
+  503: { $ref: '#/components/responses/SessionUnchecked' },
+} as const
+
+/** What a writing route answers a read-only key. */
+const forbidden = { 403: { $ref: '#/components/responses/ReadOnly' } } as const
+
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'event-driven admin API', version: '1' },
+  info: {
+    title: 'event-driven admin API',
+    version: '1',
+    description:
+      'Every call but POST /api/session needs an API key (Bearer or X-API-Key) or the session cookie. A key is read-only (`name:secret:read`: GET only, any other method answers 403) or an operator (`name:secret` or `name:secret:operate`). Failed sign-ins and wrong API keys are counted per client address (and per key name when a sign-in names one): after 5 in 15 minutes (by default) every attempt answers 429 with Retry-After until the window ends, even with the right key.',
+  },
   security: [{ bearer: [] }, { apiKey: [] }, { session: [] }],
   components: {
     securitySchemes: {
       bearer: {
         type: 'http',
         scheme: 'bearer',
-        description: 'An API key secret (ADMIN_API_KEYS: name:secret,…)',
+        description:
+          'An API key secret (ADMIN_API_KEYS: name:secret[:read|:operate],…); a wrong one counts toward the throttle',
       },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       session: {
         type: 'apiKey',
         in: 'cookie',
         name: 'ed_admin_session',
-        description: 'From POST /api/session; HttpOnly, SameSite=Strict; expires',
+        description:
+          'From POST /api/session; HttpOnly, SameSite=Strict, Secure over TLS; expires (8 h by default) and dies at sign-out (DELETE /api/session), on every server over the same event store',
       },
     },
     responses: {
-      Unauthorized: { description: 'No valid credentials' },
+      Unauthorized: {
+        description:
+          'No valid credentials: none, a wrong key, or a session cookie that is forged, expired or signed out. The answer is { "error": "unauthorized" } and nothing else.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      ReadOnly: {
+        description:
+          'The key (or the session signed in with it) is read-only: only GET is allowed; `error` says so. Nothing happened.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      TooManyAttempts: {
+        description:
+          'Too many failed sign-ins or wrong API keys from this client address (or for the named key): refused, whatever the credentials, until the window ends. Counted per server instance.',
+        headers: {
+          'Retry-After': {
+            description: 'Seconds until attempts are taken again',
+            schema: { type: 'integer' },
+          },
+        },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      SessionUnchecked: {
+        description:
+          'The session cookie could not be checked against the sign-outs (the event store does not answer): refused rather than admitted. Retry later.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
       BadRequest: {
         description:
           'A malformed id (bad percent-encoding, NUL, not 1 to 1024 characters), path (a . or .. segment, a backslash, an empty segment), query or body (an unknown or repeated field, a value of the wrong type or out of range); `error` says what',
@@ -216,6 +258,23 @@ export const openApiDocument = {
           },
         ],
       },
+      Session: {
+        type: 'object',
+        required: ['name', 'role', 'expiresAt'],
+        properties: {
+          name: { type: 'string', description: 'The key name: recorded as who acted' },
+          role: {
+            type: 'string',
+            enum: ['read', 'operate'],
+            description: 'read: GET only; operate: also redrive, discard and resolve',
+          },
+          expiresAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When the session ends; null when the call came with an API key',
+          },
+        },
+      },
       ActionAnswer: {
         type: 'object',
         required: ['entry'],
@@ -248,6 +307,7 @@ export const openApiDocument = {
         description:
           'Any other query parameter, or one given twice, is refused with 400 (an ignored filter would list more than asked).',
         responses: {
+          ...guarded,
           200: {
             description: '{ entries, total }',
             content: {
@@ -264,7 +324,6 @@ export const openApiDocument = {
             },
           },
           400: { $ref: '#/components/responses/BadRequest' },
-          401: { $ref: '#/components/responses/Unauthorized' },
           500: { $ref: '#/components/responses/ServerError' },
         },
       },
@@ -274,6 +333,7 @@ export const openApiDocument = {
         summary: 'One DLQ entry: payload, headers, every attempt, and every cycle of its event',
         parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
+          ...guarded,
           200: {
             description: 'the entry',
             content: {
@@ -291,6 +351,8 @@ export const openApiDocument = {
           'Deliver the message again to its consumer group only (no body, or {}); refused unless the entry is open and signed by the framework',
         parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
+          ...guarded,
+          ...forbidden,
           200: actionAnswer(),
           400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
@@ -316,6 +378,8 @@ export const openApiDocument = {
           },
         },
         responses: {
+          ...guarded,
+          ...forbidden,
           200: actionAnswer(),
           400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
@@ -339,6 +403,8 @@ export const openApiDocument = {
           },
         },
         responses: {
+          ...guarded,
+          ...forbidden,
           200: actionAnswer(),
           400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
@@ -375,6 +441,8 @@ export const openApiDocument = {
           },
         },
         responses: {
+          ...guarded,
+          ...forbidden,
           200: {
             description: '{ total, redriven, refused }',
             content: {
@@ -399,27 +467,63 @@ export const openApiDocument = {
             },
           },
           400: { $ref: '#/components/responses/BadRequest' },
-          401: { $ref: '#/components/responses/Unauthorized' },
         },
       },
     },
     '/api/session': {
       post: {
         summary:
-          'Sign in with { apiKey }: sets the session cookie (the one call without credentials)',
+          'Sign in with { apiKey, name? }: sets the session cookie (the one call without credentials)',
+        description:
+          "With `name`, the secret must be that key's, and failures count against the name from any address as well as against the client address.",
         security: [],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['apiKey'],
+                properties: {
+                  apiKey: { type: 'string' },
+                  name: { type: 'string', maxLength: 200 },
+                },
+              },
+            },
+          },
+        },
         responses: {
-          200: { description: '{ name, expiresAt }' },
+          200: {
+            description: 'Signed in; Set-Cookie carries the session',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
+          },
+          400: { $ref: '#/components/responses/BadRequest' },
           401: { $ref: '#/components/responses/Unauthorized' },
+          429: { $ref: '#/components/responses/TooManyAttempts' },
         },
       },
       get: {
-        summary: 'Who is signed in',
-        responses: { 200: { description: '{ name, expiresAt }' } },
+        summary: 'Who is signed in, with which role (what the dashboard shows and allows)',
+        responses: {
+          ...guarded,
+          200: {
+            description: 'the caller',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } },
+          },
+        },
       },
       delete: {
-        summary: 'Sign out: the cookie is cleared',
-        responses: { 200: { description: '{ signedOut: true }' } },
+        summary:
+          'Sign out: the session is revoked on the server (every admin server over the same event store refuses it from now on) and the cookie is cleared; allowed for read-only keys',
+        responses: {
+          ...guarded,
+          200: { description: '{ signedOut: true }' },
+          503: {
+            description:
+              'The sign-out could not be recorded (the event store does not answer): the session stays valid and the cookie is kept; sign out again',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        },
       },
     },
     '/api/operations': {
@@ -437,6 +541,7 @@ export const openApiDocument = {
         ],
         description: 'Any other query parameter, or one given twice, is refused with 400.',
         responses: {
+          ...guarded,
           200: {
             description:
               '{ total, operations: [{ id, name, actor, status, startedAt, endedAt, events, failures }] }',
@@ -451,6 +556,7 @@ export const openApiDocument = {
           'The chain: each event with its parent, data, the consumer groups that handled it and its failures',
         parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
+          ...guarded,
           200: { description: '{ id, name, status, actor, startedAt, events }' },
           400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
@@ -469,6 +575,7 @@ export const openApiDocument = {
         summary: 'An operation and its events',
         parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
+          ...guarded,
           200: { description: '{ operation, events }' },
           400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },
@@ -480,6 +587,7 @@ export const openApiDocument = {
         summary: 'One event (from the outbox while it is not yet published)',
         parameters: [{ $ref: '#/components/parameters/Id' }],
         responses: {
+          ...guarded,
           200: { description: 'the event' },
           400: { $ref: '#/components/responses/BadRequest' },
           404: { $ref: '#/components/responses/NotFound' },

@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
+import type { TLSSocket } from 'node:tls'
 import { pino, type Logger } from 'pino'
 import {
   DlqFilterError,
@@ -11,24 +13,58 @@ import type { Service } from '../service.ts'
 import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
 import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
-import { findApiKey, type ApiKey } from './credentials.ts'
+import { createAccess, isRefusal, type Refusal } from './access.ts'
+import { clientAddressOf } from './client-address.ts'
+import { roleOf, type ApiKey } from './credentials.ts'
+import { sessionRevocations } from './revocations.ts'
 import {
   issueSession,
   readCookie,
   sessionCookie,
   sessionCookieName,
   verifySession,
+  type Session,
 } from './session.ts'
 import { openApiDocument } from './openapi.ts'
 
 export interface AdminServerOptions {
+  /** Its event store holds the DLQ and operations, and the sign-outs (`admin_session_revocations`). */
   service: Service
-  /** Who may call; the key's name is recorded as who acted. */
+  /**
+   * Who may call; the key's name is recorded as who acted. A key with `role: 'read'` may read
+   * only (any other method answers 403); without a role it may also redrive, discard, resolve.
+   */
   apiKeys: readonly ApiKey[]
   port?: number
   host?: string
+  /**
+   * `startAdminServer` serves HTTPS with this key and certificate (PEM) instead of HTTP; its
+   * session cookies are then `Secure`.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer }
   /** How long a browser session (signing in with a key, see /api/session) lasts. Default 8 h. */
   sessionTtlMs?: number
+  /**
+   * Mark session cookies `Secure` on every request: for a server behind a proxy that terminates
+   * TLS. Without it they are `Secure` when the request itself came over TLS. (X-Forwarded-Proto
+   * is not trusted: anyone can send it.)
+   */
+  secureCookies?: boolean
+  /**
+   * Failed sign-ins or wrong API keys from one client address (or naming one key) that block it
+   * with 429 until the window ends, even with the right key. Default 5.
+   */
+  authFailureLimit?: number
+  /** The window those failures are counted in, from the first. Default 15 min. */
+  authFailureWindowMs?: number
+  /** Most client addresses counted at once (the oldest is forgotten first). Default 10,000. */
+  authThrottleMaxAddresses?: number
+  /**
+   * The address a request is counted under. Default: the socket's peer (IPv6 by its /64). Behind
+   * a proxy every request comes from the proxy: give the client's address from a header only
+   * that proxy sets.
+   */
+  clientAddress?: (req: IncomingMessage) => string
   /**
    * Serves a web UI (the dashboard: `dashboardHandler()` of `@event-driven/dashboard`) on every
    * path outside `/api/`, on the same port. Without a session, a page redirects to `/sign-in`;
@@ -92,6 +128,15 @@ const notFound = (error: string): Answer => ({ status: 404, body: { error } })
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
+
+function refuse(res: ServerResponse, refusal: Refusal) {
+  if (refusal.retryAfterSeconds !== undefined)
+    res.setHeader('retry-after', String(refusal.retryAfterSeconds))
+  send(res, refusal.status, { error: refusal.error })
+}
+
+/** Methods that change nothing: all a read-only key may use. */
+const readMethods = new Set(['GET', 'HEAD'])
 
 /** Text from outside, quoted and cut, for an error message or a log line. */
 function quoted(text: string): string {
@@ -375,14 +420,31 @@ function rawPathOf(req: IncomingMessage): string {
  * The admin HTTP API (JSON, documented at /api/openapi.json) as a request handler, to mount in a
  * server of your own (or run with `startAdminServer`): the DLQ, operations, events, subjects and
  * consumer groups. Every request needs an API key (`Authorization: Bearer <secret>` or
- * `X-API-Key`) or a session cookie from `POST /api/session` (signing in with a key); without
- * one the answer is 401 and nothing else.
+ * `X-API-Key`) or a session cookie from `POST /api/session` (signing in with a key) that was not
+ * signed out; without one the answer is 401 and nothing else. A read-only key gets 403 on every
+ * method but GET; too many failed attempts from one address get 429.
  */
 export function createAdminHandler(
-  options: Omit<AdminServerOptions, 'port' | 'host'>,
+  options: Omit<AdminServerOptions, 'port' | 'host' | 'tls'>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { service, apiKeys } = options
   const logger = options.logger ?? pino({ name: 'admin' })
+  const revocations = sessionRevocations(service.store.db, {
+    onSweepError: (err) =>
+      logger.warn({ err }, 'admin sessions: removing expired sign-outs failed'),
+  })
+  const access = createAccess({
+    apiKeys,
+    revocations,
+    failureLimit: options.authFailureLimit ?? 5,
+    failureWindowMs: options.authFailureWindowMs ?? 15 * 60_000,
+    maxTrackedAddresses: options.authThrottleMaxAddresses ?? 10_000,
+    clientAddress: options.clientAddress ?? clientAddressOf,
+    logger,
+  })
+  const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000
+  const secure = (req: IncomingMessage) =>
+    options.secureCookies === true || (req.socket as Partial<TLSSocket>).encrypted === true
 
   const serve = async (req: IncomingMessage, res: ServerResponse, by: string) => {
     const url = new URL(req.url ?? '/', 'http://admin')
@@ -398,17 +460,57 @@ export function createAdminHandler(
     send(res, answer.status, answer.body)
   }
 
-  const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000
-
-  /** Signing in: the one call that needs no credentials, since it checks them. */
+  /**
+   * Signing in: the one call that needs no credentials, since it checks them. `name` (optional)
+   * says whose key it is: then failures count against that name too.
+   */
   const signIn = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await jsonBody(req)
-    const key = findApiKey(apiKeys, typeof body.apiKey === 'string' ? body.apiKey : undefined)
-    if (!key) return send(res, 401, { error: 'unauthorized' })
+    const name = text(body, 'name', 200)
+    const key = access.signIn(req, typeof body.apiKey === 'string' ? body.apiKey : undefined, name)
+    if (isRefusal(key)) return refuse(res, key)
     const { token, expiresAt } = issueSession(key, sessionTtlMs)
-    res.setHeader('set-cookie', sessionCookie(token, Math.floor(sessionTtlMs / 1000)))
-    return send(res, 200, { name: key.name, expiresAt })
+    res.setHeader(
+      'set-cookie',
+      sessionCookie(token, Math.floor(sessionTtlMs / 1000), { secure: secure(req) }),
+    )
+    return send(res, 200, { name: key.name, role: roleOf(key), expiresAt })
   }
+
+  /**
+   * Signing out: the session is recorded as revoked (for every admin server over this
+   * database) before the cookie is cleared; if that cannot be recorded the cookie stays, the
+   * answer is 503, and signing out again is safe.
+   */
+  const signOut = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    session: Session | undefined,
+  ) => {
+    if (session) {
+      try {
+        await revocations.revoke({
+          id: session.id,
+          name: session.key.name,
+          expiresAt: session.expiresAt,
+        })
+      } catch (error) {
+        logger.error(
+          { err: error, keyName: session.key.name },
+          'admin sign-out could not be recorded',
+        )
+        return send(res, 503, {
+          error: `the sign-out could not be recorded (the event store does not answer): the session stays valid until ${session.expiresAt.toISOString()}; try again`,
+        })
+      }
+    }
+    res.setHeader('set-cookie', sessionCookie(undefined, 0, { secure: secure(req) }))
+    return send(res, 200, { signedOut: true })
+  }
+
+  /** The cookie's session when it verifies (a call made with a key may carry one too). */
+  const signedIn = (req: IncomingMessage) =>
+    verifySession(apiKeys, readCookie(req.headers.cookie, sessionCookieName)) ?? undefined
 
   /** Refusals are logged at warn (a probe shows), failures at error with their cause. */
   const failed = (req: IncomingMessage, res: ServerResponse) => (error: unknown) => {
@@ -422,49 +524,60 @@ export function createAdminHandler(
     send(res, 500, { error: 'internal error; see the service log' })
   }
 
-  return (req, res) => {
-    const fail = failed(req, res)
-    if (req.method === 'POST' && req.url === '/api/session')
-      return void signIn(req, res).catch(fail)
-    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
-    const key = findApiKey(apiKeys, (req.headers['x-api-key'] as string | undefined) ?? bearer)
-    const session = key
-      ? null
-      : verifySession(apiKeys, readCookie(req.headers.cookie, sessionCookieName))
-    const who = key ?? session?.key
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && req.url === '/api/session') return signIn(req, res)
     const path = new URL(req.url ?? '/', 'http://admin').pathname
     if (!path.startsWith('/api/') && options.ui) {
-      if (!who && path !== '/sign-in' && !path.startsWith('/assets/')) {
-        return void res.writeHead(302, { location: '/sign-in' }).end()
-      }
-      return void options.ui(req, res).catch(fail)
+      // The sign-in page and the bundle's code hold no data: served to anyone.
+      if (path === '/sign-in' || path.startsWith('/assets/')) return options.ui(req, res)
+      const caller = await access.caller(req)
+      if (!isRefusal(caller)) return options.ui(req, res)
+      if (caller.status === 401) return void res.writeHead(302, { location: '/sign-in' }).end()
+      return refuse(res, caller)
     }
-    if (!who) return send(res, 401, { error: 'unauthorized' })
+    const caller = await access.caller(req)
+    if (isRefusal(caller)) return refuse(res, caller)
+    const method = req.method ?? 'GET'
     if (req.url === '/api/session') {
-      if (req.method === 'GET')
-        return send(res, 200, { name: who.name, expiresAt: session?.expiresAt ?? null })
-      if (req.method === 'DELETE') {
-        res.setHeader('set-cookie', sessionCookie())
-        return send(res, 200, { signedOut: true })
-      }
+      if (method === 'GET')
+        return send(res, 200, {
+          name: caller.name,
+          role: caller.role,
+          expiresAt: caller.session?.expiresAt ?? null,
+        })
+      // A read-only key may sign out too.
+      if (method === 'DELETE') return signOut(req, res, caller.session ?? signedIn(req))
     }
-    serve(req, res, who.name).catch(fail)
+    if (caller.role === 'read' && !readMethods.has(method)) {
+      const error = `the key "${caller.name}" is read-only: ${method} ${path.slice(0, 200)} needs a key with the operate role (redrive, discard, resolve)`
+      logger.warn(
+        { method, path: path.slice(0, 300), keyName: caller.name, reason: error },
+        'admin API request refused',
+      )
+      return send(res, 403, { error })
+    }
+    return serve(req, res, caller.name)
   }
+
+  return (req, res) => void handle(req, res).catch(failed(req, res))
 }
 
 /**
- * Runs `createAdminHandler` on its own HTTP server (loopback by default): the admin API, and the
- * dashboard when `ui` is given, on one port.
+ * Runs `createAdminHandler` on its own HTTP server (HTTPS with `tls`; loopback by default): the
+ * admin API, and the dashboard when `ui` is given, on one port.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const server: Server = createServer(createAdminHandler(options))
+  const handler = createAdminHandler(options)
+  const server: Server = options.tls
+    ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+    : createServer(handler)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve)
   })
   const { port } = server.address() as { port: number }
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()

@@ -11,6 +11,7 @@ import {
   type GroupRow,
   type OperationRow,
   type SubjectRow,
+  type Who,
 } from './api.ts'
 
 /** A hash segment decoded; a malformed one (typed by hand) as it is, rather than a crash. */
@@ -75,11 +76,12 @@ const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'â€
 const dlqEntryHref = (id: string) => `#/dlq/${encodeURIComponent(id)}`
 
 export function App() {
-  const [who, setWho] = useState<string | null | undefined>(undefined)
+  const [who, setWho] = useState<Who | null | undefined>(undefined)
+  const [signOutError, setSignOutError] = useState<string | null>(null)
   const route = useRoute()
   useEffect(() => {
     api.session().then(
-      (s) => setWho(s.name),
+      (s) => setWho(s),
       () => setWho(null),
     )
   }, [])
@@ -104,14 +106,23 @@ export function App() {
             </a>
           ))}
         </nav>
-        <span className="muted">{who}</span>
+        <span className="muted">
+          {who.name}
+          {who.role === 'read' && ' (read-only)'}
+        </span>
         <button
           onClick={() => {
-            void api.signOut().finally(() => setWho(null))
+            // Signed out only once the server recorded it: otherwise the cookie still works.
+            api.signOut().then(
+              () => setWho(null),
+              (e: unknown) =>
+                e instanceof Unauthorized ? setWho(null) : setSignOutError((e as Error).message),
+            )
           }}
         >
           Sign out
         </button>
+        {signOutError && <p role="alert">{signOutError}</p>}
       </header>
       <main>
         {page === 'operations' && !id && <Operations onSignedOut={signedOut} />}
@@ -119,13 +130,15 @@ export function App() {
         {page === 'subjects' && <Subjects onSignedOut={signedOut} />}
         {page === 'groups' && <Groups onSignedOut={signedOut} />}
         {page === 'dlq' && !id && <Dlq onSignedOut={signedOut} />}
-        {page === 'dlq' && id && <DlqEntryPage key={id} id={id} onSignedOut={signedOut} />}
+        {page === 'dlq' && id && (
+          <DlqEntryPage key={id} id={id} onSignedOut={signedOut} readOnly={who.role === 'read'} />
+        )}
       </main>
     </>
   )
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (name: string) => void }) {
+function SignIn({ onSignedIn }: { onSignedIn: (who: Who) => void }) {
   const [key, setKey] = useState('')
   const [error, setError] = useState<string | null>(null)
   return (
@@ -136,9 +149,11 @@ function SignIn({ onSignedIn }: { onSignedIn: (name: string) => void }) {
         api.signIn(key).then(
           (s) => {
             window.history.replaceState(null, '', '/#/operations')
-            onSignedIn(s.name)
+            onSignedIn(s)
           },
-          () => setError('That key is not valid.'),
+          // 429 (too many failed attempts) says when to try again.
+          (e: unknown) =>
+            setError(e instanceof Unauthorized ? 'That key is not valid.' : (e as Error).message),
         )
       }}
     >
@@ -578,7 +593,21 @@ function UnsignedNotice() {
   )
 }
 
-function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
+/** Why a read-only key sees no actions. */
+function ReadOnlyNotice() {
+  return (
+    <p role="note" className="muted" data-testid="dlq-read-only">
+      You signed in with a read-only key: redrive, discard and resolve need a key with the operate
+      role.
+    </p>
+  )
+}
+
+function DlqEntryPage({
+  id,
+  onSignedOut,
+  readOnly,
+}: PageProps & { id: string; readOnly: boolean }) {
   const { data, error, reload } = useLoad(() => api.dlqEntry(id), [id], onSignedOut)
   const [confirm, setConfirm] = useState<DlqActionName | null>(null)
   const [text, setText] = useState('')
@@ -620,7 +649,8 @@ function DlqEntryPage({ id, onSignedOut }: PageProps & { id: string }) {
       )}
       {!entry.trusted && <UnsignedNotice />}
       <p className="bad">{entry.reason}</p>
-      {entry.status === 'open' && (
+      {entry.status === 'open' && readOnly && <ReadOnlyNotice />}
+      {entry.status === 'open' && !readOnly && (
         <p>
           {entry.trusted && (
             <>

@@ -51,10 +51,17 @@ const q = (params: Record<string, string | number | undefined>) =>
     ),
   ).toString()
 
+/** Who is signed in: a `read` key may look at everything but act on nothing. */
+export interface Who {
+  name: string
+  role: 'read' | 'operate'
+  expiresAt: string | null
+}
+
 export const api = {
-  session: () => call<{ name: string; expiresAt: string | null }>('/api/session'),
+  session: () => call<Who>('/api/session'),
   signIn: (apiKey: string) =>
-    call<{ name: string }>('/api/session', { method: 'POST', body: JSON.stringify({ apiKey }) }),
+    call<Who>('/api/session', { method: 'POST', body: JSON.stringify({ apiKey }) }),
   signOut: () => call<unknown>('/api/session', { method: 'DELETE' }),
   operations: (params: { search?: string; skip?: number; limit?: number }) =>
     call<{ total: number; operations: OperationRow[] }>(`/api/operations?${q(params)}`),
