@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { MongoClient } from 'mongodb'
 import { pino, type Logger } from 'pino'
 import { startConsumerGroup, type RunningConsumerGroup } from './consume/consumer-group.ts'
@@ -186,6 +187,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000
   const logger = options.logger ?? pino({ name: options.name })
 
+  const ownsMongo = typeof options.mongodb === 'string'
   const mongo =
     typeof options.mongodb === 'string'
       ? await new MongoClient(options.mongodb, {
@@ -193,25 +195,41 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         }).connect()
       : options.mongodb
   const ownsNats = !isNatsConnection(options.nats)
-  const nc = isNatsConnection(options.nats)
-    ? options.nats
-    : await connectToNats(options.nats, options.name)
-  const store = eventStore(mongo.db(options.database ?? 'event_driven'))
-  const jsm: JetStreamManager = await jetstreamManager(nc)
-  const js = jetstream(nc)
-
-  const { created, differences } = await provisionStream(jsm, stream)
-  if (differences.length > 0) {
-    logger.warn(
-      { stream: stream.name, differences },
-      'the existing stream differs from the configuration; it was left unchanged',
+  // A service that cannot start closes what it opened, so a caller that retries leaks nothing.
+  const closeOwned = async () => {
+    if (ownsNats && nc) await nc.close().catch(() => {})
+    if (ownsMongo) await mongo.close().catch(() => {})
+  }
+  let nc: NatsConnection | undefined
+  const prepare = async (connection: NatsConnection) => {
+    const store = eventStore(mongo.db(options.database ?? 'event_driven'))
+    const jsm: JetStreamManager = await jetstreamManager(connection)
+    const { created, differences } = await provisionStream(jsm, stream)
+    if (differences.length > 0) {
+      logger.warn(
+        { stream: stream.name, differences },
+        'the existing stream differs from the configuration; it was left unchanged',
+      )
+    } else if (created) logger.info({ stream: stream.name }, 'created stream')
+    await provisionParkedStream(jsm, stream)
+    await ensureIndexes(store)
+    const signer = messageSigner(
+      await loadSigningSecret(store, options.signingKey ?? process.env.EVENT_SIGNING_KEY),
     )
-  } else if (created) logger.info({ stream: stream.name }, 'created stream')
-  await provisionParkedStream(jsm, stream)
-  await ensureIndexes(store)
-  const signer = messageSigner(
-    await loadSigningSecret(store, options.signingKey ?? process.env.EVENT_SIGNING_KEY),
-  )
+    return { store, jsm, signer, differences }
+  }
+  let prepared: Awaited<ReturnType<typeof prepare>>
+  try {
+    nc = isNatsConnection(options.nats)
+      ? options.nats
+      : await connectToNats(options.nats, options.name)
+    prepared = await prepare(nc)
+  } catch (error) {
+    await closeOwned()
+    throw error
+  }
+  const { store, jsm, signer, differences } = prepared
+  const js = jetstream(nc)
 
   // Without archiving, retention counts from publishing (events) and the end (operations).
   const expireWithoutArchive = options.archive ? undefined : options.retention

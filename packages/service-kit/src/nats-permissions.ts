@@ -148,3 +148,21 @@ export function natsAuthorizationConfig(users: readonly NatsUser[]): string {
   })
   return `authorization {\n  users = [\n${entries.join('\n')}\n  ]\n}\n`
 }
+
+/**
+ * The same permissions as a user JWT's claims (operator mode: `nsc`, Synadia Cloud), for
+ * `encodeUser` of `@nats-io/jwt` or to compare with `nsc describe user`.
+ */
+export function jwtPermissions(permissions: NatsPermissions): {
+  pub: { allow?: string[]; deny?: string[] }
+  sub: { allow?: string[]; deny?: string[] }
+  resp?: { max: number; ttl: number }
+} {
+  const rule = (subjects: string[]) => (subjects.length ? { allow: subjects } : { deny: ['>'] })
+  return {
+    pub: rule(permissions.publish),
+    sub: rule(permissions.subscribe),
+    // One reply per request received, within the default response window.
+    ...(permissions.allowResponses ? { resp: { max: 1, ttl: 0 } } : {}),
+  }
+}
