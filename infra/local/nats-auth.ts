@@ -2,13 +2,16 @@
 // least each needs (packages/service-kit/src/nats-permissions.ts), plus one `blog` user for the
 // process that runs every part (`./dev.sh start`, `node src/main.ts`).
 //   node infra/local/nats-auth.ts DIR   → DIR/auth.conf and DIR/users.env (both mode 0600);
-//                                         prints NATS_USER / NATS_PASSWORD of `blog` on stdout.
+//                                         prints NATS_USER, NATS_PASSWORD, NATS_INBOX_PREFIX of
+//                                         `blog` on stdout. Each part's process connects with
+//                                         NATS_INBOX_PREFIX=_INBOX_<part>.
 // Passwords are made once and kept: running it again rewrites the config with the same ones.
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   gatewayPermissions,
+  inboxPrefixOf,
   natsAuthorizationConfig,
   operatorPermissions,
   servicePermissions,
@@ -39,7 +42,7 @@ const parts: Record<string, NatsPermissions> = {
 // Every part in one process, services added with `event-driven new` included.
 parts.blog = unionOf(...Object.values(parts), {
   publish: [`${system.rpcPrefix}.>`, `${system.subjectPrefix}.>`],
-  subscribe: [`${system.rpcPrefix}.>`],
+  subscribe: [`${system.rpcPrefix}.>`, `${inboxPrefixOf('blog')}.>`],
   allowResponses: true,
 })
 
@@ -66,4 +69,6 @@ const config = natsAuthorizationConfig(
 )
 writeFileSync(join(dir, 'auth.conf'), config, { mode: 0o600 })
 writeFileSync(usersFile, [...known].map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 })
-process.stdout.write(`NATS_USER=blog\nNATS_PASSWORD=${password('blog')}\n`)
+process.stdout.write(
+  `NATS_USER=blog\nNATS_PASSWORD=${password('blog')}\nNATS_INBOX_PREFIX=${inboxPrefixOf('blog')}\n`,
+)

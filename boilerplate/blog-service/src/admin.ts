@@ -5,7 +5,8 @@ import type { ServiceConfig } from '@event-driven/service-kit'
 
 /**
  * The dashboard and the admin HTTP API over this system's event store (DLQ, operations, events,
- * consumer groups), on one port. Keys: ADMIN_API_KEYS=name:secret,…; port: ADMIN_PORT (4001).
+ * consumer groups), on one port. Keys: ADMIN_API_KEYS=name:secret[:read],…; port: ADMIN_PORT
+ * (4001); ADMIN_SECURE_COOKIES=1 behind a TLS-terminating proxy.
  */
 export async function startAdmin(config: ServiceConfig, logger: Logger) {
   const apiKeys = parseApiKeys(process.env.ADMIN_API_KEYS)
@@ -25,6 +26,8 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
     host: config.host,
     port: Number(process.env.ADMIN_PORT ?? 4001),
     ui: await dashboardHandler(),
+    // Behind a proxy that terminates TLS: session cookies are sent over HTTPS only.
+    secureCookies: process.env.ADMIN_SECURE_COOKIES === '1',
     logger: logger.child({ service: 'admin' }),
   })
   logger.info({ url: server.url }, 'dashboard and admin API listening')

@@ -16,7 +16,7 @@ export {
   type AdminServer,
   type AdminServerOptions,
 } from './admin/server.ts'
-export { parseApiKeys, type ApiKey } from './admin/credentials.ts'
+export { parseApiKeys, type ApiKey, type ApiKeyRole } from './admin/credentials.ts'
 export {
   defineEvent,
   readEventData,

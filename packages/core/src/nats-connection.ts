@@ -23,6 +23,11 @@ export interface NatsOptions {
   nkeySeedFile?: string
   /** A creds file (a user JWT and its nkey seed), for servers in operator (JWT) mode. */
   credsFile?: string
+  /**
+   * Where replies to this client go: `<prefix>.<random>`. Give each user its own (and allow it
+   * only that in its permissions), so no other user can read the answers it gets. Default `_INBOX`.
+   */
+  inboxPrefix?: string
   /** TLS: the CA that signed the server's certificate, and a client certificate if it asks for one. */
   tls?: { caFile?: string; certFile?: string; keyFile?: string; handshakeFirst?: boolean }
 }
@@ -66,6 +71,7 @@ export function natsConnectionOptions(options: NatsOptions): ConnectionOptions {
           ),
         }
       : {}),
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     ...(options.tls ? { tls: tlsOptions(options.tls) } : {}),
   }
 }
@@ -115,7 +121,8 @@ export function connectToNats(
 /**
  * NATS settings from the environment: `NATS_URL` (several: comma-separated), then one of
  * `NATS_USER` + `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_NKEY_SEED_FILE`, `NATS_CREDS_FILE`, and
- * `NATS_TLS_CA_FILE`, `NATS_TLS_CERT_FILE` + `NATS_TLS_KEY_FILE`, `NATS_TLS_HANDSHAKE_FIRST=1`.
+ * `NATS_TLS_CA_FILE`, `NATS_TLS_CERT_FILE` + `NATS_TLS_KEY_FILE`, `NATS_TLS_HANDSHAKE_FIRST=1`,
+ * and `NATS_INBOX_PREFIX`.
  */
 export function natsOptionsFromEnv(env: NodeJS.ProcessEnv, url = env.NATS_URL): NatsOptions {
   if (!url) throw new ConfigurationError('NATS_URL is not set')
@@ -134,6 +141,7 @@ export function natsOptionsFromEnv(env: NodeJS.ProcessEnv, url = env.NATS_URL): 
     ...(set('NATS_TOKEN') ? { token: set('NATS_TOKEN') } : {}),
     ...(set('NATS_NKEY_SEED_FILE') ? { nkeySeedFile: set('NATS_NKEY_SEED_FILE') } : {}),
     ...(set('NATS_CREDS_FILE') ? { credsFile: set('NATS_CREDS_FILE') } : {}),
+    ...(set('NATS_INBOX_PREFIX') ? { inboxPrefix: set('NATS_INBOX_PREFIX') } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
   }
 }

@@ -23,6 +23,7 @@ import { startGateway, type Gateway } from './gateway.ts'
 import { defineServiceModule, type RunningService } from './module.ts'
 import {
   gatewayPermissions,
+  inboxPrefixOf,
   natsAuthorizationConfig,
   servicePermissions,
   type NatsPermissions,
@@ -228,10 +229,28 @@ beforeAll(async () => {
     { level: 'warn' },
     { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },
   )
-  running.push(await shipments.start(configFor({ nkeySeedFile: seedFile }), logger))
-  running.push(await billing.start(configFor({ user: 'billing', pass: passwords.billing }), logger))
+  // Each part with its own user and the inbox its permissions allow it (`_INBOX_<user>`).
+  running.push(
+    await shipments.start(
+      configFor({ nkeySeedFile: seedFile, inboxPrefix: inboxPrefixOf('shipments') }),
+      logger,
+    ),
+  )
+  running.push(
+    await billing.start(
+      configFor({
+        user: 'billing',
+        pass: passwords.billing,
+        inboxPrefix: inboxPrefixOf('billing'),
+      }),
+      logger,
+    ),
+  )
   gateway = await startGateway(
-    configFor({ user: 'gateway', pass: passwords.gateway }, await freePort()),
+    configFor(
+      { user: 'gateway', pass: passwords.gateway, inboxPrefix: inboxPrefixOf('gateway') },
+      await freePort(),
+    ),
     logger,
     [shipments, billing],
   )
@@ -333,6 +352,13 @@ describe('a client with rights on request subjects (a compromised peer)', () => 
     const reply = await nc.request(subject(), body, { timeout: 3_000, headers })
     return reply.json<{ ok: boolean; error?: { code: string; message: string } }>()
   }
+
+  it('cannot read the answers services give the gateway (each user has its own inbox)', async () => {
+    const nc = await connectAs('mallory', passwords.mallory)
+    const sub = nc.subscribe(`${inboxPrefixOf('gateway')}.>`)
+    const closed = await sub.closed
+    expect(String(closed)).toMatch(/permission/i)
+  })
 
   it('a made-up actor without a signature, with a made-up one, or a replayed one on other input: refused and logged; nothing changes', async () => {
     const before = { calls: calls.label, billed: billed.length }

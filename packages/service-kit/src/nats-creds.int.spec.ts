@@ -13,7 +13,12 @@ import {
 import { pino } from 'pino'
 import { z } from 'zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jwtPermissions, servicePermissions, type SystemSubjects } from './nats-permissions.ts'
+import {
+  inboxPrefixOf,
+  jwtPermissions,
+  servicePermissions,
+  type SystemSubjects,
+} from './nats-permissions.ts'
 
 // A broker in operator (JWT) mode, as NGS/Synadia Cloud and `nsc`-managed servers run: users
 // authenticate with a creds file (a user JWT signed by its account, and the user's nkey seed).
@@ -102,7 +107,7 @@ describe('a creds file (operator mode)', () => {
   it('a service with its creds publishes and consumes its events', async () => {
     service = await createService({
       name: 'ledger',
-      nats: { servers: broker.url, credsFile: creds.ledger },
+      nats: { servers: broker.url, credsFile: creds.ledger, inboxPrefix: inboxPrefixOf('ledger') },
       mongodb: servers.mongodbUrl,
       database: `${ns.database}_event_driven`,
       stream: { name: system.stream, subjectPrefix: system.subjectPrefix },

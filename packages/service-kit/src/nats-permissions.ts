@@ -23,8 +23,16 @@ export interface SystemSubjects {
   rpcPrefix: string
 }
 
-/** Replies to the requests a client makes (JetStream API, publish acks, pulls, RPC answers). */
-const inbox = '_INBOX.>'
+/**
+ * Where a user's replies come (JetStream API, publish acks, pulls, RPC answers): an inbox prefix
+ * of its own, `_INBOX_<user>`, so no other user may subscribe to them. Its processes connect with
+ * that prefix (`NatsOptions.inboxPrefix`, `NATS_INBOX_PREFIX`).
+ */
+export function inboxPrefixOf(user: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(user))
+    throw new Error(`NATS user name ${JSON.stringify(user)}: letters, digits, _ and - only`)
+  return `_INBOX_${user}`
+}
 
 /** What every process running a core service needs: the stream, its consumer groups, the DLQ mover. */
 function coreServicePublish({ stream, subjectPrefix }: SystemSubjects): string[] {
@@ -53,7 +61,8 @@ function coreServicePublish({ stream, subjectPrefix }: SystemSubjects): string[]
 
 /**
  * A service: publishes the events of its own entities (`entities: ['User']` → `events.User.>`),
- * consumes its consumer groups, answers requests on `<rpc>.<service>.*`, and calls `calls`.
+ * consumes its consumer groups, answers requests on `<rpc>.<service>.*`, and calls `calls`. Its
+ * user is named after it (inbox `_INBOX_<service>`).
  */
 export function servicePermissions(
   system: SystemSubjects,
@@ -65,21 +74,25 @@ export function servicePermissions(
       ...service.entities.map((entity) => `${system.subjectPrefix}.${entity}.>`),
       ...(service.calls ?? []).map((other) => `${system.rpcPrefix}.${other}.*`),
     ],
-    subscribe: [`${system.rpcPrefix}.${service.name}.*`, inbox],
+    subscribe: [`${system.rpcPrefix}.${service.name}.*`, `${inboxPrefixOf(service.name)}.>`],
     allowResponses: true,
   }
 }
 
 /** The gateway: asks every service (signed requests), and nothing on JetStream. */
-export function gatewayPermissions(system: SystemSubjects): NatsPermissions {
-  return { publish: [`${system.rpcPrefix}.*.*`], subscribe: [inbox], allowResponses: false }
+export function gatewayPermissions(system: SystemSubjects, user = 'gateway'): NatsPermissions {
+  return {
+    publish: [`${system.rpcPrefix}.*.*`],
+    subscribe: [`${inboxPrefixOf(user)}.>`],
+    allowResponses: false,
+  }
 }
 
 /**
  * The admin API, the dashboard and the CLI: everything on the system's streams (redrive,
  * replay, consumer groups), and no request-reply with services.
  */
-export function operatorPermissions(system: SystemSubjects): NatsPermissions {
+export function operatorPermissions(system: SystemSubjects, user = 'operator'): NatsPermissions {
   const parked = `${system.stream}_PARKED`
   return {
     publish: [
@@ -93,7 +106,7 @@ export function operatorPermissions(system: SystemSubjects): NatsPermissions {
       ]),
       `${system.subjectPrefix}.>`,
     ],
-    subscribe: [inbox],
+    subscribe: [`${inboxPrefixOf(user)}.>`],
     allowResponses: false,
   }
 }
