@@ -9,6 +9,7 @@ import {
   type RetentionOptions,
 } from '@event-driven/core'
 import { defaultRpcTimeoutMs } from './rpc.ts'
+import { gatewayLimitsFromEnv, type GatewayLimits } from './gateway-limits.ts'
 
 /** Everything a process of a service (or the gateway) reads from its environment. */
 export interface ServiceConfig {
@@ -32,6 +33,11 @@ export interface ServiceConfig {
   authSecret: string
   /** AUTH_SECRET was not set: tokens are signed with a secret everyone can read. */
   authSecretIsDevelopmentDefault: boolean
+  /**
+   * `GATEWAY_MAX_*`: what one GraphQL request may ask of the gateway (aliases, depth, cost,
+   * tokens, directives, mutations, body bytes). Unset ones keep `defaultGatewayLimits`.
+   */
+  gatewayLimits?: Partial<GatewayLimits>
   /** Where the gateway listens. Default 127.0.0.1; 0.0.0.0 in a container. */
   host: string
   port: number
@@ -81,6 +87,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     authSecretIsDevelopmentDefault: !env.AUTH_SECRET,
     host: env.HOST ?? '127.0.0.1',
     port: Number(env.PORT ?? 4000),
+    gatewayLimits: gatewayLimitsFromEnv(env),
     retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
     archive: archiveOptionsFromEnv(env),
     retention: retentionFromEnv(env),

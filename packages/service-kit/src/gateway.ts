@@ -11,6 +11,7 @@ import type { GatewayContext, Resolver, ServiceModule } from './module.ts'
 import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from './idempotency.ts'
 import { loadRpcSettings, rpcClient, ServiceError } from './rpc.ts'
+import { gatewayLimitOptions } from './gateway-limits.ts'
 
 type Context = GatewayContext
 
@@ -235,6 +236,7 @@ export async function startGateway(
         ]
       : [],
   )
+  const limits = gatewayLimitOptions(config.gatewayLimits, logger)
   const yoga = createYoga<object, Context>({
     schema: createSchema<Context>({
       // Types of one name (Query, Mutation) from several pieces are merged into one.
@@ -258,6 +260,9 @@ export async function startGateway(
     logging: false,
     // Bad input and failed mutations come back as errors with codes; internals stay in the log.
     maskedErrors: { maskError: (error, message) => maskUnexpected(error, message, logger) },
+    // Aliases, depth, cost, tokens, directives, mutations and body size: refused before any call.
+    plugins: limits.plugins,
+    maxRequestBodySize: limits.maxRequestBodySize,
   })
 
   // yoga's handler is async; node:http wants a plain listener.

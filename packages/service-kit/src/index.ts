@@ -23,6 +23,13 @@ export {
 } from './request-signature.ts'
 export { hashPassword, signToken, verifyPassword, verifyToken } from './auth.ts'
 export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts'
+export {
+  defaultGatewayLimits,
+  gatewayLimitCodes,
+  gatewayLimitEnvNames,
+  gatewayLimitsFromEnv,
+  type GatewayLimits,
+} from './gateway-limits.ts'
 export { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 export {
   defineServiceModule,
