@@ -15,6 +15,18 @@ export {
   type RpcSettings,
 } from './rpc.ts'
 export {
+  gatewayPermissions,
+  inboxPrefixOf,
+  jwtPermissions,
+  natsAuthorizationConfig,
+  operatorPermissions,
+  servicePermissions,
+  unionOf,
+  type NatsPermissions,
+  type NatsUser,
+  type SystemSubjects,
+} from './nats-permissions.ts'
+export {
   requestFreshnessMs,
   requestSignatureHeader,
   requestSigner,
