@@ -61,6 +61,10 @@ async function burst(service: Service, count: number) {
 }
 
 /** Waits until every pending alert of the scope was sent, so the count of POSTs is final. */
+/**
+ * Waits until no alert of `scope` waits to be sent. An entry's alert is recorded just after the
+ * entry itself, so wait for what the test expects to be sent first, then call this.
+ */
 async function allSent(scope: string) {
   const { pending } = alertCollections(eventStore(mongo.db(databaseName(ns, scope))))
   await eventually(async () => expect(await pending.countDocuments()).toBe(0), {
@@ -82,6 +86,7 @@ describe('Slack alerts for the dead letter queue', () => {
       async () => expect((await service.dlq.list({}, { limit: 500 })).total).toBe(20),
       { timeoutMs: 20_000 },
     )
+    await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
     await allSent('burst')
     expect(slack.delivered).toHaveLength(1)
     const message = slack.delivered[0]!.body as { text: string; blocks: unknown[] }
@@ -111,6 +116,7 @@ describe('Slack alerts for the dead letter queue', () => {
     await eventually(async () => expect((await first.dlq.list()).total).toBe(10), {
       timeoutMs: 20_000,
     })
+    await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
     await allSent('twice')
     expect(slack.delivered).toHaveLength(1)
     expect((slack.delivered[0]!.body as { text: string }).text).toBe(
@@ -135,6 +141,7 @@ describe('Slack alerts for the dead letter queue', () => {
     await eventually(async () => expect((await service.dlq.list()).total).toBe(1), {
       timeoutMs: 20_000,
     })
+    await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
     await allSent('hostile')
     expect(slack.delivered).toHaveLength(1)
     expect(textOf(slack.delivered[0]!.body)).toContain('Payment.failed\uFFFD\uFFFD')
@@ -148,6 +155,7 @@ describe('Slack alerts for the dead letter queue', () => {
     await eventually(async () => expect((await service.dlq.list()).total).toBe(1), {
       timeoutMs: 20_000,
     })
+    await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
     await allSent('flaky')
     expect(slack.posts.map((p) => p.status)).toEqual([500, 500, 200])
   })
