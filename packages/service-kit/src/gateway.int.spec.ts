@@ -25,6 +25,8 @@ const shipments = defineServiceModule({
   async start(config, logger) {
     const runtime = await createRuntime('shipments', config, logger)
     await runtime.start({
+      // An answer larger than NATS carries (1 MB by default).
+      manifest: async () => 'x'.repeat(1_500_000),
       label: async (input, _actor, call) => {
         calls.label++
         const op = await runtime.core.startOperation({
@@ -66,6 +68,7 @@ const shipments = defineServiceModule({
       }
       type Query {
         shipmentsReady: Boolean!
+        shipmentManifest: String
       }
       type Mutation {
         shipmentDispatch(idempotencyKey: String): ShipmentPayload!
@@ -74,7 +77,10 @@ const shipments = defineServiceModule({
       }
     `,
     resolvers: (call) => ({
-      Query: { shipmentsReady: () => true },
+      Query: {
+        shipmentsReady: () => true,
+        shipmentManifest: (_, __, ctx) => call('manifest', {}, ctx),
+      },
       Mutation: {
         shipmentDispatch: (_, __, ctx) => call('dispatch', {}, ctx),
         shipmentCancel: (_, __, ctx) => call('cancel', {}, ctx),
@@ -266,5 +272,20 @@ describe('idempotency keys', () => {
       extensions: first.errors![0]!.extensions,
     })
     expect(calls.cancel).toBe(before + 1)
+  })
+})
+
+describe('answers larger than NATS carries', () => {
+  it('come back as ANSWER_TOO_LARGE, logged by the service, instead of a timeout', async () => {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ shipmentManifest }' }),
+    })
+    const { errors } = (await response.json()) as { errors?: { extensions: { code: string } }[] }
+    expect(errors?.[0]?.extensions.code).toBe('ANSWER_TOO_LARGE')
+    expect(logged).toContainEqual(
+      expect.objectContaining({ msg: 'the answer could not be sent', level: 50 }),
+    )
   })
 })
