@@ -6,6 +6,9 @@ import { runEvery } from './periodic.ts'
 import type { EventStore } from './store/event-store.ts'
 import { isDuplicateKey } from './store/insert-new.ts'
 import { storableText } from './store/keys.ts'
+import { newId } from './ids.ts'
+import type { Publisher } from './publish/publisher.ts'
+import { makeChange, type ChangeDependencies } from './state/change.ts'
 
 /**
  * One command that starts a chain: a GraphQL mutation, an HTTP request, a cron tick, a webhook.
@@ -187,4 +190,69 @@ export function startAbandonedOperationSweeper(options: {
   return runEvery(operations.sweepIntervalMs, sweepOnce, (error) =>
     logger.warn({ err: error }, 'could not look for abandoned operations; trying again'),
   )
+}
+
+export interface OperationStarterOptions {
+  store: EventStore
+  service: string
+  publisher: Publisher
+  changes: ChangeDependencies
+  operations: Required<OperationOptions>
+  /** Without archiving, how long an ended operation stays in MongoDB (retention). */
+  expireAfterMs?: number
+  logger: Logger
+}
+
+/**
+ * Records operations: one insert under the id (a new one, or the caller's), then an `Operation`
+ * whose events go through the service's publisher.
+ */
+export function operationStarter(options: OperationStarterOptions) {
+  const { store, service, publisher, changes, operations, expireAfterMs, logger } = options
+  return async ({
+    name,
+    input,
+    actor,
+    id = newId(),
+    deadlineMs,
+  }: StartOperationInput): Promise<Operation> => {
+    checkOperationId(id)
+    const startedAt = new Date()
+    try {
+      await store.operations.insertOne({
+        _id: id,
+        name,
+        input: input ?? null,
+        actor: actor ?? null,
+        status: 'started',
+        service,
+        startedAt,
+        deadlineAt: new Date(startedAt.getTime() + (deadlineMs ?? operations.deadlineMs)),
+        ...(expireAfterMs === undefined
+          ? {}
+          : { expireAt: new Date(startedAt.getTime() + expireAfterMs) }),
+      })
+    } catch (error) {
+      if (isDuplicateKey(error))
+        throw new OperationIdError(`operation ${id} is recorded already: an id names one command`)
+      throw error
+    }
+    const end = async (status: 'completed' | 'failed', error?: string | Error) => {
+      const recorded = await endOperation(store, id, { status, error }, expireAfterMs)
+      if (!recorded)
+        logger.warn(
+          { operationId: id, status },
+          'the operation had ended already (past its deadline, as abandoned): this end is not recorded',
+        )
+      return recorded
+    }
+    return {
+      id,
+      name,
+      publish: (definition, data) => publisher.publish(definition, data, { operationId: id }),
+      change: (entity, changeInput) => makeChange(changes, id, entity, changeInput),
+      complete: () => end('completed'),
+      fail: (reason) => end('failed', reason),
+    }
+  }
 }

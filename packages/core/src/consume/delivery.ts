@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream'
 import type { Logger } from 'pino'
 import { readEventData, type EventDefinition } from '../event-definition.ts'
 import { EventValidationError, HandlerTimeoutError } from '../errors.ts'
-import { childEventId } from '../ids.ts'
+import { childPublisher, type Publisher } from '../publish/publisher.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
 import { signatureRefusal, type MessageSigner } from '../publish/signature.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
@@ -41,12 +41,8 @@ export interface ConsumerGroupContext {
   /** Parks a letter MongoDB did not take (see `park.ts`); rejects when NATS did not take it either. */
   park: (letter: DeadLetter, cause: unknown) => Promise<void>
   logger: Logger
-  /** Builds and validates a child event record, then publishes it through the outbox. */
-  publishChild: (
-    child: { parent: ReceivedEvent; consumerGroup: string; id: string; attempt: number },
-    definition: EventDefinition<string, unknown>,
-    data: unknown,
-  ) => Promise<string>
+  /** Where the handler's child events go (ids derived from this delivery). */
+  publisher: Publisher
 }
 
 /** Input that no retry can fix: it goes to the DLQ on its first delivery. */
@@ -218,22 +214,12 @@ async function runHandler(
   logger: Logger,
 ): Promise<void> {
   const abort = new AbortController()
-  const ordinals = new Map<string, number>()
   const ctx: HandlerContext = {
     consumerGroup: group.consumerGroup,
     attempt,
     signal: abort.signal,
     logger,
-    publish: (definition, data) => {
-      const ordinal = (ordinals.get(definition.subject) ?? 0) + 1
-      ordinals.set(definition.subject, ordinal)
-      const id = childEventId(event.id, group.consumerGroup, definition.subject, ordinal)
-      return group.publishChild(
-        { parent: event, consumerGroup: group.consumerGroup, id, attempt },
-        definition,
-        data,
-      )
-    },
+    publish: childPublisher(group.publisher, event, group.consumerGroup, attempt),
   }
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
 import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
+import type { Publisher } from '../publish/publisher.ts'
 import type { Outbox } from '../publish/outbox.ts'
 import type { ChangeMark, EventRecord, EventStore } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
@@ -35,7 +36,7 @@ export interface ChangeDependencies {
   service: string
   logger: Logger
   /** Checks the definition and validates the data, as every publish does. */
-  validate: (definition: EventDefinition<string, unknown>, data: unknown) => Promise<unknown>
+  validate: Publisher['validate']
   onStep?: (step: ChangeStep, change: StateChange<unknown>) => void | Promise<void>
 }
 

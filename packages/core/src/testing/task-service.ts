@@ -27,6 +27,8 @@ const service = await createService({
   retry: { baseDelayMs: 50, maxDelayMs: 200 },
   relay: { intervalMs: 100, minAgeMs: 300 },
   logger: pino({ level: 'warn' }),
+  // This process is the service: SIGTERM drains it, then exits (what the shutdown tests send).
+  stopOnSignals: true,
 })
 const starts = service.store.db.collection<{ eventId: string; instance: string; at: Date }>(
   'starts',
