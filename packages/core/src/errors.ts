@@ -1,10 +1,51 @@
 /**
- * Errors a caller can branch on. Each has a name and a message a person can act on.
+ * Errors a caller can branch on. Each has a name, a `code` from `ErrorCodes`, and a message a
+ * person can act on. Every error the core throws on purpose extends `EventDrivenError`; anything
+ * else (a driver's error, a bug) is unexpected.
  */
 
+/**
+ * The code of every error the core throws, by the situation it names (kebab-case, like the DLQ
+ * action refusals `not-found` and `conflict`). A code never changes once published; messages may.
+ */
+export const ErrorCodes = {
+  /** `EventValidationError`: event data fails its definition's schema; nothing was recorded. */
+  EventDataInvalid: 'event-data-invalid',
+  /** `ConfigurationError`: a definition, handler name or option that cannot work. */
+  ConfigurationInvalid: 'configuration-invalid',
+  /** `RecordError`: MongoDB did not take the event; nothing was recorded or published. */
+  NotRecorded: 'not-recorded',
+  /** `PublishError`: recorded, but JetStream did not confirm; the relay publishes it later. */
+  PublishUnconfirmed: 'publish-unconfirmed',
+  /** `HandlerTimeoutError`: a handler ran past its timeout; counts as a failure. */
+  HandlerTimeout: 'handler-timeout',
+  /** `ServiceStoppedError`: the service is stopping or stopped; nothing was published. */
+  ServiceStopped: 'service-stopped',
+  /** `OperationIdError`: the operation id is malformed. */
+  OperationIdInvalid: 'operation-id-invalid',
+  /** `OperationIdError`: an operation with that id is recorded already (one id, one command). */
+  OperationIdTaken: 'operation-id-taken',
+  /** `ConcurrencyError`: another change took the stream position first; nothing was applied. */
+  ConcurrencyConflict: 'concurrency-conflict',
+  /** `UnknownVersionError`: a stored or received version that cannot be lifted to the current one. */
+  UnknownVersion: 'unknown-version',
+  /** `DlqFilterError`: a bulk DLQ filter that selects every entry, where only `'all'` may. */
+  DlqFilterSelectsAll: 'dlq-filter-selects-all',
+  /** `RevocationUnavailable`: the admin sign-outs could not be read or written; the session is refused. */
+  RevocationUnavailable: 'revocation-unavailable',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+/** The base of every error the core throws on purpose: `instanceof` it, then branch on `code`. */
+export abstract class EventDrivenError extends Error {
+  abstract readonly code: ErrorCode
+}
+
 /** Event data that does not match its definition's schema. Nothing was recorded. */
-export class EventValidationError extends Error {
+export class EventValidationError extends EventDrivenError {
   override name = 'EventValidationError'
+  readonly code = ErrorCodes.EventDataInvalid
   readonly subject: string
   /** Each problem: the path into the data (`author.name`, empty for the root) and what is wrong. */
   readonly issues: readonly { path: string; message: string }[]
@@ -18,21 +59,24 @@ export class EventValidationError extends Error {
 }
 
 /** A definition, handler name or option that cannot work. Thrown at definition or start time. */
-export class ConfigurationError extends Error {
+export class ConfigurationError extends EventDrivenError {
   override name = 'ConfigurationError'
+  readonly code = ErrorCodes.ConfigurationInvalid
 }
 
 /** MongoDB did not take the event: nothing was recorded, nothing published. */
-export class RecordError extends Error {
+export class RecordError extends EventDrivenError {
   override name = 'RecordError'
+  readonly code = ErrorCodes.NotRecorded
 }
 
 /**
  * The event is recorded but JetStream did not confirm it: the relay publishes it once NATS
  * answers again, so the caller must not publish it a second time.
  */
-export class PublishError extends Error {
+export class PublishError extends EventDrivenError {
   override name = 'PublishError'
+  readonly code = ErrorCodes.PublishUnconfirmed
   readonly eventId: string
   constructor(message: string, eventId: string, options?: ErrorOptions) {
     super(message, options)
@@ -41,26 +85,41 @@ export class PublishError extends Error {
 }
 
 /** A handler ran longer than its timeout; counts as a failure. */
-export class HandlerTimeoutError extends Error {
+export class HandlerTimeoutError extends EventDrivenError {
   override name = 'HandlerTimeoutError'
+  readonly code = ErrorCodes.HandlerTimeout
 }
 
 /** The service is stopping or stopped. */
-export class ServiceStoppedError extends Error {
+export class ServiceStoppedError extends EventDrivenError {
   override name = 'ServiceStoppedError'
+  readonly code = ErrorCodes.ServiceStopped
 }
 
-/** An operation id that cannot name a new command: malformed, or already recorded. */
-export class OperationIdError extends Error {
+/**
+ * An operation id that cannot name a new command: malformed (`operation-id-invalid`), or
+ * recorded already (`operation-id-taken`: look the operation up rather than send it again).
+ */
+export class OperationIdError extends EventDrivenError {
   override name = 'OperationIdError'
+  readonly code: typeof ErrorCodes.OperationIdInvalid | typeof ErrorCodes.OperationIdTaken
+  constructor(
+    message: string,
+    code: OperationIdError['code'] = ErrorCodes.OperationIdInvalid,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.code = code
+  }
 }
 
 /**
  * A state change decided on a stream position that another change took first: nothing was
  * applied or published. Read the entity again and decide again.
  */
-export class ConcurrencyError extends Error {
+export class ConcurrencyError extends EventDrivenError {
   override name = 'ConcurrencyError'
+  readonly code = ErrorCodes.ConcurrencyConflict
   /** The entity's stream: `<type>/<key>`. */
   readonly stream: string
   /** The position the change was decided on; a change after it exists already. */

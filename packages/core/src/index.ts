@@ -80,6 +80,7 @@ export {
   DlqFilterError,
   dlqFilterFields,
   type DlqActionResult,
+  type DlqRefusalCode,
   type DlqCycle,
   type DlqEntry,
   type DlqEntryDetail,
@@ -113,10 +114,13 @@ export {
 export {
   ConcurrencyError,
   ConfigurationError,
+  ErrorCodes,
+  EventDrivenError,
   EventValidationError,
   HandlerTimeoutError,
   OperationIdError,
   PublishError,
   RecordError,
   ServiceStoppedError,
+  type ErrorCode,
 } from './errors.ts'

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { EventDefinition } from './event-definition.ts'
 import type { ChangeInput, ChangeResult, EntityState } from './state/entity-state.ts'
-import { OperationIdError } from './errors.ts'
+import { ErrorCodes, OperationIdError } from './errors.ts'
 import { runEvery } from './periodic.ts'
 import type { EventStore } from './store/event-store.ts'
 import { isDuplicateKey } from './store/insert-new.ts'
@@ -234,7 +234,10 @@ export function operationStarter(options: OperationStarterOptions) {
       })
     } catch (error) {
       if (isDuplicateKey(error))
-        throw new OperationIdError(`operation ${id} is recorded already: an id names one command`)
+        throw new OperationIdError(
+          `operation ${id} is recorded already: an id names one command`,
+          ErrorCodes.OperationIdTaken,
+        )
       throw error
     }
     const end = async (status: 'completed' | 'failed', error?: string | Error) => {

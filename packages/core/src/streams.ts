@@ -1,5 +1,4 @@
 import {
-  JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -7,6 +6,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
+import { JetStreamCodes } from './server-codes.ts'
 
 /** The JetStream stream that carries a system's events. Every service of the system names the same one. */
 export interface StreamOptions {
@@ -27,9 +27,6 @@ export interface StreamOptions {
 }
 
 export type ResolvedStreamOptions = Required<StreamOptions>
-
-/** JetStream's answer when a stream of that name exists already (another instance made it). */
-export const streamNameInUse = 10058
 
 export const defaultStreamOptions: ResolvedStreamOptions = {
   name: 'EVENTS',
@@ -84,7 +81,7 @@ export async function provisionStream(
     compare('num_replicas', wanted.num_replicas, config.num_replicas)
     return { created: false, differences }
   } catch (error) {
-    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound)
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamCodes.StreamNotFound)
       throw error
   }
   try {
@@ -92,7 +89,7 @@ export async function provisionStream(
     return { created: true, differences: [] }
   } catch (error) {
     // Another instance created it in the meantime: compare against what it made.
-    if (error instanceof JetStreamApiError && error.code === streamNameInUse)
+    if (error instanceof JetStreamApiError && error.code === JetStreamCodes.StreamNameInUse)
       return provisionStream(jsm, options)
     throw error
   }

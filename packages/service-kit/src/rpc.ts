@@ -22,7 +22,12 @@ import {
  * it, so its instances share the requests.
  */
 
-/** An expected failure, with a code the gateway turns into a GraphQL error. */
+/**
+ * An expected failure, with a code the gateway turns into a GraphQL error.
+ * Not an `EventDrivenError` on purpose: its code is an open set a service chooses
+ * (`USERNAME_TAKEN`), sent to GraphQL clients in their convention (SCREAMING_SNAKE), while the
+ * core's are a closed set (kebab-case) a service turns into one of these where it means it.
+ */
 export class ServiceError extends Error {
   override name = 'ServiceError'
   readonly code: string

@@ -1,4 +1,5 @@
-import { MongoServerError, type Db } from 'mongodb'
+import { isDuplicateKey } from '@event-driven/core'
+import type { Db } from 'mongodb'
 import type { User } from '../users/service.ts'
 
 /** A user as a service first heard of it (User.registered). */
@@ -21,7 +22,7 @@ async function insertOnce(insert: () => Promise<unknown>): Promise<void> {
     await insert()
   } catch (error) {
     // Already there: a redelivery, or a retried handler. Same `_id`, same content.
-    if (!(error instanceof MongoServerError && error.code === 11000)) throw error
+    if (!isDuplicateKey(error)) throw error
   }
 }
 

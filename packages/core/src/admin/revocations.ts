@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb'
+import { ErrorCodes, EventDrivenError } from '../errors.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 
 /** One signed-out session: kept until the session would have expired anyway. */
@@ -15,9 +16,9 @@ export interface SessionRevocation {
 export const revocationsCollection = 'admin_session_revocations'
 
 /** The revocation check could not be made: the session is refused (503), never admitted. */
-export class RevocationUnavailable extends Error {
+export class RevocationUnavailable extends EventDrivenError {
   override name = 'RevocationUnavailable'
-  readonly code = 'revocation-unavailable'
+  readonly code = ErrorCodes.RevocationUnavailable
 }
 
 /** Sessions signed out, shared by every admin server over the same database. */

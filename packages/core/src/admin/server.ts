@@ -13,6 +13,7 @@ import type { Service } from '../service.ts'
 import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
 import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
+import { dlqActionAnswer, type Answer } from './answer.ts'
 import { createAccess, isRefusal, type Refusal } from './access.ts'
 import { clientAddressOf } from './client-address.ts'
 import { roleOf, type ApiKey } from './credentials.ts'
@@ -83,17 +84,12 @@ export interface AdminServer {
   close(): Promise<void>
 }
 
+// These two never leave this module (each becomes an answer), so they carry no error code.
 /** A request that cannot be served as sent: answered 400 with the reason. */
 class BadRequest extends Error {}
 
 /** A path that names no route: answered 404 with the reason. */
 class NoRoute extends Error {}
-
-/** What a route answers: the status and the JSON body. */
-interface Answer {
-  status: number
-  body: unknown
-}
 
 /** One authenticated API call: the path's segments after `/api/`, still percent-encoded. */
 interface Call {
@@ -345,9 +341,9 @@ async function dlqRoute(service: Service, call: Call): Promise<Answer> {
   const known = dlqActions.find((name) => name === action)
   if (call.method !== 'POST' || !known)
     noRoute(call, `the actions are POST ${dlqActions.join(', ')}`)
-  const result = await dlqAction(service.dlq, entryId, known, await jsonBody(call.req), call.by)
-  if (result.ok) return ok({ entry: result.entry })
-  return { status: result.code === 'not-found' ? 404 : 409, body: { error: result.reason } }
+  return dlqActionAnswer(
+    await dlqAction(service.dlq, entryId, known, await jsonBody(call.req), call.by),
+  )
 }
 
 /** `/api/operations[/{id}[/chain]]`. */

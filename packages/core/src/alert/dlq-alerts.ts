@@ -1,8 +1,8 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook'
-import { MongoServerError } from 'mongodb'
 import type { Logger } from 'pino'
 import { runEvery } from '../periodic.ts'
 import type { EventStore } from '../store/event-store.ts'
+import { isDuplicateKey } from '../store/insert-new.ts'
 
 /** Slack alerts for DLQ entries. Off when no webhook URL is given. */
 export interface AlertOptions {
@@ -50,7 +50,7 @@ export async function recordPendingAlert(store: EventStore, alert: PendingAlert)
   try {
     await alertCollections(store).pending.insertOne(alert)
   } catch (error) {
-    if (!(error instanceof MongoServerError && error.code === 11000)) throw error
+    if (!isDuplicateKey(error)) throw error
   }
 }
 
@@ -157,7 +157,7 @@ export function startDlqAlerts(
     try {
       await claims.insertOne(claim)
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === 11000) return // another instance won
+      if (isDuplicateKey(error)) return // another instance won
       throw error
     }
     if (

@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import { newId } from '../ids.ts'
 import { runEvery } from '../periodic.ts'
 import type { ArchiveBatchRecord, EventStore } from '../store/event-store.ts'
+import { isDuplicateKey } from '../store/insert-new.ts'
 import {
   archiveKinds,
   encodeObject,
@@ -317,8 +318,7 @@ async function insertClaims(store: EventStore, batch: ArchiveBatchRecord): Promi
     )
     return new Set()
   } catch (error) {
-    const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : []
-    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== 11000)) throw error
-    return new Set(writeErrors.map((e) => e.index))
+    if (!(error instanceof MongoBulkWriteError) || !isDuplicateKey(error)) throw error
+    return new Set([error.writeErrors].flat().map((e) => e.index))
   }
 }

@@ -15,7 +15,8 @@ import { IncomingWebhook } from '@slack/webhook'
 import type { Logger } from 'pino'
 import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
-import { streamNameInUse, type ResolvedStreamOptions } from '../streams.ts'
+import type { ResolvedStreamOptions } from '../streams.ts'
+import { JetStreamCodes } from '../server-codes.ts'
 import { recordDeadLetter, recordEntryAlert, type DeadLetter } from './dlq.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
 
@@ -68,7 +69,8 @@ export async function provisionParkedStream(
     })
   } catch (error) {
     // Another instance created it in the meantime.
-    if (!(error instanceof JetStreamApiError) || error.code !== streamNameInUse) throw error
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamCodes.StreamNameInUse)
+      throw error
   }
 }
 

@@ -2,6 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import type { Filter } from 'mongodb'
 import { durableName } from '../consume/consumer-group.ts'
+import { ErrorCodes, EventDrivenError } from '../errors.ts'
 import { headerPairs, eventHeaders, redriveSubject } from '../publish/wire.ts'
 import { publishSigned, signatureHeader, type MessageSigner } from '../publish/signature.ts'
 import type { DlqAction, DlqRecord, DlqStatus, EventStore } from '../store/event-store.ts'
@@ -52,9 +53,18 @@ export interface DlqCycle {
 /** An entry with every failure cycle of its event in its consumer group: the whole history. */
 export type DlqEntryDetail = DlqEntry & { cycles: DlqCycle[] }
 
-/** An action's outcome: done (with the entry as it is now), or refused with a reason. */
+/**
+ * Why an action was refused, for a caller to branch on (the reason says it to a person):
+ * - `not-found`: no entry has that id.
+ * - `conflict`: the entry's state forbids the action: it is closed already (by an earlier action,
+ *   or by one that won a race with this one), or it is a redrive of a message the framework did
+ *   not sign. The reason names which, and who closed it.
+ */
+export type DlqRefusalCode = 'not-found' | 'conflict'
+
+/** An action's outcome: done (with the entry as it is now), or refused with a code and a reason. */
 export type DlqActionResult =
-  { ok: true; entry: DlqEntry } | { ok: false; code: 'not-found' | 'conflict'; reason: string }
+  { ok: true; entry: DlqEntry } | { ok: false; code: DlqRefusalCode; reason: string }
 
 export interface DlqManager {
   /** Newest first; `limit` from 1 to 500. */
@@ -84,8 +94,9 @@ export interface DlqManager {
 }
 
 /** A filter that selects every entry, where only `'all'` may. */
-export class DlqFilterError extends Error {
+export class DlqFilterError extends EventDrivenError {
   override name = 'DlqFilterError'
+  readonly code = ErrorCodes.DlqFilterSelectsAll
 }
 
 function query(filter: DlqFilter): Filter<DlqRecord> {

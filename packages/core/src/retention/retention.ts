@@ -2,6 +2,7 @@ import { MongoServerError, type Collection, type Document, type Filter } from 'm
 import type { Logger } from 'pino'
 import { ConfigurationError } from '../errors.ts'
 import { runEvery } from '../periodic.ts'
+import { MongoCodes } from '../server-codes.ts'
 import type { EventStore } from '../store/event-store.ts'
 
 export interface RetentionOptions {
@@ -32,8 +33,6 @@ export interface RetentionOptions {
 }
 
 export type Remover = 'ttl-index' | 'sweeper' | 'off'
-
-const notImplemented = 238
 
 /** The collections whose documents get `expireAt` (archive claims outlive their documents). */
 function expiring(store: EventStore): Collection<Document & { _id: string }>[] {
@@ -83,7 +82,8 @@ export async function chooseRemover(
     }
     return 'ttl-index'
   } catch (error) {
-    if (!(error instanceof MongoServerError) || error.code !== notImplemented) throw error
+    if (!(error instanceof MongoServerError) || error.code !== MongoCodes.NotImplemented)
+      throw error
     if (remover === 'ttl-index') {
       throw new ConfigurationError(
         `retention: this MongoDB server has no TTL indexes (${error.message}); use remover 'sweeper' or 'auto'`,

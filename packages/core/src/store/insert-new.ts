@@ -5,12 +5,18 @@ import {
   type Document,
   type OptionalUnlessRequiredId,
 } from 'mongodb'
+import { MongoCodes } from '../server-codes.ts'
 
-const duplicateKey = 11000
-
-/** True when a write failed only because a document with that `_id` (or unique key) exists. */
+/**
+ * True when a write failed only because a document with that `_id` (or unique key) exists: for
+ * a bulk write, when every document it refused was refused for that.
+ */
 export function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === duplicateKey
+  if (error instanceof MongoBulkWriteError) {
+    const writeErrors = [error.writeErrors].flat()
+    return writeErrors.length > 0 && writeErrors.every((e) => e.code === MongoCodes.DuplicateKey)
+  }
+  return error instanceof MongoServerError && error.code === MongoCodes.DuplicateKey
 }
 
 /**
@@ -33,7 +39,9 @@ export async function insertNew<T extends Document>(
     if (writeErrors.length === 0) throw error
     const indexes = (duplicate: boolean) =>
       new Set(
-        writeErrors.filter((e) => (e.code === duplicateKey) === duplicate).map((e) => e.index),
+        writeErrors
+          .filter((e) => (e.code === MongoCodes.DuplicateKey) === duplicate)
+          .map((e) => e.index),
       )
     return { failed: indexes(false), existing: indexes(true) }
   }

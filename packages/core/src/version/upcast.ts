@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors.ts'
+import { ConfigurationError, ErrorCodes, EventDrivenError } from '../errors.ts'
 
 /**
  * Lifts data of one version to the next: `upcasters[n]` turns version `n` data into version
@@ -10,8 +10,9 @@ export type Upcaster = (data: any) => unknown
 export type Upcasters = Readonly<Record<number, Upcaster>>
 
 /** A stored or received version this code cannot turn into its current one. */
-export class UnknownVersionError extends Error {
+export class UnknownVersionError extends EventDrivenError {
   override name = 'UnknownVersionError'
+  readonly code = ErrorCodes.UnknownVersion
 }
 
 /**
