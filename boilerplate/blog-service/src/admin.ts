@@ -1,7 +1,7 @@
-import { createService, parseApiKeys, startAdminServer } from '@event-driven/core'
+import { openEventStore, parseApiKeys, startAdminServer } from '@event-driven/core/admin'
 import { dashboardHandler } from '@event-driven/dashboard'
 import type { Logger } from 'pino'
-import type { ServiceConfig } from '@event-driven/service-kit'
+import { eventStoreDatabase, type ServiceConfig } from '@event-driven/service-kit'
 
 /**
  * The dashboard and the admin HTTP API over this system's event store (DLQ, operations, events,
@@ -10,15 +10,13 @@ import type { ServiceConfig } from '@event-driven/service-kit'
  */
 export async function startAdmin(config: ServiceConfig, logger: Logger) {
   const apiKeys = parseApiKeys(process.env.ADMIN_API_KEYS)
-  const service = await createService({
-    name: 'admin',
+  // The event store as a tool: no stream is provisioned and no handler runs here.
+  const service = await openEventStore({
     nats: config.nats,
     ...(config.signingKey ? { signingKey: config.signingKey } : {}),
     mongodb: config.mongodbUrl,
-    database: `${config.databasePrefix}event_driven`,
+    database: eventStoreDatabase(config),
     stream: config.stream,
-    logger: logger.child({ service: 'admin' }),
-    stopOnSignals: false,
   })
   const server = await startAdminServer({
     service,
@@ -35,7 +33,7 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
     adminUrl: server.url,
     async stop() {
       await server.close()
-      await service.stop()
+      await service.close()
     },
   }
 }

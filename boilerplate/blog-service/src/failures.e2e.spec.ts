@@ -1,4 +1,4 @@
-import { eventStore } from '@event-driven/core'
+import { eventStore } from '@event-driven/core/admin'
 import {
   createTestNamespace,
   eventually,

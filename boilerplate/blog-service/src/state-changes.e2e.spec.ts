@@ -1,4 +1,5 @@
-import { changeSteps, eventStore } from '@event-driven/core'
+import { changeSteps } from '@event-driven/core'
+import { eventStore } from '@event-driven/core/admin'
 import {
   createTestNamespace,
   eventually,

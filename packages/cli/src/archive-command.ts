@@ -1,5 +1,5 @@
 // event-driven archive status|run: what waits for the S3 archive, and archiving it now.
-import { connectEventStore, createArchiver } from '@event-driven/core'
+import { connectEventStore, createArchiver } from '@event-driven/core/admin'
 import { pino } from 'pino'
 import { table } from './format.ts'
 import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'

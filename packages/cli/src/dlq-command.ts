@@ -1,5 +1,5 @@
 // event-driven dlq list|show|redrive|discard|resolve: operate the dead letter queue.
-import { createService, type DlqStatus } from '@event-driven/core'
+import { openEventStore, type DlqStatus } from '@event-driven/core/admin'
 import { pino } from 'pino'
 import {
   dlqAct,
@@ -90,14 +90,11 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
   }
 
   const settings = serverSettings(values, { nats: true })
-  const service = await createService({
-    name: 'event-driven-cli',
+  const service = await openEventStore({
     nats: settings.nats,
     mongodb: settings.mongodb,
     database: settings.database,
     stream: settings.stream,
-    logger: pino({ level: 'silent' }),
-    stopOnSignals: false,
   })
   const options: DlqCommandOptions = {
     json: values.json ?? false,
@@ -116,6 +113,6 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
     if (byFilter) return await dlqRedriveWhere(service, options)
     return await dlqAct(service, command as 'redrive' | 'discard' | 'resolve', id!, options)
   } finally {
-    await service.stop()
+    await service.close()
   }
 }

@@ -1,4 +1,9 @@
-import type { DlqEntryDetail, DlqFilter, DlqStatus, Service } from '@event-driven/core'
+import type {
+  DlqEntryDetail,
+  DlqFilter,
+  DlqStatus,
+  EventStoreTools,
+} from '@event-driven/core/admin'
 import { progressBar, shorten, table } from './format.ts'
 
 /** What a command returns: its exit code (0 done, 1 refused or not found). */
@@ -21,7 +26,10 @@ export interface DlqCommandOptions {
 const print = (options: DlqCommandOptions, value: unknown) =>
   options.out(JSON.stringify(value, null, 2))
 
-export async function dlqList(service: Service, options: DlqCommandOptions): Promise<Outcome> {
+export async function dlqList(
+  service: EventStoreTools,
+  options: DlqCommandOptions,
+): Promise<Outcome> {
   const filter = options.filter === 'all' ? {} : options.filter
   const { entries, total } = await service.dlq.list(filter, { limit: options.limit })
   if (options.json) {
@@ -46,7 +54,7 @@ export async function dlqList(service: Service, options: DlqCommandOptions): Pro
 }
 
 export async function dlqShow(
-  service: Service,
+  service: EventStoreTools,
   id: string,
   options: DlqCommandOptions,
 ): Promise<Outcome> {
@@ -104,7 +112,7 @@ function describe(entry: DlqEntryDetail): string {
 }
 
 export async function dlqAct(
-  service: Service,
+  service: EventStoreTools,
   action: 'redrive' | 'discard' | 'resolve',
   id: string,
   options: DlqCommandOptions,
@@ -129,7 +137,7 @@ export async function dlqAct(
 }
 
 export async function dlqRedriveWhere(
-  service: Service,
+  service: EventStoreTools,
   options: DlqCommandOptions,
 ): Promise<Outcome> {
   const report = await service.dlq.redriveWhere(options.filter, options.by, (done, total) => {

@@ -1,7 +1,8 @@
 // event-driven migrate: rewrite stored events to their definition's current version.
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { connectEventStore, migrateEvents, type EventDefinition } from '@event-driven/core'
+import type { EventDefinition } from '@event-driven/core'
+import { connectEventStore, migrateEvents } from '@event-driven/core/admin'
 import { progressBar, table } from './format.ts'
 import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
 

@@ -2,7 +2,12 @@
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { finished } from 'node:stream/promises'
-import { createService, jsonLine, type EventSelection, type EventSource } from '@event-driven/core'
+import {
+  jsonLine,
+  openEventStore,
+  type EventSelection,
+  type EventSource,
+} from '@event-driven/core/admin'
 import { pino } from 'pino'
 import { progressBar } from './format.ts'
 import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
@@ -66,12 +71,7 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   }
 
   const settings = serverSettings(values, { nats: true })
-  const service = await createService({
-    name: 'event-driven-cli',
-    ...settings,
-    logger: pino({ level: 'silent' }),
-    stopOnSignals: false,
-  })
+  const service = await openEventStore(settings)
   try {
     if (values.to) {
       const result = await service.replay({
@@ -110,7 +110,7 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
     )
     return 0
   } finally {
-    await service.stop()
+    await service.close()
   }
 }
 

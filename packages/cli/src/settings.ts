@@ -1,5 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { archiveOptionsFromEnv, natsOptionsFromEnv, type ArchiveOptions } from '@event-driven/core'
+import {
+  archiveOptionsFromEnv,
+  natsOptionsFromEnv,
+  serviceDefaults,
+  type ArchiveOptions,
+} from '@event-driven/core'
 
 /** Flags every command that talks to the servers accepts; the env gives the defaults. */
 export const serverFlags = {
@@ -42,10 +47,10 @@ export function serverSettings(values: ServerValues, need: { nats: boolean }) {
     // Credentials and TLS for NATS come from the environment (NATS_USER, NATS_CREDS_FILE, …).
     nats: nats ? natsOptionsFromEnv(process.env, nats) : { servers: '' },
     mongodb,
-    database: values.database ?? 'event_driven',
+    database: values.database ?? serviceDefaults.database,
     stream: {
-      name: values.stream ?? 'EVENTS',
-      subjectPrefix: values['subject-prefix'] ?? 'events',
+      name: values.stream ?? serviceDefaults.stream.name,
+      subjectPrefix: values['subject-prefix'] ?? serviceDefaults.stream.subjectPrefix,
     },
     archive: archiveSettings(values),
   }

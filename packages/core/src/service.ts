@@ -1,13 +1,13 @@
 import { startDlqAlerts } from './alert/dlq-alerts.ts'
 import { s3Client, startArchiver } from './archive/archiver.ts'
 import { openServiceConnections } from './connections.ts'
-import { listConsumerGroups, type ConsumerGroupInfo } from './consume/group-info.ts'
+import type { ConsumerGroupInfo } from './consume/group-info.ts'
 import { startConsumerGroup, type RunningConsumerGroup } from './consume/consumer-group.ts'
 import type { ConsumerGroupContext } from './consume/delivery.ts'
 import type { EventHandler, HandlerOptions } from './consume/handler.ts'
 import { createLedger } from './consume/ledger.ts'
 import { parkAlerts, parkDeadLetter, startParkedMover } from './consume/park.ts'
-import { dlqManager, type DlqManager } from './dlq/manage.ts'
+import type { DlqManager } from './dlq/manage.ts'
 import { ConfigurationError } from './errors.ts'
 import type { EventDefinition } from './event-definition.ts'
 import { onStop, startedBy, startParts, type Part } from './lifecycle.ts'
@@ -21,9 +21,8 @@ import { resolveServiceOptions, serviceDefaults, type ServiceOptions } from './o
 import { createOutbox } from './publish/outbox.ts'
 import { createPublisher } from './publish/publisher.ts'
 import { startRelay } from './publish/relay.ts'
+import { storeTools } from './open-event-store.ts'
 import {
-  replayEvents,
-  selectEvents,
   type EventSelection,
   type EventSource,
   type ReplayOptions,
@@ -147,7 +146,6 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   const groups: { context: ConsumerGroupContext; concurrency: number }[] = []
   // One S3 client for the archiver and for replays.
   const archive = options.archive && { ...options.archive, s3: s3Client(options.archive.s3) }
-  const replayDependencies = { store, js, jsm, stream, signer, archive }
 
   /** What runs between start() and stop(), in start order; stop() walks it backwards. */
   const parts = async (): Promise<Part[]> => {
@@ -251,13 +249,8 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
 
   const service: Service = {
     name,
-    store,
-    dlq: dlqManager(store, js, stream.subjectPrefix, signer),
-    stream: { name: stream.name, subjectPrefix: stream.subjectPrefix },
+    ...storeTools({ store, js, jsm, stream, signer, archive }),
     streamDifferences: connections.streamDifferences,
-    consumerGroups: () => listConsumerGroups(jsm, stream.name),
-    replay: (replayOptions) => replayEvents(replayDependencies, replayOptions),
-    readEvents: (select, from) => selectEvents(replayDependencies, select, from),
     entityState: (entityOptions) => entities.define(entityOptions),
     startOperation: operationStarter({
       store,

@@ -1,6 +1,7 @@
 import {
   archiveOptionsFromEnv,
   natsOptionsFromEnv,
+  serviceDefaults,
   changeSteps,
   type ArchiveOptions,
   type ChangeStep,
@@ -77,8 +78,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     mongodbUrl: required('MONGODB_URL'),
     databasePrefix: prefix,
     stream: {
-      name: env.EVENTS_STREAM ?? 'EVENTS',
-      subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? 'events',
+      name: env.EVENTS_STREAM ?? serviceDefaults.stream.name,
+      subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? serviceDefaults.stream.subjectPrefix,
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
     rpcTimeoutMs: Number(env.RPC_TIMEOUT_MS ?? defaultRpcTimeoutMs),
@@ -143,4 +144,9 @@ function retentionFromEnv(env: NodeJS.ProcessEnv): RetentionOptions | undefined 
   return eventsMs === undefined && operationsMs === undefined
     ? undefined
     : { eventsMs, operationsMs }
+}
+
+/** The event store's database of this system: `<DATABASE_PREFIX>event_driven`. */
+export function eventStoreDatabase(config: Pick<ServiceConfig, 'databasePrefix'>): string {
+  return `${config.databasePrefix}${serviceDefaults.database}`
 }

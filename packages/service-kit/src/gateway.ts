@@ -6,7 +6,7 @@ import { createSchema, createYoga } from 'graphql-yoga'
 import { MongoClient } from 'mongodb'
 import type { Logger } from 'pino'
 import { verifyToken } from './auth.ts'
-import type { ServiceConfig } from './config.ts'
+import { eventStoreDatabase, type ServiceConfig } from './config.ts'
 import type { GatewayContext, Resolver, ServiceModule } from './module.ts'
 import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.ts'
 import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from './idempotency.ts'
@@ -191,7 +191,7 @@ export async function startGateway(
   }
   const nc: NatsConnection = await connectToNats(config.nats, 'gateway')
   const mongo = await new MongoClient(config.mongodbUrl).connect()
-  const eventStoreDb = mongo.db(`${config.databasePrefix}event_driven`)
+  const eventStoreDb = mongo.db(eventStoreDatabase(config))
   const keys = idempotencyKeys(eventStoreDb)
   // Requests carry the actor this gateway authenticated, signed so services can trust it.
   const rpc = rpcClient(

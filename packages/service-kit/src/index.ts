@@ -1,4 +1,4 @@
-export { configFromEnv, type ServiceConfig } from './config.ts'
+export { configFromEnv, eventStoreDatabase, type ServiceConfig } from './config.ts'
 export { createRuntime, type ServiceRuntime } from './runtime.ts'
 export {
   loadRpcSettings,

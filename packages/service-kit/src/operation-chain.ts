@@ -1,4 +1,4 @@
-import { eventStore, operationChain } from '@event-driven/core'
+import { eventStore, operationChain } from '@event-driven/core/admin'
 import type { Db } from 'mongodb'
 
 /** `operation(id)` for the gateway: the chain from the event store, with data as JSON text. */

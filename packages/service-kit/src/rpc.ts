@@ -7,7 +7,7 @@ import {
 import type { Logger } from 'pino'
 import type { Db } from 'mongodb'
 import type { z } from 'zod'
-import { loadSigningSecret } from '@event-driven/core'
+import { loadSigningSecret } from '@event-driven/core/admin'
 import {
   requestRefusal,
   requestSignatureHeader,

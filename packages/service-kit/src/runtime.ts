@@ -2,7 +2,7 @@ import { connectToNats, createService, type Service } from '@event-driven/core'
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 import { MongoClient, type Db } from 'mongodb'
 import type { Logger } from 'pino'
-import type { ServiceConfig } from './config.ts'
+import { eventStoreDatabase, type ServiceConfig } from './config.ts'
 import { loadRpcSettings, rpcClient, serveRpc, type RpcClient, type RpcMethod } from './rpc.ts'
 
 /** One service: its own database, its core service, and its request-reply methods. */
@@ -30,7 +30,7 @@ export async function createRuntime(
     serverSelectionTimeoutMS: 5_000,
   }).connect()
   const nc = await connectToNats(config.nats, `${name}-rpc`)
-  const eventStoreDb = `${config.databasePrefix}event_driven`
+  const eventStoreDb = eventStoreDatabase(config)
   const rpc = await loadRpcSettings(mongo.db(eventStoreDb), config.rpcPrefix, config.signingKey)
   const core = await createService({
     name,

@@ -9,7 +9,7 @@ import {
   type DlqFilter,
   type DlqManager,
 } from '../dlq/manage.ts'
-import type { Service } from '../service.ts'
+import type { AdminSource as Service } from '../open-event-store.ts'
 import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
 import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
@@ -30,6 +30,7 @@ import { openApiDocument } from './openapi.ts'
 
 export interface AdminServerOptions {
   /** Its event store holds the DLQ and operations, and the sign-outs (`admin_session_revocations`). */
+  /** What it reads and acts on: `openEventStore(…)` (or a running service). */
   service: Service
   /**
    * Who may call; the key's name is recorded as who acted. A key with `role: 'read'` may read

@@ -1,5 +1,5 @@
 import type { Filter } from 'mongodb'
-import type { Service } from '../service.ts'
+import type { AdminSource as Service } from '../open-event-store.ts'
 import { outboxUnpublished, type EventStore, type OperationRecord } from '../store/event-store.ts'
 
 /**

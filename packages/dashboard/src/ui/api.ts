@@ -6,7 +6,7 @@ import type {
   OperationChain,
   OperationList,
   SubjectSummary,
-} from '@event-driven/core'
+} from '@event-driven/core/admin'
 
 export class Unauthorized extends Error {}
 

@@ -1,0 +1,75 @@
+// `@event-driven/core/admin`: the way in for tools (the CLI, the admin API and dashboard, your
+// own scripts). Services need none of this: they use `@event-driven/core`.
+export {
+  openEventStore,
+  type EventStoreTools,
+  type OpenEventStoreOptions,
+} from '../open-event-store.ts'
+export {
+  createAdminHandler,
+  startAdminServer,
+  type AdminServer,
+  type AdminServerOptions,
+} from './server.ts'
+export { parseApiKeys, type ApiKey, type ApiKeyRole } from './credentials.ts'
+export type { ConsumerGroupSummary, OperationList, SubjectSummary } from './views.ts'
+export {
+  DlqFilterError,
+  dlqFilterFields,
+  type DlqActionResult,
+  type DlqRefusalCode,
+  type DlqCycle,
+  type DlqEntry,
+  type DlqEntryDetail,
+  type DlqFilter,
+  type DlqManager,
+} from '../dlq/manage.ts'
+export { operationChain, type OperationChain } from '../store/operation-chain.ts'
+export {
+  type EventSelection,
+  type EventSource,
+  type ReplayOptions,
+  type ReplayResult,
+} from '../replay/replay.ts'
+export {
+  migrateEvents,
+  type MigrateOptions,
+  type MigrationGroup,
+  type MigrationReport,
+} from '../version/migrate.ts'
+export {
+  createArchiver,
+  s3Client,
+  startArchiver,
+  type ArchiveKeep,
+  type Archiver,
+} from '../archive/archiver.ts'
+export {
+  decodeObject,
+  jsonLine,
+  type ArchiveKindName,
+  type ArchiveLocation,
+  type ArchiveManifest,
+} from '../archive/layout.ts'
+export { readArchivedEvents, type ArchivedEventQuery } from '../archive/read.ts'
+export { sweepExpired } from '../retention/retention.ts'
+export { alertMessage } from '../alert/dlq-alerts.ts'
+export { loadSigningSecret, signedPublisher } from '../publish/signature.ts'
+export {
+  connectEventStore,
+  eventStore,
+  type ArchiveBatchRecord,
+  type ArchiveClaimRecord,
+  type AttemptError,
+  type ChangeClaimRecord,
+  type ChangeMark,
+  type DlqAction,
+  type DlqRecord,
+  type DlqStatus,
+  type EventRecord,
+  type EventStore,
+  type FailureRecord,
+  type OperationRecord,
+  type ProcessedRecord,
+} from '../store/event-store.ts'
+export { JetStreamCodes, MongoCodes } from '../server-codes.ts'
