@@ -56,6 +56,9 @@ case "$job" in
   # The main job copies its history to the S3 archive (set ARCHIVE_BUCKET= to turn it off).
   # And serves the dashboard: with no ADMIN_API_KEYS, a key made for this run.
   start)
+    # A development run: without AUTH_SECRET the gateway warns and signs tokens with a
+    # development secret (outside development a missing AUTH_SECRET stops the start).
+    export NODE_ENV=${NODE_ENV:-development}
     export ARCHIVE_BUCKET=${ARCHIVE_BUCKET-blog-archive}
     if [ -z "${ADMIN_API_KEYS:-}" ]; then
       ADMIN_API_KEYS="admin:$(node -e 'process.stdout.write(require("crypto").randomBytes(12).toString("hex"))')"

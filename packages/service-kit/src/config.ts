@@ -1,5 +1,6 @@
 import {
   archiveOptionsFromEnv,
+  ConfigurationError,
   natsOptionsFromEnv,
   serviceDefaults,
   changeSteps,
@@ -65,62 +66,90 @@ export interface ServiceConfig {
   killAtChangeStep?: ChangeStep
 }
 
+/**
+ * Reads the environment in one pass and reports every problem at once: a missing URL, a port
+ * that is not a number, a production run without AUTH_SECRET. Development runs (`NODE_ENV`
+ * `development` or `test`, as `./dev.sh` and the tests set) may go without AUTH_SECRET, with a
+ * warning from the gateway; anything else must set it.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const problems: string[] = []
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read()
+    } catch (error) {
+      problems.push((error as Error).message)
+      return undefined
+    }
+  }
   const required = (name: string) => {
     const value = env[name]
-    if (!value)
-      throw new Error(`${name} is not set: run \`./dev.sh start\`, which starts local servers`)
+    if (!value) problems.push(`${name} is not set (\`./dev.sh start\` starts local servers)`)
+    return value ?? ''
+  }
+  const number = (name: string, fallback: number, { min = 1, max = Infinity } = {}) => {
+    const text = env[name]
+    if (text === undefined || text === '') return fallback
+    const value = Number(text)
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(
+        `${name} must be a whole number${max < Infinity ? ` from ${min} to ${max}` : ` of ${min} or more`}, got ${JSON.stringify(text)}`,
+      )
     return value
   }
-  const prefix = env.DATABASE_PREFIX ?? ''
-  return {
-    nats: natsOptionsFromEnv(env, required('NATS_URL')),
+  const development = env.NODE_ENV === 'development' || env.NODE_ENV === 'test'
+  if (!env.AUTH_SECRET && !development)
+    problems.push(
+      'AUTH_SECRET is not set: login tokens need a secret of your own outside development (NODE_ENV=development to use the development one)',
+    )
+  const natsUrl = required('NATS_URL')
+  const config: ServiceConfig = {
+    nats: natsUrl
+      ? (attempt(() => natsOptionsFromEnv(env, natsUrl)) ?? { servers: natsUrl })
+      : { servers: '' },
     mongodbUrl: required('MONGODB_URL'),
-    databasePrefix: prefix,
+    databasePrefix: env.DATABASE_PREFIX ?? '',
     stream: {
       name: env.EVENTS_STREAM ?? serviceDefaults.stream.name,
       subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? serviceDefaults.stream.subjectPrefix,
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
-    rpcTimeoutMs: Number(env.RPC_TIMEOUT_MS ?? defaultRpcTimeoutMs),
+    rpcTimeoutMs: number('RPC_TIMEOUT_MS', defaultRpcTimeoutMs),
     ...(env.EVENT_SIGNING_KEY ? { signingKey: env.EVENT_SIGNING_KEY } : {}),
     authSecret: env.AUTH_SECRET ?? 'dev-only-secret-change-me',
     authSecretIsDevelopmentDefault: !env.AUTH_SECRET,
     host: env.HOST ?? '127.0.0.1',
-    port: Number(env.PORT ?? 4000),
-    gatewayLimits: gatewayLimitsFromEnv(env),
-    retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? 1_000),
-    archive: archiveOptionsFromEnv(env),
-    retention: retentionFromEnv(env),
+    port: number('PORT', 4000, { min: 0, max: 65_535 }),
+    gatewayLimits: attempt(() => gatewayLimitsFromEnv(env)),
+    retryBaseDelayMs: number('RETRY_BASE_DELAY_MS', serviceDefaults.retry.baseDelayMs),
+    archive: attempt(() => archiveOptionsFromEnv(env)),
+    retention: attempt(() => retentionFromEnv(env)),
     ...(env.OPERATION_DEADLINE_MS || env.OPERATION_SWEEP_INTERVAL_MS
       ? {
-          operations: definedOnly({
-            deadlineMs: env.OPERATION_DEADLINE_MS,
-            sweepIntervalMs: env.OPERATION_SWEEP_INTERVAL_MS,
-          }),
+          operations: {
+            deadlineMs: number('OPERATION_DEADLINE_MS', serviceDefaults.operations.deadlineMs),
+            sweepIntervalMs: number(
+              'OPERATION_SWEEP_INTERVAL_MS',
+              serviceDefaults.operations.sweepIntervalMs,
+            ),
+          },
         }
       : {}),
     ...(env.RELAY_INTERVAL_MS || env.RELAY_MIN_AGE_MS
       ? {
-          relay: definedOnly({
-            intervalMs: env.RELAY_INTERVAL_MS,
-            minAgeMs: env.RELAY_MIN_AGE_MS,
-          }),
+          relay: {
+            intervalMs: number('RELAY_INTERVAL_MS', serviceDefaults.relay.intervalMs),
+            minAgeMs: number('RELAY_MIN_AGE_MS', serviceDefaults.relay.minAgeMs),
+          },
         }
       : {}),
-    ...killAtChangeStep(env.FAULT_KILL_AT_CHANGE_STEP),
+    ...attempt(() => killAtChangeStep(env.FAULT_KILL_AT_CHANGE_STEP)),
   }
-}
-
-/** The settings that are set, as numbers (an unset one keeps the core's default). */
-function definedOnly<Key extends string>(
-  values: Record<Key, string | undefined>,
-): Partial<Record<Key, number>> {
-  return Object.fromEntries(
-    Object.entries(values)
-      .filter(([, value]) => value)
-      .map(([key, value]) => [key, Number(value)]),
-  ) as Partial<Record<Key, number>>
+  if (problems.length > 0)
+    throw new ConfigurationError(
+      `the environment is not a valid configuration: ${problems.join('; ')}`,
+    )
+  return config
 }
 
 function killAtChangeStep(step: string | undefined): Pick<ServiceConfig, 'killAtChangeStep'> {

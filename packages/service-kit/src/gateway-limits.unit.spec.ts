@@ -91,7 +91,11 @@ describe('gatewayLimitsFromEnv', () => {
   })
 
   it('configFromEnv carries them, and refuses a bad one', () => {
-    const env = { NATS_URL: 'nats://127.0.0.1:4222', MONGODB_URL: 'mongodb://127.0.0.1:27017/' }
+    const env = {
+      NATS_URL: 'nats://127.0.0.1:4222',
+      MONGODB_URL: 'mongodb://127.0.0.1:27017/',
+      NODE_ENV: 'development',
+    }
     expect(configFromEnv(env).gatewayLimits).toEqual(defaultGatewayLimits)
     expect(configFromEnv({ ...env, GATEWAY_MAX_ALIASES: '4' }).gatewayLimits).toMatchObject({
       maxAliases: 4,
