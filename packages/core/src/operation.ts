@@ -3,7 +3,7 @@ import type { EventDefinition } from './event-definition.ts'
 import type { ChangeInput, ChangeResult, EntityState } from './state/entity-state.ts'
 import { ErrorCodes, OperationIdError } from './errors.ts'
 import { runEvery } from './periodic.ts'
-import type { EventStore } from './store/event-store.ts'
+import type { EventStore, OperationEndRecord } from './store/event-store.ts'
 import { isDuplicateKey } from './store/insert-new.ts'
 import { storableText } from './store/keys.ts'
 import { newId } from './ids.ts'
@@ -81,17 +81,9 @@ export function checkOperationId(id: string): void {
 }
 
 /** How an operation ended: the claim that decides it, written once (`operation_ends`). */
-export interface OperationEndRecord {
-  _id: string
-  status: 'completed' | 'failed'
-  error?: string
-  endedAt: Date
-  /** Ended by the sweeper: its process did not end it within its deadline. */
-  abandoned?: boolean
-}
 
 export function operationEnds(store: EventStore) {
-  return store.db.collection<OperationEndRecord>('operation_ends')
+  return store.operationEnds
 }
 
 /**
@@ -120,6 +112,9 @@ export async function endOperation(
     endedAt: new Date(),
     ...(end.abandoned ? { abandoned: true } : {}),
   }
+  // The claim goes when its operation goes: until then it keeps a later end from winning.
+  if (expireAfterMs !== undefined)
+    claim.expireAt = new Date(claim.endedAt.getTime() + expireAfterMs)
   let won = true
   try {
     await operationEnds(store).insertOne(claim)

@@ -1,7 +1,7 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook'
 import type { Logger } from 'pino'
 import { runEvery } from '../periodic.ts'
-import type { EventStore } from '../store/event-store.ts'
+import type { AlertClaimRecord, EventStore, PendingAlertRecord } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 
 /** Slack alerts for DLQ entries. Off when no webhook URL is given. */
@@ -21,32 +21,15 @@ export interface AlertOptions {
 }
 
 /** One DLQ entry waiting to be announced. Deleted once its batch was sent. */
-interface PendingAlert {
-  _id: string // `${dlqEntryId}#${cycle}`
-  service: string
-  consumerGroup: string
-  subject: string
-  error: string
-  createdAt: Date
-}
-
-/** Who sends a batch (named by its first alert). Claims are inserts: only one instance wins. */
-interface BatchClaim {
-  _id: string // `${batch}#${n}`
-  batch: string
-  claimedAt: Date
-  sentAt?: Date
-}
-
 export function alertCollections(store: EventStore) {
-  return {
-    pending: store.db.collection<PendingAlert>('dlq_alerts'),
-    claims: store.db.collection<BatchClaim>('dlq_alert_claims'),
-  }
+  return { pending: store.dlqAlerts, claims: store.dlqAlertClaims }
 }
 
 /** Records that a DLQ entry needs announcing: one insert, on the DLQ path only. */
-export async function recordPendingAlert(store: EventStore, alert: PendingAlert): Promise<void> {
+export async function recordPendingAlert(
+  store: EventStore,
+  alert: PendingAlertRecord,
+): Promise<void> {
   try {
     await alertCollections(store).pending.insertOne(alert)
   } catch (error) {
@@ -56,10 +39,10 @@ export async function recordPendingAlert(store: EventStore, alert: PendingAlert)
 
 /** The Slack message for one batch: per (service, consumer group, subject), how many, the first error, what to do. */
 export function alertMessage(
-  alerts: PendingAlert[],
+  alerts: PendingAlertRecord[],
   dashboardUrl?: string,
 ): IncomingWebhookSendArguments {
-  const groups = new Map<string, PendingAlert[]>()
+  const groups = new Map<string, PendingAlertRecord[]>()
   for (const alert of alerts) {
     const key = `${alert.service}\n${alert.consumerGroup}\n${alert.subject}`
     groups.set(key, [...(groups.get(key) ?? []), alert])
@@ -149,7 +132,7 @@ export function startDlqAlerts(
     const finish = () => pending.deleteMany({ _id: { $in: batch.map((a) => a._id) } })
     if (earlier.some((c) => c.sentAt)) return void (await finish()) // sent, then the sender died
     if (earlier.some((c) => c.claimedAt.getTime() > Date.now() - leaseMs)) return // someone is on it
-    const claim: BatchClaim = {
+    const claim: AlertClaimRecord = {
       _id: `${first._id}#${earlier.length + 1}`,
       batch: first._id,
       claimedAt: new Date(),

@@ -172,7 +172,7 @@ export function dlqManager(
   signer: MessageSigner,
 ): DlqManager {
   /** One claim per entry: an insert on a unique `_id` is atomic on every server, so one action wins. */
-  const claims = store.db.collection<DlqAction & { _id: string }>('dlq_actions')
+  const claims = store.dlqActions
 
   const redeliver = async (entry: DlqRecord) => {
     const h = natsHeaders()

@@ -41,12 +41,17 @@ function expiring(store: EventStore): Collection<Document & { _id: string }>[] {
     store.operations,
     store.archiveClaims,
     store.processed,
+    store.operationEnds,
   ] as unknown as Collection<Document & { _id: string }>[]
 }
 
 /** Collections that are never archived: their expired documents go without the archive check. */
 function notArchived(store: EventStore): string[] {
-  return [store.archiveClaims.collectionName, store.processed.collectionName]
+  return [
+    store.archiveClaims.collectionName,
+    store.processed.collectionName,
+    store.operationEnds.collectionName,
+  ]
 }
 
 /** Retention is on when any keep time is set. */

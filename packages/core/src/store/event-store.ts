@@ -174,6 +174,46 @@ export interface ArchiveClaimRecord {
   expireAt?: Date
 }
 
+/** Which action on a DLQ entry won (`_id` = the entry's id): insert-only claims. */
+export type DlqActionClaim = DlqAction & { _id: string }
+
+/** A DLQ entry's Slack alert waiting to be sent (deleted once sent). */
+export interface PendingAlertRecord {
+  _id: string // `${dlqEntryId}#${cycle}`
+  service: string
+  consumerGroup: string
+  subject: string
+  error: string
+  createdAt: Date
+}
+
+/** Who sends a batch of alerts (named by its first alert): only one instance wins; removed once sent. */
+export interface AlertClaimRecord {
+  _id: string // `${batch}#${n}`
+  batch: string
+  claimedAt: Date
+  sentAt?: Date
+}
+
+/** The first end of an operation: one insert decides it (see `endOperation`). */
+export interface OperationEndRecord {
+  _id: string
+  status: 'completed' | 'failed'
+  error?: string
+  endedAt: Date
+  /** Ended by the sweeper: its process did not end it within its deadline. */
+  abandoned?: boolean
+  /** With retention: when its operation expires too. */
+  expireAt?: Date
+}
+
+/** The system's secrets, written once by an insert (the signing secret). */
+export interface FrameworkKeyRecord {
+  _id: string
+  secret: string
+  createdAt: Date
+}
+
 /**
  * The collections of the event store. The outbox holds events not yet published, and state
  * changes until they are settled (`publishedAt` set, kept a little longer: see `state/`).
@@ -190,6 +230,11 @@ export interface EventStore {
   archiveClaims: Collection<ArchiveClaimRecord>
   /** Claims of positions in entity streams (state changes): insert-only. */
   changes: Collection<ChangeClaimRecord>
+  operationEnds: Collection<OperationEndRecord>
+  dlqActions: Collection<DlqActionClaim>
+  dlqAlerts: Collection<PendingAlertRecord>
+  dlqAlertClaims: Collection<AlertClaimRecord>
+  frameworkKeys: Collection<FrameworkKeyRecord>
 }
 
 export function eventStore(db: Db): EventStore {
@@ -204,6 +249,11 @@ export function eventStore(db: Db): EventStore {
     archiveBatches: db.collection('archive_batches'),
     archiveClaims: db.collection('archive_claims'),
     changes: db.collection('changes'),
+    operationEnds: db.collection('operation_ends'),
+    dlqActions: db.collection('dlq_actions'),
+    dlqAlerts: db.collection('dlq_alerts'),
+    dlqAlertClaims: db.collection('dlq_alert_claims'),
+    frameworkKeys: db.collection('framework_keys'),
   }
 }
 
