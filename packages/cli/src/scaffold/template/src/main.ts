@@ -1,0 +1,23 @@
+// Runs the order-history service alone, with a gateway of its own: `pnpm start`.
+// In the event-driven monorepo, the blog service's main.ts runs it beside the others.
+import { configFromEnv, startGateway } from '@event-driven/service-kit'
+import { pino } from 'pino'
+import { orderHistory } from './service.ts'
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+const config = configFromEnv()
+const service = await orderHistory.start(config, logger)
+const gateway = await startGateway(config, logger, [orderHistory])
+process.stdout.write(`GraphQL: ${gateway.url}\n`)
+
+let stopping = false
+const stop = () => {
+  if (stopping) return
+  stopping = true
+  void gateway
+    .stop()
+    .then(() => service.stop())
+    .then(() => process.exit(0))
+}
+process.once('SIGTERM', stop)
+process.once('SIGINT', stop)
