@@ -1,5 +1,5 @@
-/** What the handlers keep of each event they handle. */
-export interface ReceivedEvent {
+/** What the handlers keep of each event they handle (the event itself is core's ReceivedEvent). */
+export interface ReceivedRecord {
   _id: string
   subject: string
   operationId: string
@@ -9,5 +9,5 @@ export interface ReceivedEvent {
 /** Where they keep it: the service passes its MongoDB collection, a test an in-memory fake. */
 export interface ReceivedStore {
   /** Writes the document once: a second call with the same `_id` changes nothing. */
-  keep(doc: ReceivedEvent): Promise<void>
+  keep(doc: ReceivedRecord): Promise<void>
 }

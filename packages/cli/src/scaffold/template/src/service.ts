@@ -20,7 +20,7 @@ import { orderHistoryGateway } from './gateway.ts'
 import { onInvoicePaid } from './handlers/onInvoicePaid.ts'
 // @end
 // @if consumes
-import type { ReceivedEvent, ReceivedStore } from './received.ts'
+import type { ReceivedRecord, ReceivedStore } from './received.ts'
 // @end
 
 const NoteInput = z.object({ note: z.string().trim().min(1, 'must not be empty').max(10_000) })
@@ -30,7 +30,7 @@ async function start(config: ServiceConfig, logger: Logger) {
   const runtime = await createRuntime('order-history', config, logger)
   // @if consumes
   // What the handlers keep: one document per event handled, written once (idempotent).
-  const collection = runtime.db.collection<ReceivedEvent>('received')
+  const collection = runtime.db.collection<ReceivedRecord>('received')
   const received: ReceivedStore = {
     keep: async (doc) => {
       await collection.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true })

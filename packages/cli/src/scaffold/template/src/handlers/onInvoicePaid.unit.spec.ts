@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { ReceivedEvent, ReceivedStore } from '../received.ts'
+import type { ReceivedRecord, ReceivedStore } from '../received.ts'
 import { onInvoicePaid } from './onInvoicePaid.ts'
 
 describe('onInvoicePaid', () => {
   it('keeps one document per event, even when the event is delivered twice', async () => {
-    const kept = new Map<string, ReceivedEvent>()
+    const kept = new Map<string, ReceivedRecord>()
     const store: ReceivedStore = {
       keep: async (doc) => {
         if (!kept.has(doc._id)) kept.set(doc._id, doc)
