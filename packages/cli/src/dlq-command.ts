@@ -1,6 +1,5 @@
 // event-driven dlq list|show|redrive|discard|resolve: operate the dead letter queue.
 import { openEventStore, type DlqStatus } from '@event-driven/core/admin'
-import { pino } from 'pino'
 import {
   dlqAct,
   dlqList,

@@ -8,7 +8,6 @@ import {
   type EventSelection,
   type EventSource,
 } from '@event-driven/core/admin'
-import { pino } from 'pino'
 import { progressBar } from './format.ts'
 import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from './settings.ts'
 

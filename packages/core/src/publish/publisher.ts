@@ -37,7 +37,7 @@ export interface Publisher {
     lineage: Lineage,
   ): Promise<string>
   /** The data as it will be recorded (schema applied); throws when it is invalid or stopped. */
-  validate<Data>(definition: EventDefinition<string, Data>, data: unknown): Promise<Data>
+  validate: <Data>(definition: EventDefinition<string, Data>, data: unknown) => Promise<Data>
 }
 
 export interface PublisherOptions {

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino'
-import type { EventDefinition } from '../event-definition.ts'
 import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import type { Publisher } from '../publish/publisher.ts'
