@@ -11,6 +11,7 @@ import {
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
+import { failingHandlerEnv } from './testing/failing-handler.ts'
 import { chainOf, registerAndLogin, updateNames } from './testing/flow.ts'
 
 // The dashboard in headless Chromium (Debian's, driven by playwright-core), served by the blog
@@ -42,7 +43,12 @@ beforeAll(async () => {
     blogEnv(ns, servers, port, {
       ADMIN_API_KEYS: `ops:${secret}`,
       ADMIN_PORT: String(adminPort),
-      BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE: failSwitch,
+      // The comments author-name handler fails while failSwitch exists.
+      ...failingHandlerEnv({
+        consumerGroup: 'comments.updateAuthorName',
+        message: 'test switch: comments fail to update author names',
+        whileFileExists: failSwitch,
+      }),
     }),
     ['users', 'blogs', 'comments', 'gateway', 'admin'],
   )

@@ -9,6 +9,7 @@ import {
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, gql, startBlogProcess } from './testing/blog-process.ts'
+import { failingHandlerEnv } from './testing/failing-handler.ts'
 import { chainOf, createBlog, registerAndLogin, updateNames } from './testing/flow.ts'
 
 const servers = await getTestServers()
@@ -20,10 +21,18 @@ let url: string
 beforeAll(async () => {
   const port = await freePort()
   url = `http://127.0.0.1:${port}/graphql`
-  // The test switch: the comments service's author-name handler always fails.
+  // The comments service's author-name handler always fails (injected into the process).
   blog = await startBlogProcess(
     [],
-    blogEnv(ns, servers, port, { BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE: '1' }),
+    blogEnv(
+      ns,
+      servers,
+      port,
+      failingHandlerEnv({
+        consumerGroup: 'comments.updateAuthorName',
+        message: 'test switch: comments fail to update author names',
+      }),
+    ),
     ['users, blogs, comments, gateway'],
   )
 })

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { newId } from '@event-driven/core'
 import {
   ServiceError,
@@ -55,7 +54,6 @@ async function startComments(config: ServiceConfig, logger: Logger): Promise<Ser
     await authors.created(event.data)
   })
   runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
-    if (failAuthorUpdate()) throw new Error('test switch: comments fail to update author names')
     await authors.renamed(event.data)
     const count = await comments.countDocuments({ authorId: event.data.userId })
     await ctx.publish(CommentAuthorUpdated, {
@@ -116,12 +114,3 @@ export const comments = defineServiceModule({
   start: startComments,
   gateway: commentsGateway,
 })
-
-/**
- * Test switch BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE: `1` fails always; a file path fails while
- * that file exists (so a test can fix the handler, then redrive).
- */
-function failAuthorUpdate(): boolean {
-  const value = process.env.BLOG_TEST_FAIL_COMMENTS_AUTHOR_UPDATE
-  return value === '1' || (Boolean(value) && value !== '0' && existsSync(value!))
-}

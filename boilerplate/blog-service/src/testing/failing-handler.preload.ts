@@ -1,0 +1,14 @@
+// Loaded with `node --import` into a blog process a test starts (failingHandlerEnv): every import
+// of @event-driven/core, but the wrapper's own, gets failing-handler.core.ts instead.
+import { registerHooks } from 'node:module'
+
+const wrapper = new URL('./failing-handler.core.ts', import.meta.url).href
+
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    if (specifier === '@event-driven/core' && context.parentURL !== wrapper) {
+      return { url: wrapper, shortCircuit: true }
+    }
+    return nextResolve(specifier, context)
+  },
+})
