@@ -1,4 +1,5 @@
 import type { Filter } from 'mongodb'
+import { consumerGroupOf } from '../consume/group-names.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import { outboxUnpublished, type EventStore, type OperationRecord } from '../store/event-store.ts'
 
@@ -92,12 +93,6 @@ export async function consumerGroupsWithDlq(service: Service, now = Date.now()) 
         (Number.isNaN(lastActive) || now - lastActive > 60_000),
     }
   })
-}
-
-/** `blogs_updateAuthorName` → `blogs.updateAuthorName` (service names have no underscore). */
-function consumerGroupOf(durable: string): string {
-  const at = durable.indexOf('_')
-  return at > 0 ? `${durable.slice(0, at)}.${durable.slice(at + 1)}` : durable
 }
 
 /**

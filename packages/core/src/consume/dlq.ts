@@ -1,4 +1,5 @@
 import { Binary } from 'mongodb'
+import type { Logger } from 'pino'
 import { recordPendingAlert } from '../alert/dlq-alerts.ts'
 import type { AttemptError, DlqRecord, EventStore } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
@@ -62,7 +63,7 @@ function dlqRecord(letter: DeadLetter, parkedAt?: Date): DlqRecord {
  * Records a DLQ entry by one insert. The entry of a failure cycle is written once and never
  * replaced: writing the same cycle again (a redelivery after a lost `term`) finds it there.
  */
-export async function recordDeadLetter(
+async function recordDeadLetter(
   store: EventStore,
   letter: DeadLetter,
   parkedAt?: Date,
@@ -75,10 +76,30 @@ export async function recordDeadLetter(
 }
 
 /**
+ * Records a DLQ entry, then, with alerts on, the Slack alert it waits in: every path that writes
+ * an entry (a delivery given up, the parked mover) raises its alert here. The entry is safe once
+ * written, so an alert that cannot be recorded is logged, never a reason to write it again.
+ */
+export async function recordEntry(
+  store: EventStore,
+  letter: DeadLetter,
+  options: { alertsOn: boolean; logger: Logger; parkedAt?: Date },
+): Promise<void> {
+  await recordDeadLetter(store, letter, options.parkedAt)
+  if (!options.alertsOn) return
+  await recordEntryAlert(store, letter).catch((error: unknown) =>
+    options.logger.error(
+      { err: error, entryId: letter.entryId },
+      'could not record the Slack alert for this DLQ entry',
+    ),
+  )
+}
+
+/**
  * The Slack alert a new DLQ entry waits in (see `alert/dlq-alerts.ts`). What came from the
  * message is made storable as in the entry, so no content can keep its alert from being written.
  */
-export function recordEntryAlert(store: EventStore, letter: DeadLetter): Promise<void> {
+function recordEntryAlert(store: EventStore, letter: DeadLetter): Promise<void> {
   return recordPendingAlert(store, {
     _id: letter.entryId,
     service: letter.service,

@@ -1,5 +1,29 @@
 import type { AttemptError, EventStore, FailureRecord } from '../store/event-store.ts'
 import { storableText } from '../store/keys.ts'
+import type { Delivery } from './delivery.ts'
+
+/**
+ * Where failed deliveries are counted: one record per (event, consumer group) in MongoDB, an
+ * in-memory one in tests (`@event-driven/core/testing`). Both resolve with this message's
+ * attempts (its stream position), in order.
+ */
+export interface FailureLog {
+  /** Records one failed delivery. */
+  record(failed: FailedDelivery): Promise<AttemptError[]>
+  /** Records the deliveries before `attempt` that left no outcome (see `lostAttempts`). */
+  recordLost(delivery: FailedMessage, attempt: number): Promise<AttemptError[]>
+}
+
+/** The failure log in the event store's `failures` collection. */
+export function failureLog(store: EventStore): FailureLog {
+  return {
+    record: async (failed) => attemptsOf(await recordFailure(store, failed), failed.streamSequence),
+    recordLost: (delivery, attempt) => recordLostAttempts(store, delivery, attempt),
+  }
+}
+
+/** What a failure record is keyed and labelled with. */
+export type FailedMessage = Omit<FailedDelivery, 'attempt' | 'error'>
 
 export interface FailedDelivery {
   key: string
@@ -30,10 +54,7 @@ export function attemptError(
 }
 
 /** Records one failed delivery atomically (upsert) and returns the record with every attempt. */
-export async function recordFailure(
-  store: EventStore,
-  failed: FailedDelivery,
-): Promise<FailureRecord> {
+async function recordFailure(store: EventStore, failed: FailedDelivery): Promise<FailureRecord> {
   const record = await appendAttempts(store, failed, [
     attemptError(failed.attempt, failed.error, failed.streamSequence),
   ])
@@ -85,20 +106,29 @@ export function attemptsOf(record: FailureRecord | null, streamSequence: number)
  * failure (a crashed process, an expired ack wait) count as failures, so they are written as
  * such. Returns this message's attempts, in order.
  */
-export async function recordLostAttempts(
+async function recordLostAttempts(
   store: EventStore,
-  delivery: Omit<FailedDelivery, 'attempt' | 'error'>,
+  delivery: FailedMessage,
   attempt: number,
 ): Promise<AttemptError[]> {
   const record = await store.failures.findOne({ _id: delivery.key })
   const recorded = attemptsOf(record, delivery.streamSequence)
-  const numbers = new Set(recorded.map((a) => a.attempt))
-  const lost = Array.from({ length: attempt - 1 }, (_, i) => i + 1)
-    .filter((n) => !numbers.has(n))
-    .map((n) => attemptError(n, new Error(lostAttemptMessage(n)), delivery.streamSequence))
+  const lost = lostAttempts(recorded, attempt, delivery.streamSequence)
   if (lost.length === 0) return recorded
   const updated = await appendAttempts(store, delivery, lost)
   return attemptsOf(updated, delivery.streamSequence)
+}
+
+/** The deliveries before `attempt` that `recorded` has no outcome of, as failures. */
+export function lostAttempts(
+  recorded: AttemptError[],
+  attempt: number,
+  streamSequence: number,
+): AttemptError[] {
+  const numbers = new Set(recorded.map((a) => a.attempt))
+  return Array.from({ length: attempt - 1 }, (_, i) => i + 1)
+    .filter((n) => !numbers.has(n))
+    .map((n) => attemptError(n, new Error(lostAttemptMessage(n)), streamSequence))
 }
 
 /** Placeholders for attempts whose outcome could not be read (MongoDB did not answer). */
@@ -110,4 +140,19 @@ export function unreadAttempts(attempt: number, streamSequence: number): Attempt
       streamSequence,
     ),
   )
+}
+
+/** What the failure record of a delivery is keyed and labelled with. */
+export function failedMessage(
+  delivery: Pick<Delivery, 'key' | 'raw' | 'msg'>,
+  consumerGroup: string,
+): FailedMessage {
+  return {
+    key: delivery.key,
+    eventId: delivery.raw.eventId,
+    consumerGroup,
+    subject: delivery.raw.subject,
+    operationId: delivery.raw.operationId,
+    streamSequence: delivery.msg.seq,
+  }
 }

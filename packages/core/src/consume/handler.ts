@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
+import type { Redelivery } from '../publish/wire.ts'
 
 /** An event as a handler sees it: validated data of the definition's current version. */
 export interface ReceivedEvent<Data = unknown> {
@@ -15,8 +16,11 @@ export interface ReceivedEvent<Data = unknown> {
   /** The event or operation that caused this one. */
   parentId: string
   createdAt: Date
-  /** Set when this delivery may repeat an earlier one: `redrive` (from the DLQ), `relay`, `retry`. */
-  redelivery?: string
+  /**
+   * Set when this delivery may repeat an earlier one: `redrive` (from the DLQ), `replay`,
+   * `relay` (republished after a crash), `retry` (re-emitted by a retried parent handler).
+   */
+  redelivery?: Redelivery
 }
 
 export interface HandlerContext {

@@ -17,7 +17,8 @@ import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
 import type { ResolvedStreamOptions } from '../streams.ts'
 import { JetStreamCodes } from '../server-codes.ts'
-import { recordDeadLetter, recordEntryAlert, type DeadLetter } from './dlq.ts'
+import { recordEntry, type DeadLetter } from './dlq.ts'
+import { durableOf } from './group-names.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
 
 /**
@@ -97,7 +98,7 @@ export async function parkDeadLetter(
   const headers = natsHeaders()
   // JSON escapes every control character, so it is a valid header value.
   headers.set(letterHeader, JSON.stringify(json))
-  const subject = `${subjectPrefix}_parked.${letter.consumerGroup.replace(/\./g, '_')}`
+  const subject = `${subjectPrefix}_parked.${durableOf(letter.consumerGroup)}`
   await publishSigned(js, signer, subject, body, { msgID: `park:${letter.entryId}`, headers })
 }
 
@@ -173,11 +174,11 @@ export async function startParkedMover(options: ParkedMoverOptions): Promise<() 
         )
         return msg.ack()
       }
-      await recordDeadLetter(store, { ...letter, trusted }, msg.time)
-      if (options.alertsOn)
-        await recordEntryAlert(store, letter).catch((error: unknown) =>
-          logger.error({ err: error }, 'could not record the Slack alert for a moved DLQ entry'),
-        )
+      await recordEntry(
+        store,
+        { ...letter, trusted },
+        { alertsOn: options.alertsOn, logger, parkedAt: msg.time },
+      )
       msg.ack()
       logger.warn(
         { eventId: letter.eventId, consumerGroup: letter.consumerGroup, entryId: letter.entryId },

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import type { Filter } from 'mongodb'
-import { durableName } from '../consume/consumer-group.ts'
+import { durableName } from '../consume/group-names.ts'
 import { ErrorCodes, EventDrivenError } from '../errors.ts'
 import { headerPairs, eventHeaders, redriveSubject } from '../publish/wire.ts'
 import { publishSigned, signatureHeader, type MessageSigner } from '../publish/signature.ts'

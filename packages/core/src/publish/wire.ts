@@ -35,6 +35,17 @@ export function redriveSubject(subjectPrefix: string, durable: string): string {
 /** Why a message may repeat an earlier one (see `eventHeaders.redelivery`). */
 export type Redelivery = 'relay' | 'retry' | 'redrive' | 'replay'
 
+const redeliveries: readonly string[] = [
+  'relay',
+  'retry',
+  'redrive',
+  'replay',
+] satisfies Redelivery[]
+
+function isRedelivery(value: string): value is Redelivery {
+  return redeliveries.includes(value)
+}
+
 export function encodeEvent(
   record: EventRecord,
   redelivery: Redelivery | undefined = record.redelivery,
@@ -57,7 +68,7 @@ export interface RawDelivery {
   operationId?: string
   parentId?: string
   createdAt?: Date
-  redelivery?: string
+  redelivery?: Redelivery
   replayId?: string
   /** The DLQ entry a redrive message redelivers. */
   redriveOf?: string
@@ -94,6 +105,9 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
   const createdAtDate = createdAt === undefined ? undefined : new Date(createdAt)
   if (createdAtDate && Number.isNaN(createdAtDate.getTime()))
     problem ??= `${eventHeaders.createdAt} ${JSON.stringify(createdAt!.slice(0, 50))} is not a date`
+  const redelivery = header(eventHeaders.redelivery)
+  if (redelivery !== undefined && !isRedelivery(redelivery))
+    problem ??= `${eventHeaders.redelivery} ${JSON.stringify(redelivery.slice(0, 50))} is not one of ${redeliveries.join(', ')}`
   return {
     // A message published without our headers still needs a stable key: its stream position.
     eventId:
@@ -107,7 +121,7 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
     operationId: header(eventHeaders.operationId),
     parentId: header(eventHeaders.parentId),
     createdAt: createdAtDate && !Number.isNaN(createdAtDate.getTime()) ? createdAtDate : undefined,
-    redelivery: header(eventHeaders.redelivery),
+    redelivery: redelivery !== undefined && isRedelivery(redelivery) ? redelivery : undefined,
     replayId: header(eventHeaders.replayId),
     redriveOf: header(eventHeaders.redriveOf),
     body: msg.data,

@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Filter } from 'mongodb'
 import { readArchivedEvents, type ArchivedEventQuery } from '../archive/read.ts'
-import { durableName } from '../consume/consumer-group.ts'
+import { durableName, splitConsumerGroup } from '../consume/group-names.ts'
 import { ConfigurationError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { encodeEvent, eventHeaders, redriveSubject } from '../publish/wire.ts'
@@ -143,13 +143,13 @@ async function consumerGroupSubjects(
   deps: Pick<ReplayDependencies, 'jsm' | 'stream'>,
   consumerGroup: string,
 ): Promise<{ durable: string; subjects: string[] }> {
-  const dot = consumerGroup.indexOf('.')
-  if (dot <= 0) {
+  const names = splitConsumerGroup(consumerGroup)
+  if (!names) {
     throw new ConfigurationError(
       `a consumer group is <service>.<handler>, like blogs.onUserNameUpdated; got "${consumerGroup}"`,
     )
   }
-  const durable = durableName(consumerGroup.slice(0, dot), consumerGroup.slice(dot + 1))
+  const durable = durableName(names.service, names.handler)
   const info = await deps.jsm.consumers.info(deps.stream.name, durable).catch(() => null)
   if (!info) {
     throw new ConfigurationError(
