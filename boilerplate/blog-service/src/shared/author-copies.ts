@@ -1,6 +1,7 @@
-import { isDuplicateKey } from '@event-driven/core'
+import { isDuplicateKey, type EventData } from '@event-driven/core'
 import type { Db } from 'mongodb'
-import type { User } from '../users/service.ts'
+import type { UserNameUpdated, UserRegistered } from './events.ts'
+import type { User } from './user.ts'
 
 /** A user as a service first heard of it (User.registered). */
 interface AuthorRecord {
@@ -37,16 +38,11 @@ export function authorCopies(db: Db) {
   const names = db.collection<AuthorName>('authorNames')
   const ready = names.createIndex({ userId: 1, nameVersion: -1 })
   return {
-    async created(data: { userId: string; username: string; firstName: string; lastName: string }) {
+    async created(data: EventData<typeof UserRegistered>) {
       await insertOnce(() => authors.insertOne({ _id: data.userId, username: data.username }))
       await this.renamed({ ...data, nameVersion: 0 })
     },
-    async renamed(data: {
-      userId: string
-      firstName: string
-      lastName: string
-      nameVersion: number
-    }) {
+    async renamed(data: EventData<typeof UserNameUpdated>) {
       await ready
       const { userId, firstName, lastName, nameVersion } = data
       await insertOnce(() =>

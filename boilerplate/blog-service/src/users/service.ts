@@ -16,6 +16,7 @@ import type { Logger } from 'pino'
 import { usersGateway } from './gateway.ts'
 import { z } from 'zod'
 import { UserNameUpdated, UserRegistered } from '../shared/events.ts'
+import type { User } from '../shared/user.ts'
 import { ConcurrencyError, isDuplicateKey, newId } from '@event-driven/core'
 
 interface UserDocument {
@@ -30,13 +31,6 @@ interface UserDocument {
    */
   nameVersion: number
   createdAt: Date
-}
-
-export interface User {
-  id: string
-  username: string
-  firstName: string
-  lastName: string
 }
 
 const toUser = (doc: UserDocument): User => ({
