@@ -1,9 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, EventValidationError } from './errors.ts'
+import { subjectPattern } from './names.ts'
 import { checkUpcasterChain, upcast, type Upcasters } from './version/upcast.ts'
-
-/** `<Entity>.<pastTenseVerb>`, e.g. `User.nameUpdated`. */
-const subjectPattern = /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/
 
 /** What `defineEvent` returns: the subject, the current version, and the schema of its data. */
 export interface EventDefinition<Subject extends string = string, Data = unknown> {

@@ -5,6 +5,7 @@ export {
   type ServiceOptions,
 } from './service.ts'
 export { resolveServiceOptions, serviceDefaults, type ResolvedServiceOptions } from './options.ts'
+export { serviceNamePattern, subjectPattern } from './names.ts'
 export {
   connectToNats,
   natsOptionsFromEnv,

@@ -3,6 +3,7 @@ import type { AlertOptions } from './alert/dlq-alerts.ts'
 import type { ArchiveOptions } from './archive/archiver.ts'
 import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
 import { ConfigurationError } from './errors.ts'
+import { serviceNamePattern } from './names.ts'
 import type { NatsTarget } from './nats-connection.ts'
 import { defaultOperationOptions, type OperationOptions } from './operation.ts'
 import type { RetentionOptions } from './retention/retention.ts'
@@ -120,8 +121,6 @@ export interface ResolvedServiceOptions {
   logger?: Logger
   stopOnSignals: boolean
 }
-
-export const serviceNamePattern = /^[a-z][a-z0-9-]*$/
 
 /**
  * Fills every default and checks every option, reporting all problems at once in one

@@ -1,3 +1,4 @@
+import { serviceNamePattern } from '@event-driven/core'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from './config.ts'
 import type { Actor } from './rpc.ts'
@@ -42,10 +43,8 @@ export interface ServiceModule {
   gateway?: GatewayPiece
 }
 
-const namePattern = /^[a-z][a-z0-9-]*$/
-
 export function defineServiceModule(module: ServiceModule): ServiceModule {
-  if (!namePattern.test(module.name)) {
+  if (!serviceNamePattern.test(module.name)) {
     throw new Error(
       `service name "${module.name}" must be lowercase letters, digits and dashes, starting with a letter`,
     )

@@ -14,13 +14,7 @@ import type { Logger } from 'pino'
 import { blogsGateway } from './gateway.ts'
 import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
-import {
-  BlogAuthorUpdated,
-  BlogCreated,
-  CommentCreated,
-  UserNameUpdated,
-  UserRegistered,
-} from '../shared/events.ts'
+import { BlogAuthorUpdated, BlogCreated, CommentCreated } from '../shared/events.ts'
 
 interface BlogDocument {
   _id: string
@@ -48,7 +42,13 @@ const GetInput = z.object({ id: z.string() })
 async function startBlogs(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('blogs', config, logger)
   const blogs = runtime.db.collection<BlogDocument>('blogs')
-  const authors = authorCopies(runtime.db)
+  const authors = authorCopies(runtime, async (user, ctx) => {
+    await ctx.publish(BlogAuthorUpdated, {
+      authorId: user.userId,
+      nameVersion: user.nameVersion,
+      blogs: await blogs.countDocuments({ authorId: user.userId }),
+    })
+  })
   const toBlog = async (doc: BlogDocument) => ({
     id: doc._id,
     title: doc.title,
@@ -57,18 +57,6 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
     author: await authors.get(doc.authorId),
   })
 
-  runtime.core.on(UserRegistered, { handler: 'createAuthor' }, async (event) => {
-    await authors.created(event.data)
-  })
-  runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
-    await authors.renamed(event.data)
-    const count = await blogs.countDocuments({ authorId: event.data.userId })
-    await ctx.publish(BlogAuthorUpdated, {
-      authorId: event.data.userId,
-      nameVersion: event.data.nameVersion,
-      blogs: count,
-    })
-  })
   runtime.core.on(CommentCreated, { handler: 'countComment' }, async (event) => {
     await blogs.updateOne({ _id: event.data.blogId }, { $inc: { commentCount: 1 } })
   })

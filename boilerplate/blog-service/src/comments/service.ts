@@ -14,12 +14,7 @@ import type { Logger } from 'pino'
 import { commentsGateway } from './gateway.ts'
 import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
-import {
-  CommentAuthorUpdated,
-  CommentCreated,
-  UserNameUpdated,
-  UserRegistered,
-} from '../shared/events.ts'
+import { CommentAuthorUpdated, CommentCreated } from '../shared/events.ts'
 
 interface CommentDocument {
   _id: string
@@ -42,25 +37,18 @@ const ListInput = z.object({ blogId: z.string() })
 async function startComments(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('comments', config, logger)
   const comments = runtime.db.collection<CommentDocument>('comments')
-  const authors = authorCopies(runtime.db)
+  const authors = authorCopies(runtime, async (user, ctx) => {
+    await ctx.publish(CommentAuthorUpdated, {
+      authorId: user.userId,
+      nameVersion: user.nameVersion,
+      comments: await comments.countDocuments({ authorId: user.userId }),
+    })
+  })
   const toComment = async (doc: CommentDocument) => ({
     id: doc._id,
     blogId: doc.blogId,
     content: doc.content,
     author: await authors.get(doc.authorId),
-  })
-
-  runtime.core.on(UserRegistered, { handler: 'createAuthor' }, async (event) => {
-    await authors.created(event.data)
-  })
-  runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
-    await authors.renamed(event.data)
-    const count = await comments.countDocuments({ authorId: event.data.userId })
-    await ctx.publish(CommentAuthorUpdated, {
-      authorId: event.data.userId,
-      nameVersion: event.data.nameVersion,
-      comments: count,
-    })
   })
 
   const create = async (input: unknown, actor: Actor, call: CallInfo) => {

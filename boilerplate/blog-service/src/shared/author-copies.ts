@@ -1,6 +1,11 @@
-import { isDuplicateKey, type EventData } from '@event-driven/core'
+import {
+  isDuplicateKey,
+  type EventData,
+  type HandlerContext,
+  type Service,
+} from '@event-driven/core'
 import type { Db } from 'mongodb'
-import type { UserNameUpdated, UserRegistered } from './events.ts'
+import { UserNameUpdated, UserRegistered } from './events.ts'
 import type { User } from './user.ts'
 
 /** A user as a service first heard of it (User.registered). */
@@ -27,34 +32,49 @@ async function insertOnce(insert: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** What a service does once a new name of a user is in its copy (blogs and comments announce it). */
+export type AuthorRenamed = (
+  user: EventData<typeof UserNameUpdated>,
+  ctx: HandlerContext,
+) => Promise<void>
+
 /**
- * A service's own copy of the users it shows, kept fresh by User events. Name versions are
- * separate inserts rather than a conditional update of one document, so concurrent handlers (two
- * instances, updates in any order) converge on the newest name even where the server's updates
- * are not atomic (FerretDB v1 loses concurrent updates of one document; measured).
+ * A service's own copy of the users it shows, kept fresh by User events: registers the handlers
+ * `createAuthor` (User.registered) and `updateAuthorName` (User.nameUpdated, then `renamed`).
+ * Name versions are separate inserts rather than a conditional update of one document, so
+ * concurrent handlers (two instances, updates in any order) converge on the newest name even
+ * where the server's updates are not atomic (FerretDB v1 loses concurrent updates of one
+ * document; measured).
  */
-export function authorCopies(db: Db) {
-  const authors = db.collection<AuthorRecord>('authors')
-  const names = db.collection<AuthorName>('authorNames')
+export function authorCopies(runtime: { core: Service; db: Db }, renamed: AuthorRenamed) {
+  const authors = runtime.db.collection<AuthorRecord>('authors')
+  const names = runtime.db.collection<AuthorName>('authorNames')
   const ready = names.createIndex({ userId: 1, nameVersion: -1 })
+  const keepName = async (data: EventData<typeof UserNameUpdated>) => {
+    await ready
+    const { userId, firstName, lastName, nameVersion } = data
+    await insertOnce(() =>
+      names.insertOne({
+        _id: `${userId}:${nameVersion}`,
+        userId,
+        firstName,
+        lastName,
+        nameVersion,
+      }),
+    )
+  }
+
+  runtime.core.on(UserRegistered, { handler: 'createAuthor' }, async (event) => {
+    const { userId, username } = event.data
+    await insertOnce(() => authors.insertOne({ _id: userId, username }))
+    await keepName({ ...event.data, nameVersion: 0 })
+  })
+  runtime.core.on(UserNameUpdated, { handler: 'updateAuthorName' }, async (event, ctx) => {
+    await keepName(event.data)
+    await renamed(event.data, ctx)
+  })
+
   return {
-    async created(data: EventData<typeof UserRegistered>) {
-      await insertOnce(() => authors.insertOne({ _id: data.userId, username: data.username }))
-      await this.renamed({ ...data, nameVersion: 0 })
-    },
-    async renamed(data: EventData<typeof UserNameUpdated>) {
-      await ready
-      const { userId, firstName, lastName, nameVersion } = data
-      await insertOnce(() =>
-        names.insertOne({
-          _id: `${userId}:${nameVersion}`,
-          userId,
-          firstName,
-          lastName,
-          nameVersion,
-        }),
-      )
-    },
     /** The copy of a user: null until User.registered reached this service. */
     async get(userId: string): Promise<User | null> {
       const [author, latest] = await Promise.all([

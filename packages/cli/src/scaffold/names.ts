@@ -1,8 +1,6 @@
-/** Names a new service is made of, derived once from what the user typed, and checked. */
-
-const serviceNamePattern = /^[a-z][a-z0-9-]*$/
-/** `<Entity>.<pastTenseVerb>`, as `defineEvent` checks it. */
-const subjectPattern = /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/
+// Names a new service is made of, derived once from what the user typed, and checked with the
+// core's own patterns.
+import { serviceNamePattern, subjectPattern } from '@event-driven/core'
 
 /** The parts of the blog service and of the runner: a new service cannot take these names. */
 export const reservedNames = ['users', 'blogs', 'comments', 'gateway', 'admin']

@@ -33,12 +33,14 @@ export function namePairs<T extends object>(template: T, actual: T): [string, st
 
 /** Every template name replaced in one pass, longest first (`recordOrderArchived`, then `OrderArchived`). */
 export function replaceNames(text: string, pairs: [string, string][]): string {
-  if (pairs.length === 0) return text
-  const to = new Map(pairs)
-  const alternatives = [...to.keys()]
-    .sort((a, b) => b.length - a.length)
-    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-  return text.replace(new RegExp(alternatives.join('|'), 'g'), (name) => to.get(name)!)
+  const sorted = pairs.filter(([name]) => name).sort(([a], [b]) => b.length - a.length)
+  let out = ''
+  for (let i = 0; i < text.length;) {
+    const pair = sorted.find(([name]) => text.startsWith(name, i))
+    out += pair ? pair[1] : text[i]
+    i += pair ? pair[0].length : 1
+  }
+  return out
 }
 
 /** The pairs that rewrite the template's event of `list` into `event`. */

@@ -4,6 +4,7 @@ import {
   type EventRecord,
   type EventStore,
 } from './event-store.ts'
+import { escapeRegex } from './regex.ts'
 
 /**
  * An operation's events, each once: published or not yet (from the outbox, without a change's
@@ -88,10 +89,6 @@ export async function operationChain(store: EventStore, operationId: string) {
 function actorText(actor: unknown): string | null {
   if (actor === null || actor === undefined) return null
   return typeof actor === 'string' ? actor : JSON.stringify(actor)
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /** An operation's chain, as `operationChain` returns it. */
