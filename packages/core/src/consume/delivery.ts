@@ -138,7 +138,8 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroup): Promise<
   }
 }
 
-function openDelivery(msg: JsMsg, group: ConsumerGroup): Delivery {
+/** A delivery before its first step: what arrived, its key, its attempt, its logger. */
+export function openDelivery(msg: JsMsg, group: ConsumerGroup): Delivery {
   const raw = readDelivery(msg, group.settings.subjectPrefix)
   const attempt = msg.info.deliveryCount
   return {

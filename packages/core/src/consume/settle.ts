@@ -32,7 +32,8 @@ export function settle(msg: JsMsg, settlement: Settlement, logger: Logger): void
       return
     case 'unrecorded':
       logger.error(
-        { err: settlement.parkError, cause: settlement.cause },
+        // Only `err` is serialized as an error: the cause goes as its message.
+        { err: settlement.parkError, cause: messageOf(settlement.cause) },
         'could not record the DLQ entry nor park the message; it stays unacknowledged and is delivered again',
       )
       msg.nak(settlement.delayMs)
@@ -42,4 +43,8 @@ export function settle(msg: JsMsg, settlement: Settlement, logger: Logger): void
 
 function summary(letter: { consumerGroup: string; eventId: string; reason: string }): string {
   return `consumer group: ${letter.consumerGroup}, event: ${letter.eventId.slice(0, 200)}, reason: ${letter.reason}`
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
