@@ -21,3 +21,12 @@ export type { OwnServer } from './own-server.ts'
 export { startNodeProcess, type NodeProcess } from './node-process.ts'
 export { freePort, portAccepts } from './ports.ts'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
+export {
+  testHandler,
+  type HandlerOutcome,
+  type HandlerRun,
+  type HandlerTest,
+  type PublishedEvent,
+  type TestEvent,
+  type TestHandlerOptions,
+} from './handler-test.ts'

@@ -117,7 +117,8 @@ export function inMemoryConsumerGroup<Data>(
     positions.set(eventId, seq)
     const subject = wireSubject(subjectPrefix, event.subject ?? options.definition.subject)
     const body = event.body ?? JSON.stringify(event.data ?? null)
-    const operationId = event.operationId ?? eventId
+    // An operation of its own by default: its first event, as `startOperation` publishes it.
+    const operationId = event.operationId ?? newId()
     const h = natsHeaders()
     h.set('Nats-Msg-Id', eventId)
     h.set(eventHeaders.eventId, eventId)
