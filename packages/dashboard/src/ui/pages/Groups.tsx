@@ -1,0 +1,42 @@
+import { api, type GroupRow } from '../api.ts'
+import { time } from '../format.ts'
+import { useLoad, type PageProps } from '../load.ts'
+
+export function Groups({ onSignedOut }: PageProps) {
+  const { data, error } = useLoad(() => api.groups(), [], onSignedOut, 5_000)
+  if (error) return <p role="alert">{error}</p>
+  return (
+    <section>
+      <h1>Consumer groups</h1>
+      <table>
+        <thead>
+          <tr>
+            <th>Group</th>
+            <th>Pending</th>
+            <th>In flight</th>
+            <th>Redelivered</th>
+            <th>Last activity</th>
+            <th>In the DLQ</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data?.consumerGroups.map((g: GroupRow) => (
+            <tr key={g.durable} className={g.stuck ? 'stuck' : undefined}>
+              <td>
+                {g.consumerGroup}
+                {g.stuck && <strong className="bad"> stuck</strong>}
+              </td>
+              <td>{g.pending}</td>
+              <td>{g.inFlight}</td>
+              <td>{g.redelivered}</td>
+              <td>{time(g.lastActive)}</td>
+              <td className={g.dlqOpen > 0 ? 'bad' : undefined}>
+                <a href={`#/dlq`}>{g.dlqOpen}</a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}
