@@ -1,3 +1,5 @@
+import { consumerGroupName } from './consume/group-names.ts'
+import { handlerNamePattern } from './names.ts'
 import { startDlqAlerts } from './alert/dlq-alerts.ts'
 import { s3Client, startArchiver } from './archive/archiver.ts'
 import { openServiceConnections } from './connections.ts'
@@ -83,8 +85,6 @@ export interface Service {
   /** Stops pulling, drains in-flight handlers, acks what finished, closes what it opened. */
   stop(): Promise<void>
 }
-
-const handlerNamePattern = /^[a-z][a-zA-Z0-9]*$/
 
 /**
  * Connects to NATS and MongoDB, provisions the stream and the event store's indexes, and returns
@@ -280,7 +280,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
         context: {
           service: name,
           handlerName,
-          consumerGroup: `${name}.${handlerName}`,
+          consumerGroup: consumerGroupName(name, handlerName),
           definition,
           handler: handler as EventHandler<unknown>,
           settings: {

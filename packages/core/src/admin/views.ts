@@ -1,3 +1,4 @@
+import { escapeRegex } from '../store/regex.ts'
 import type { Filter } from 'mongodb'
 import { consumerGroupOf } from '../consume/group-names.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
@@ -7,10 +8,6 @@ import { outboxUnpublished, type EventStore, type OperationRecord } from '../sto
  * What the dashboard shows beyond single records: operations with their counts, the map of
  * subjects, consumer groups with their DLQ entries. Off the hot path: these queries may scan.
  */
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}
 
 /** `$group` by a field with `$sum`, as a Map (the accumulators FerretDB v1 has). */
 async function countBy(
