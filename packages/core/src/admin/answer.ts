@@ -9,7 +9,9 @@ export interface Answer {
 /** The status of each DLQ action refusal: the code decides, never the reason's text. */
 export const dlqRefusalStatus = {
   'not-found': 404,
-  conflict: 409,
+  'not-open': 409,
+  'lost-race': 409,
+  untrusted: 409,
 } as const satisfies Record<DlqRefusalCode, number>
 
 /** A DLQ action's answer: 200 with the entry as it is now, or the refusal's status and reason. */

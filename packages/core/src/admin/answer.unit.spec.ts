@@ -8,7 +8,7 @@ describe('DLQ action answers', () => {
     expect(dlqActionAnswer({ ok: true, entry })).toEqual({ status: 200, body: { entry } })
   })
 
-  it('an unknown entry answers 404, a refused one 409, with the reason as the error', () => {
+  it('an unknown entry answers 404, a closed, lost or untrusted one 409, with the reason as the error', () => {
     expect(dlqActionAnswer({ ok: false, code: 'not-found', reason: 'no DLQ entry d9' })).toEqual({
       status: 404,
       body: { error: 'no DLQ entry d9' },
@@ -16,7 +16,7 @@ describe('DLQ action answers', () => {
     expect(
       dlqActionAnswer({
         ok: false,
-        code: 'conflict',
+        code: 'not-open',
         reason: 'the entry is redriven (redrive by ana at …): only open entries can be redriven',
       }),
     ).toEqual({
@@ -28,12 +28,17 @@ describe('DLQ action answers', () => {
   })
 
   it('the code decides the status, whatever the reason says', () => {
-    expect(dlqActionAnswer({ ok: false, code: 'conflict', reason: 'no DLQ entry d1' }).status).toBe(
-      409,
-    )
+    expect(
+      dlqActionAnswer({ ok: false, code: 'lost-race', reason: 'no DLQ entry d1' }).status,
+    ).toBe(409)
     expect(
       dlqActionAnswer({ ok: false, code: 'not-found', reason: 'the entry is open' }).status,
     ).toBe(404)
-    expect(dlqRefusalStatus).toEqual({ 'not-found': 404, conflict: 409 })
+    expect(dlqRefusalStatus).toEqual({
+      'not-found': 404,
+      'not-open': 409,
+      'lost-race': 409,
+      untrusted: 409,
+    })
   })
 })

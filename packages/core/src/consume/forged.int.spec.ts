@@ -132,6 +132,7 @@ describe('messages from outside the framework', () => {
     expect(recorded.find((r) => r.id === eventId)?.data.amount).toBe(10)
     expect(await audit.dlq.redrive(entry!._id, 'ops')).toMatchObject({
       ok: false,
+      code: 'untrusted',
       reason: expect.stringContaining('not signed by the framework') as string,
     })
   })

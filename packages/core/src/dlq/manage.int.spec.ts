@@ -75,7 +75,7 @@ describe('the dead letter queue API', () => {
     const again = await billing.dlq.redrive(id, 'ops@example.com')
     expect(again).toEqual({
       ok: false,
-      code: 'conflict',
+      code: 'not-open',
       reason: expect.stringMatching(
         /^the entry is redriven \(redrive by ops@example.com at .+\): only open entries/,
       ) as string,

@@ -56,11 +56,13 @@ export type DlqEntryDetail = DlqEntry & { cycles: DlqCycle[] }
 /**
  * Why an action was refused, for a caller to branch on (the reason says it to a person):
  * - `not-found`: no entry has that id.
- * - `conflict`: the entry's state forbids the action: it is closed already (by an earlier action,
- *   or by one that won a race with this one), or it is a redrive of a message the framework did
- *   not sign. The reason names which, and who closed it.
+ * - `not-open`: the entry was closed already by an earlier action; the reason names it and who.
+ * - `lost-race`: another action claimed the entry first, while this one was on its way; the
+ *   reason names the winner, which this call finished if its caller had not.
+ * - `untrusted`: a redrive of a message the framework did not sign, which is never delivered to
+ *   a handler (discard or resolve it instead).
  */
-export type DlqRefusalCode = 'not-found' | 'conflict'
+export type DlqRefusalCode = 'not-found' | 'not-open' | 'lost-race' | 'untrusted'
 
 /** An action's outcome: done (with the entry as it is now), or refused with a code and a reason. */
 export type DlqActionResult =
@@ -212,11 +214,11 @@ export function dlqManager(
     const entry = await store.dlq.findOne({ _id: id })
     if (!entry) return { ok: false, code: 'not-found', reason: `no DLQ entry ${id}` }
     if (entry.status !== 'open')
-      return { ok: false, code: 'conflict', reason: refusal(entry, entry.history?.[0]) }
+      return { ok: false, code: 'not-open', reason: refusal(entry, entry.history?.[0]) }
     if (action.action === 'redrive' && entry.trusted === false)
       return {
         ok: false,
-        code: 'conflict',
+        code: 'untrusted',
         reason:
           'the message was not signed by the framework, so it is never delivered to a handler: discard it, or publish the event through a service',
       }
@@ -227,7 +229,7 @@ export function dlqManager(
       const claim = await claims.findOne({ _id: id }, { projection: { _id: 0 } })
       const winner = claim ? (claim as DlqAction) : undefined
       if (winner) await complete(entry, winner)
-      return { ok: false, code: 'conflict', reason: refusal(entry, winner) }
+      return { ok: false, code: 'lost-race', reason: refusal(entry, winner) }
     }
     return { ok: true, entry: dlqEntryView(await complete(entry, action)) }
   }
