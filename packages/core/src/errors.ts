@@ -6,7 +6,8 @@
 
 /**
  * The code of every error the core throws, by the situation it names (kebab-case, like the DLQ
- * action refusals `not-found`, `not-open`, `lost-race` and `untrusted`). A code never changes once published; messages may.
+ * action refusals `not-found`, `not-open`, `lost-race` and `untrusted`). A code never changes
+ * once published; messages may.
  */
 export const ErrorCodes = {
   /** `EventValidationError`: event data fails its definition's schema; nothing was recorded. */
