@@ -158,7 +158,7 @@ describe('event-driven new', () => {
     expect(lint.code, lint.stdout + lint.stderr).toBe(0)
     const test = await run('pnpm', ['--filter', 'billing-service', 'test'])
     expect(test.code, test.stdout + test.stderr).toBe(0)
-    expect(test.stdout).toMatch(/1 passed/)
+    expect(test.stdout).toMatch(/2 passed/)
     const format = await run('pnpm', ['exec', 'prettier', '--check', 'boilerplate'])
     expect(format.code, format.stdout).toBe(0)
   }, 120_000)
@@ -215,8 +215,9 @@ describe('event-driven new', () => {
     expect(pkg.dependencies['@event-driven/core']).toMatch(/^\^\d+\.\d+\.\d+$/)
     expect(pkg.dependencies['@event-driven/service-kit']).toMatch(/^\^\d+\.\d+\.\d+$/)
     expect(Object.keys(pkg.devDependencies)).toEqual(
-      expect.arrayContaining(['eslint', 'typescript', 'vitest']),
+      expect.arrayContaining(['@event-driven/testing', 'eslint', 'typescript', 'vitest']),
     )
+    expect(pkg.devDependencies['@event-driven/testing']).toMatch(/^\^\d+\.\d+\.\d+$/)
     expect(JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8'))).not.toHaveProperty(
       'extends',
     )
@@ -224,7 +225,7 @@ describe('event-driven new', () => {
     // The framework's packages as the registry would serve them: built and packed, then put
     // in place of the published versions (they are not published yet).
     const packs = join(outside, 'packs')
-    for (const name of ['core', 'service-kit']) {
+    for (const name of ['core', 'service-kit', 'testing']) {
       const packageDir = join(workspace, 'packages', name)
       expect((await run('pnpm', ['build'], packageDir)).code).toBe(0)
       expect((await run('pnpm', ['pack', '--pack-destination', packs], packageDir)).code).toBe(0)
@@ -238,6 +239,7 @@ describe('event-driven new', () => {
       overrides: {
         '@event-driven/core': tarball('core'),
         '@event-driven/service-kit': tarball('service-kit'),
+        '@event-driven/testing': tarball('testing'),
       },
     }
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
@@ -251,6 +253,6 @@ describe('event-driven new', () => {
     expect(lint.code, lint.stdout + lint.stderr).toBe(0)
     const test = await run('pnpm', ['test'], dir)
     expect(test.code, test.stdout + test.stderr).toBe(0)
-    expect(test.stdout).toMatch(/1 passed/)
+    expect(test.stdout).toMatch(/2 passed/)
   }, 120_000)
 })

@@ -139,8 +139,9 @@ function versionsFor(placement: Placement): Versions {
       '@event-driven/service-kit': framework('service-kit'),
       ...pick(blog, ['pino', 'zod']),
     },
-    devDependencies:
-      placement.kind === 'workspace'
+    devDependencies: {
+      '@event-driven/testing': framework('testing'),
+      ...(placement.kind === 'workspace'
         ? pick(root, ['@types/node', 'typescript', 'vitest'])
         : pick(root, [
             '@eslint/js',
@@ -149,7 +150,8 @@ function versionsFor(placement: Placement): Versions {
             'typescript',
             'typescript-eslint',
             'vitest',
-          ]),
+          ])),
+    },
   }
 }
 

@@ -10,6 +10,8 @@ export const OrderArchived = defineEvent({
   schema: z.object({ orderId: z.string(), note: z.string() }),
 })
 export type OrderArchivedData = EventData<typeof OrderArchived>
+/** Data of the event's shape, for tests. */
+export const OrderArchivedExample: OrderArchivedData = { orderId: 'id-1', note: 'a note' }
 
 // @end
 // @each consumesFromOthers
@@ -20,5 +22,7 @@ export const InvoicePaid = defineEvent({
   schema: z.looseObject({}),
 })
 export type InvoicePaidData = EventData<typeof InvoicePaid>
+/** Data of the event's shape, for tests: change it with the schema. */
+export const InvoicePaidExample: InvoicePaidData = {}
 
 // @end
