@@ -13,7 +13,8 @@ import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
 import { rawPublish } from '../testing/raw-nats.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
-import { alertCollections, type AlertOptions } from './dlq-alerts.ts'
+import { sweepExpired } from '../retention/retention.ts'
+import { alertClaimKeepMs, alertCollections, type AlertOptions } from './dlq-alerts.ts'
 
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'alerts')
@@ -180,5 +181,38 @@ describe('Slack alerts for the dead letter queue', () => {
     expect((slack.delivered[0]!.body as { text: string }).text).toBe(
       '2 events moved to the dead letter queue',
     )
+  })
+
+  it('claims expire with retention; a batch whose first claim is gone is still claimed and sent', async () => {
+    const store = eventStore(mongo.db(databaseName(ns, 'expired-claims')))
+    const { pending, claims } = alertCollections(store)
+    const longAgo = new Date(Date.now() - alertClaimKeepMs - 60_000)
+    // Slack was down for a week: claim #1 expired and retention removed it, #2's lease ran out.
+    await pending.insertOne({
+      _id: 'entry-1#1',
+      service: 'payments',
+      consumerGroup: 'payments.notify',
+      subject: 'Payment.failed',
+      error: 'mail server refused the message',
+      createdAt: longAgo,
+    })
+    await claims.insertMany([
+      { _id: 'entry-1#1#1', batch: 'entry-1#1', claimedAt: longAgo, expireAt: new Date(0) },
+      {
+        _id: 'entry-1#1#2',
+        batch: 'entry-1#1',
+        claimedAt: longAgo,
+        expireAt: new Date(Date.now() + 60_000),
+      },
+    ])
+    expect(await sweepExpired(store, { archiving: true })).toBe(1)
+    expect(await claims.find().toArray()).toMatchObject([{ _id: 'entry-1#1#2' }])
+
+    await (await failingService('expired-claims')).start()
+    await allSent('expired-claims')
+    expect(slack.delivered).toHaveLength(1)
+    const sent = await claims.findOne({ _id: 'entry-1#1#3' })
+    expect(sent?.sentAt).toBeInstanceOf(Date)
+    expect(sent!.expireAt.getTime() - sent!.claimedAt.getTime()).toBe(alertClaimKeepMs)
   })
 })

@@ -20,6 +20,13 @@ export interface AlertOptions {
   dashboardUrl?: string
 }
 
+/**
+ * How long a batch's claims are kept: far past its lease and its alerts' deletion, so an alert
+ * recorded again (a DLQ write retried after the batch went out) still finds the batch was sent.
+ * Retention removes them after that.
+ */
+export const alertClaimKeepMs = 7 * 24 * 3_600_000
+
 /** One DLQ entry waiting to be announced. Deleted once its batch was sent. */
 export function alertCollections(store: EventStore) {
   return { pending: store.dlqAlerts, claims: store.dlqAlertClaims }
@@ -132,10 +139,12 @@ export function startDlqAlerts(
     const finish = () => pending.deleteMany({ _id: { $in: batch.map((a) => a._id) } })
     if (earlier.some((c) => c.sentAt)) return void (await finish()) // sent, then the sender died
     if (earlier.some((c) => c.claimedAt.getTime() > Date.now() - leaseMs)) return // someone is on it
+    const claimedAt = new Date()
     const claim: AlertClaimRecord = {
-      _id: `${first._id}#${earlier.length + 1}`,
+      _id: `${first._id}#${nextClaimNumber(earlier)}`,
       batch: first._id,
-      claimedAt: new Date(),
+      claimedAt,
+      expireAt: new Date(claimedAt.getTime() + alertClaimKeepMs),
     }
     try {
       await claims.insertOne(claim)
@@ -167,4 +176,13 @@ export function startDlqAlerts(
     stopped = true // ends a retry loop in progress early
     await stopChecking()
   }
+}
+
+/**
+ * The number of a batch's next claim: one more than its highest, not than how many there are, so
+ * a claim removed by retention never makes the next one collide with a claim that is left.
+ */
+export function nextClaimNumber(claims: readonly Pick<AlertClaimRecord, '_id'>[]): number {
+  const numbers = claims.map((c) => Number(c._id.slice(c._id.lastIndexOf('#') + 1)) || 0)
+  return Math.max(0, ...numbers) + 1
 }

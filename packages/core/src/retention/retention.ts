@@ -42,6 +42,7 @@ function expiring(store: EventStore): Collection<Document & { _id: string }>[] {
     store.archiveClaims,
     store.processed,
     store.operationEnds,
+    store.dlqAlertClaims,
   ] as unknown as Collection<Document & { _id: string }>[]
 }
 
@@ -51,6 +52,7 @@ function notArchived(store: EventStore): string[] {
     store.archiveClaims.collectionName,
     store.processed.collectionName,
     store.operationEnds.collectionName,
+    store.dlqAlertClaims.collectionName,
   ]
 }
 

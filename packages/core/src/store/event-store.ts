@@ -187,12 +187,16 @@ export interface PendingAlertRecord {
   createdAt: Date
 }
 
-/** Who sends a batch of alerts (named by its first alert): only one instance wins; removed once sent. */
+/**
+ * Who sends a batch of alerts (named by its first alert): only one instance wins. Kept after the
+ * batch is sent, so a repeat of its alerts is not announced again, until `expireAt` (retention).
+ */
 export interface AlertClaimRecord {
-  _id: string // `${batch}#${n}`
+  _id: string // `${batch}#${n}`, n one more than the batch's highest claim
   batch: string
   claimedAt: Date
   sentAt?: Date
+  expireAt: Date
 }
 
 /** The first end of an operation: one insert decides it (see `endOperation`). */
