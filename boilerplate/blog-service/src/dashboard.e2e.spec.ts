@@ -11,7 +11,7 @@ import {
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
-import { failingHandlerEnv } from './testing/failing-handler.ts'
+import { faultEnv } from './testing/faults.ts'
 import { chainOf, registerAndLogin, updateNames } from './testing/flow.ts'
 
 // The dashboard in headless Chromium (Debian's, driven by playwright-core), served by the blog
@@ -44,10 +44,12 @@ beforeAll(async () => {
       ADMIN_API_KEYS: `ops:${secret}`,
       ADMIN_PORT: String(adminPort),
       // The comments author-name handler fails while failSwitch exists.
-      ...failingHandlerEnv({
-        consumerGroup: 'comments.updateAuthorName',
-        message: 'test switch: comments fail to update author names',
-        whileFileExists: failSwitch,
+      ...faultEnv({
+        failingHandler: {
+          consumerGroup: 'comments.updateAuthorName',
+          message: 'test switch: comments fail to update author names',
+          whileFileExists: failSwitch,
+        },
       }),
     }),
     ['users', 'blogs', 'comments', 'gateway', 'admin'],

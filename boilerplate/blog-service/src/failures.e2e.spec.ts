@@ -9,7 +9,7 @@ import {
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, gql, startBlogProcess } from './testing/blog-process.ts'
-import { failingHandlerEnv } from './testing/failing-handler.ts'
+import { faultEnv } from './testing/faults.ts'
 import { chainOf, createBlog, registerAndLogin, updateNames } from './testing/flow.ts'
 
 const servers = await getTestServers()
@@ -28,9 +28,11 @@ beforeAll(async () => {
       ns,
       servers,
       port,
-      failingHandlerEnv({
-        consumerGroup: 'comments.updateAuthorName',
-        message: 'test switch: comments fail to update author names',
+      faultEnv({
+        failingHandler: {
+          consumerGroup: 'comments.updateAuthorName',
+          message: 'test switch: comments fail to update author names',
+        },
       }),
     ),
     ['users, blogs, comments, gateway'],

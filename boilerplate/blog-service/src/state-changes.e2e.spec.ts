@@ -10,6 +10,7 @@ import {
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, gql, startBlogProcess } from './testing/blog-process.ts'
+import { faultEnv } from './testing/faults.ts'
 import { createBlog, registerAndLogin } from './testing/flow.ts'
 
 // No one-sided writes, with real processes: the users service is SIGKILLed at each step of a
@@ -88,7 +89,7 @@ describe('a rename whose users process is killed', () => {
       await users.stop()
       running.delete(users)
 
-      const dying = await start('users', { FAULT_KILL_AT_CHANGE_STEP: step })
+      const dying = await start('users', faultEnv({ killAtChangeStep: step }))
       const first = await gql(url, RENAME, { f: `Grace ${step}`, k: `rename-${step}` }, token)
       expect(first.errors?.[0]?.extensions).toMatchObject({
         code: 'OUTCOME_UNKNOWN',

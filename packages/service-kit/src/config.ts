@@ -3,9 +3,7 @@ import {
   ConfigurationError,
   natsOptionsFromEnv,
   serviceDefaults,
-  changeSteps,
   type ArchiveOptions,
-  type ChangeStep,
   type NatsOptions,
   type OperationOptions,
   type RetentionOptions,
@@ -59,11 +57,6 @@ export interface ServiceConfig {
    * and unfinished state changes, and how old they must be. Default 5 s and 10 s.
    */
   relay?: { intervalMs?: number; minAgeMs?: number }
-  /**
-   * `FAULT_KILL_AT_CHANGE_STEP` (fault tests only): the process kills itself (SIGKILL) right
-   * after this step of its first state change. Never set it in production.
-   */
-  killAtChangeStep?: ChangeStep
 }
 
 /**
@@ -143,20 +136,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
           },
         }
       : {}),
-    ...attempt(() => killAtChangeStep(env.FAULT_KILL_AT_CHANGE_STEP)),
   }
   if (problems.length > 0)
     throw new ConfigurationError(
       `the environment is not a valid configuration: ${problems.join('; ')}`,
     )
   return config
-}
-
-function killAtChangeStep(step: string | undefined): Pick<ServiceConfig, 'killAtChangeStep'> {
-  if (!step) return {}
-  if (!(changeSteps as readonly string[]).includes(step))
-    throw new Error(`FAULT_KILL_AT_CHANGE_STEP must be one of ${changeSteps.join(', ')}`)
-  return { killAtChangeStep: step as ChangeStep }
 }
 
 function retentionFromEnv(env: NodeJS.ProcessEnv): RetentionOptions | undefined {

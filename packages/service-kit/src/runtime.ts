@@ -44,15 +44,6 @@ export async function createRuntime(
     retention: config.retention,
     operations: config.operations,
     relay: config.relay,
-    ...(config.killAtChangeStep
-      ? {
-          onChangeStep: (step) => {
-            if (step !== config.killAtChangeStep) return
-            logger.warn({ step }, 'FAULT_KILL_AT_CHANGE_STEP: killing this process')
-            process.kill(process.pid, 'SIGKILL')
-          },
-        }
-      : {}),
     logger: logger.child({ service: name }),
     stopOnSignals: false, // main.ts stops every runtime of the process, then exits
   })

@@ -1,8 +1,8 @@
-// Loaded with `node --import` into a blog process a test starts (failingHandlerEnv): every import
-// of @event-driven/core, but the wrapper's own, gets failing-handler.core.ts instead.
+// Loaded with `node --import` into a blog process a test starts (faultEnv): every import
+// of @event-driven/core, but the wrapper's own, gets faults.core.ts instead.
 import { registerHooks } from 'node:module'
 
-const wrapper = new URL('./failing-handler.core.ts', import.meta.url).href
+const wrapper = new URL('./faults.core.ts', import.meta.url).href
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
