@@ -1,8 +1,8 @@
-import { escapeRegex } from '../store/regex.ts'
 import type { Filter } from 'mongodb'
 import { consumerGroupOf } from '../consume/group-names.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import { outboxUnpublished, type EventStore, type OperationRecord } from '../store/event-store.ts'
+import { escapeRegex } from '../store/regex.ts'
 
 /**
  * What the dashboard shows beyond single records: operations with their counts, the map of

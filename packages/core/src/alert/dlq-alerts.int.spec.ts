@@ -9,11 +9,11 @@ import { MongoClient } from 'mongodb'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
+import { sweepExpired } from '../retention/retention.ts'
 import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
 import { rawPublish } from '../testing/raw-nats.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
-import { sweepExpired } from '../retention/retention.ts'
 import { alertClaimKeepMs, alertCollections, type AlertOptions } from './dlq-alerts.ts'
 
 const servers = await getTestServers()
