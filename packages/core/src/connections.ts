@@ -11,7 +11,9 @@ import { provisionParkedStream } from './consume/park.ts'
 import { connectToNats, isNatsConnection } from './nats-connection.ts'
 import type { ResolvedServiceOptions } from './options.ts'
 import { loadSigningSecret, messageSigner, type MessageSigner } from './publish/signature.ts'
-import { ensureIndexes, eventStore, type EventStore } from './store/event-store.ts'
+import { productIndexes } from './indexes.ts'
+import { eventStore, type EventStore } from './store/event-store.ts'
+import { ensureIndexes } from './store/indexes.ts'
 import { provisionStream, type StreamDifference } from './streams.ts'
 
 /** What a running service holds on to: its connections, its store, its streams, its signer. */
@@ -66,7 +68,7 @@ export async function openServiceConnections(
       )
     } else if (created) logger.info({ stream: options.stream.name }, 'created stream')
     await provisionParkedStream(jsm, options.stream)
-    await ensureIndexes(store)
+    await ensureIndexes(store, productIndexes)
     const signer = messageSigner(await loadSigningSecret(store, options.signingKey))
     return {
       nc,

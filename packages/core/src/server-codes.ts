@@ -9,6 +9,8 @@ import { JetStreamApiCodes } from '@nats-io/jetstream'
 export const MongoCodes = {
   /** A unique index (`_id` or another) holds the key already: the document is there. */
   DuplicateKey: 11000,
+  /** No such collection (listing the indexes of one not yet written). */
+  NamespaceNotFound: 26,
   /** The server lacks the feature (FerretDB v1 creating a TTL index). */
   NotImplemented: 238,
 } as const

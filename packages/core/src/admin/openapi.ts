@@ -529,22 +529,28 @@ export const openApiDocument = {
     '/api/operations': {
       get: {
         summary:
-          'Operations, newest first, each with its event and failure counts (search: part of the name or actor, or the id)',
+          'Operations, newest first, a page at a time (search: an exact id, name or actor; the counts are in the chain)',
         parameters: [
           { name: 'search', in: 'query', schema: { type: 'string', maxLength: 200 } },
+          {
+            name: 'before',
+            in: 'query',
+            description: "The page before's `next`: the page holds operations older than it.",
+            schema: { type: 'string', maxLength: 1024 },
+          },
           {
             name: 'status',
             in: 'query',
             schema: { type: 'string', enum: ['started', 'completed', 'failed'] },
           },
-          ...pagingParameters,
+          pagingParameters[0],
         ],
         description: 'Any other query parameter, or one given twice, is refused with 400.',
         responses: {
           ...guarded,
           200: {
             description:
-              '{ total, operations: [{ id, name, actor, status, startedAt, endedAt, events, failures }] }',
+              '{ operations: [{ id, name, actor, status, startedAt, endedAt }], next }: `next` is null on the last page',
           },
           400: { $ref: '#/components/responses/BadRequest' },
         },

@@ -418,39 +418,70 @@ describe('the admin API', () => {
   })
 
   it('lists operations with their counts, searchable, and draws their chains', async () => {
-    const listed = await call('/api/operations?search=PARCEL&limit=10')
-    expect(listed).toMatchObject({
-      status: 200,
-      body: {
-        total: 1,
-        operations: [{ id: operationId, name: 'parcelReport', status: 'started', events: 1 }],
-      },
-    })
-    await eventually(async () =>
-      expect((await call('/api/operations')).body.operations).toEqual([
-        expect.objectContaining({ failures: 1 }),
-      ]),
-    )
-    expect((await call('/api/operations?search=nothing-like-it')).body).toEqual({
-      total: 0,
-      operations: [],
-    })
+    for (const search of ['parcelReport', operationId]) {
+      expect(await call(`/api/operations?search=${search}&limit=10`)).toMatchObject({
+        status: 200,
+        body: {
+          next: null,
+          operations: [{ id: operationId, name: 'parcelReport', status: 'started' }],
+        },
+      })
+    }
+    // Exact, not a pattern: a part of the name, another case or a regex finds nothing.
+    for (const search of ['PARCEL', 'parcel', '.*', 'nothing-like-it']) {
+      expect((await call(`/api/operations?search=${encodeURIComponent(search)}`)).body).toEqual({
+        next: null,
+        operations: [],
+      })
+    }
     expect((await call('/api/operations?status=lost')).status).toBe(400)
-    expect(await call(`/api/operations/${operationId}/chain`)).toMatchObject({
-      status: 200,
-      body: {
-        id: operationId,
-        events: [
-          {
-            id: eventId,
-            subject: 'Parcel.lost',
-            parentId: operationId,
-            data: { parcelId: 'p1' },
-            failures: [{ consumerGroup: 'shipping.refund', inDeadLetterQueue: true }],
-          },
-        ],
-      },
+    await eventually(async () =>
+      expect(await call(`/api/operations/${operationId}/chain`)).toMatchObject({
+        status: 200,
+        body: {
+          id: operationId,
+          events: [
+            {
+              id: eventId,
+              subject: 'Parcel.lost',
+              parentId: operationId,
+              data: { parcelId: 'p1' },
+              failures: [{ consumerGroup: 'shipping.refund', inDeadLetterQueue: true }],
+            },
+          ],
+        },
+      }),
+    )
+  })
+
+  it('pages operations newest first by keyset: each page starts after the last one', async () => {
+    const names = ['pageA', 'pageB', 'pageC', 'pageD', 'pageE']
+    for (const name of names) await (await service.startOperation({ name })).complete()
+    const seen: string[] = []
+    const started: number[] = []
+    let before: string | null = null
+    do {
+      const query: string = before ? `&before=${encodeURIComponent(before)}` : ''
+      const body = (await call(`/api/operations?limit=2${query}`)).body as {
+        operations: { name: string; startedAt: string }[]
+        next: string | null
+      }
+      expect(body.operations.length).toBeLessThanOrEqual(2)
+      for (const o of body.operations) {
+        seen.push(o.name)
+        started.push(Date.parse(o.startedAt))
+      }
+      before = body.next
+    } while (before)
+    // Newest first (two in one millisecond may come either way), each once; earlier tests' after.
+    expect(seen.slice(0, names.length).sort()).toEqual(names)
+    expect(started).toEqual([...started].sort((a, b) => b - a))
+    expect(new Set(seen).size).toBe(seen.length)
+    expect((await call('/api/operations?before=no-such-operation')).body).toEqual({
+      operations: [],
+      next: null,
     })
+    expect((await call('/api/operations?skip=2')).status).toBe(400)
   })
 
   it('maps subjects to publishers and consumer groups, and flags groups with DLQ entries', async () => {

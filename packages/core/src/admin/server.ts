@@ -109,7 +109,7 @@ const statuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolv
 const operationStatuses: readonly OperationRecord['status'][] = ['started', 'completed', 'failed']
 const dlqListFields: readonly string[] = [...dlqFilterFields, 'limit', 'skip']
 const bulkRedriveFields: readonly string[] = [...dlqFilterFields, 'all']
-const operationListFields: readonly string[] = ['search', 'status', 'limit', 'skip']
+const operationListFields: readonly string[] = ['search', 'status', 'limit', 'before']
 const dlqActions = ['redrive', 'discard', 'resolve'] as const
 type DlqActionName = (typeof dlqActions)[number]
 /** Each action's body: anything else is refused, so a misspelt note is not dropped silently. */
@@ -363,7 +363,8 @@ async function operationsRoute(service: Service, call: Call): Promise<Answer> {
       await listOperations(service.store, {
         search,
         status: status as OperationRecord['status'] | undefined,
-        ...page(call.query),
+        limit: page(call.query).limit,
+        before: text(call.query, 'before', maxIdLength),
       }),
     )
   }

@@ -1,8 +1,8 @@
 import type { Filter } from 'mongodb'
 import { consumerGroupOf } from '../consume/group-names.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
-import { outboxUnpublished, type EventStore, type OperationRecord } from '../store/event-store.ts'
-import { escapeRegex } from '../store/regex.ts'
+import type { EventStore, OperationRecord } from '../store/event-store.ts'
+import type { IndexDeclaration } from '../store/indexes.ts'
 
 /**
  * What the dashboard shows beyond single records: operations with their counts, the map of
@@ -25,49 +25,85 @@ async function countBy(
 }
 
 export interface OperationQuery {
-  /** Part of the name, actor or id. */
+  /** An operation's id, or a name or actor exactly as recorded. */
   search?: string
   status?: OperationRecord['status']
   limit: number
-  skip: number
+  /** The last operation of the page before (its `next`): the page holds older ones. */
+  before?: string
 }
 
-/** Operations, newest first, each with how many events and failures it has so far. */
+/**
+ * The indexes of the operations page on MongoDB. FerretDB sorts after fetching every operation,
+ * so there the page costs what the collection holds: retention keeps it bounded.
+ */
+export const operationListIndexes: readonly IndexDeclaration[] = [
+  {
+    collection: 'operations',
+    keys: { startedAt: -1, _id: -1 },
+    serves: 'operations, newest first',
+    onFerretDb: 'scan',
+  },
+  {
+    collection: 'operations',
+    keys: { status: 1, startedAt: -1, _id: -1 },
+    serves: 'operations of one status, newest first',
+    onFerretDb: 'scan',
+  },
+  { collection: 'operations', keys: { name: 1 }, serves: 'operations found by name' },
+  { collection: 'operations', keys: { actor: 1 }, serves: 'operations found by actor' },
+]
+
+/**
+ * Operations, newest first, a page at a time: keyset paging from the page before's last
+ * operation, never a skip or a count (both cost the whole collection). A search is an exact id,
+ * name or actor: three equality reads side by side (`$or` and `$regex` scan on FerretDB).
+ * Counts of events and failures are the chain's (`operationChain`): per row here they would cost
+ * a read of the event store each.
+ */
 export async function listOperations(store: EventStore, query: OperationQuery) {
-  const filter: Filter<OperationRecord> = {}
-  if (query.status) filter.status = query.status
-  if (query.search) {
-    const pattern = { $regex: escapeRegex(query.search), $options: 'i' }
-    filter.$or = [{ name: pattern }, { actor: pattern }, { _id: query.search }]
+  const filter: Filter<OperationRecord> = query.status ? { status: query.status } : {}
+  if (query.before !== undefined) {
+    const last = await store.operations.findOne(
+      { _id: query.before },
+      { projection: { startedAt: 1 } },
+    )
+    if (!last) return { operations: [], next: null }
+    filter.$or = [
+      { startedAt: { $lt: last.startedAt } },
+      { startedAt: last.startedAt, _id: { $lt: last._id } },
+    ]
   }
-  const [operations, total] = await Promise.all([
+  const newestFirst = (extra: Filter<OperationRecord>) =>
     store.operations
-      .find(filter)
-      .sort({ startedAt: -1 })
-      .skip(query.skip)
-      .limit(query.limit)
-      .toArray(),
-    store.operations.countDocuments(filter),
-  ])
-  const ids = operations.map((o) => o._id)
-  const inIds = { operationId: { $in: ids } }
-  const [events, pending, failures] = await Promise.all([
-    countBy(store.events, 'operationId', inIds),
-    countBy(store.outbox, 'operationId', { ...inIds, ...outboxUnpublished }),
-    countBy(store.failures, 'operationId', inIds),
-  ])
+      .find({ ...filter, ...extra }, { projection: { input: 0 } })
+      .sort({ startedAt: -1, _id: -1 })
+      .limit(query.limit + 1)
+      .toArray()
+  const found = query.search
+    ? (
+        await Promise.all([
+          newestFirst({ _id: query.search }),
+          newestFirst({ name: query.search }),
+          newestFirst({ actor: query.search }),
+        ])
+      ).flat()
+    : await newestFirst({})
+  const unique = [...new Map(found.map((o) => [o._id, o])).values()].sort(
+    (a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a._id < b._id ? 1 : -1),
+  )
+  const page = unique.slice(0, query.limit)
   return {
-    total,
-    operations: operations.map((o) => ({
+    operations: page.map((o) => ({
       id: o._id,
       name: o.name,
       actor: o.actor,
       status: o.status,
       startedAt: o.startedAt,
       endedAt: o.endedAt ?? null,
-      events: (events.get(o._id) ?? 0) + (pending.get(o._id) ?? 0),
-      failures: failures.get(o._id) ?? 0,
     })),
+    /** Pass as `before` for the next (older) page; null on the last. */
+    next: unique.length > query.limit ? (page.at(-1)?._id ?? null) : null,
   }
 }
 

@@ -1,6 +1,7 @@
 import { groupCommit } from '../group-commit.ts'
 import type { EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
+import { storableLabel } from '../store/keys.ts'
 
 /**
  * The processed ledger: one entry per (event, consumer group), unique by `_id`. Writes from
@@ -12,29 +13,37 @@ import { insertNew } from '../store/insert-new.ts'
 export interface Ledger {
   /** True when the consumer group already finished this delivery key. */
   isProcessed(key: string): Promise<boolean>
-  /** Records that the consumer group finished it; an entry already there counts as done. */
-  markProcessed(key: string): Promise<void>
+  /**
+   * Records that the consumer group finished it; an entry already there counts as done. The
+   * operation is kept beside the key, so a chain reads its entries by equality.
+   */
+  markProcessed(key: string, operationId: string): Promise<void>
   drain(): Promise<void>
 }
 
 /** `expireAfterMs`: retention may remove an entry this long after it is written. */
 export function createLedger(store: EventStore, expireAfterMs?: number): Ledger {
-  const writes = groupCommit<string, undefined>(async (keys) => {
+  const writes = groupCommit<{ key: string; operationId: string }, undefined>(async (entries) => {
     const processedAt = new Date()
     const expireAt =
       expireAfterMs === undefined ? undefined : new Date(processedAt.getTime() + expireAfterMs)
     const { failed } = await insertNew(
       store.processed,
-      keys.map((_id) => ({ _id, processedAt, ...(expireAt ? { expireAt } : {}) })),
+      entries.map(({ key, operationId }) => ({
+        _id: key,
+        operationId: storableLabel(operationId),
+        processedAt,
+        ...(expireAt ? { expireAt } : {}),
+      })),
     )
-    return keys.map((key, i) =>
+    return entries.map(({ key }, i) =>
       failed.has(i) ? new Error(`the processed ledger did not take ${key}`) : undefined,
     )
   })
   return {
     isProcessed: async (key) =>
       (await store.processed.findOne({ _id: key }, { projection: { _id: 1 } })) !== null,
-    markProcessed: (key) => writes.add(key),
+    markProcessed: (key, operationId) => writes.add({ key, operationId }),
     drain: () => writes.drain(),
   }
 }

@@ -6,6 +6,7 @@ import { ErrorCodes, EventDrivenError } from '../errors.ts'
 import { headerPairs, eventHeaders, redriveSubject } from '../publish/wire.ts'
 import { publishSigned, signatureHeader, type MessageSigner } from '../publish/signature.ts'
 import type { DlqAction, DlqRecord, DlqStatus, EventStore } from '../store/event-store.ts'
+import type { IndexDeclaration } from '../store/indexes.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 
 /** Which DLQ entries: every field optional; `from`/`to` bound `createdAt`. */
@@ -100,6 +101,25 @@ export class DlqFilterError extends EventDrivenError {
   override name = 'DlqFilterError'
   readonly code = ErrorCodes.DlqFilterSelectsAll
 }
+
+/**
+ * The DLQ's reads on MongoDB: lists by status (newest first) and consumer group, an event's
+ * cycles. The DLQ holds failures only, so it stays small next to the event store.
+ */
+export const dlqIndexes: readonly IndexDeclaration[] = [
+  {
+    collection: 'dlq',
+    keys: { status: 1, createdAt: -1 },
+    serves: 'DLQ entries of one status, newest first',
+    onFerretDb: 'scan',
+  },
+  {
+    collection: 'dlq',
+    keys: { status: 1, consumerGroup: 1 },
+    serves: 'open DLQ entries of a consumer group',
+  },
+  { collection: 'dlq', keys: { eventId: 1 }, serves: 'an event’s DLQ cycles' },
+]
 
 function query(filter: DlqFilter): Filter<DlqRecord> {
   const q: Filter<DlqRecord> = {}

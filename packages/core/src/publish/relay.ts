@@ -1,7 +1,18 @@
 import type { Logger } from 'pino'
 import type { EventStore } from '../store/event-store.ts'
+import type { IndexDeclaration } from '../store/indexes.ts'
 import { runEvery } from '../periodic.ts'
 import type { Outbox } from './outbox.ts'
+
+/** The relay's read: the outbox's oldest events (the outbox empties as events are published). */
+export const relayIndexes: readonly IndexDeclaration[] = [
+  {
+    collection: 'outbox',
+    keys: { createdAt: 1 },
+    serves: 'the relay: oldest unpublished events',
+    onFerretDb: 'scan',
+  },
+]
 
 export interface RelayOptions {
   store: EventStore

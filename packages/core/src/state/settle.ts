@@ -1,8 +1,19 @@
 import type { Logger } from 'pino'
 import type { Outbox } from '../publish/outbox.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
+import type { IndexDeclaration } from '../store/indexes.ts'
 import { claimPosition, stateChangeOf } from './change.ts'
 import type { EntityRegistry } from './entity-state.ts'
+
+/** Settling's read: one service's older change records in the (small) outbox. */
+export const settleIndexes: readonly IndexDeclaration[] = [
+  {
+    collection: 'outbox',
+    keys: { 'change.service': 1, createdAt: 1 },
+    serves: 'settling: a service’s older state changes',
+    onFerretDb: 'scan',
+  },
+]
 
 export interface SettleOptions {
   store: EventStore

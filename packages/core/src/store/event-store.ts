@@ -148,6 +148,8 @@ export interface DlqAction {
 /** Proof that a consumer group finished an event: unique by `_id`. */
 export interface ProcessedRecord {
   _id: string // deliveryKey(eventId, consumerGroup)
+  /** The event's operation (a label), so its chain finds the entry by equality. */
+  operationId?: string
   processedAt: Date
   /** With retention on: once JetStream can no longer redeliver the event (see RetentionOptions). */
   expireAt?: Date
@@ -275,17 +277,4 @@ export async function connectEventStore(
 ): Promise<{ store: EventStore; close: () => Promise<void> }> {
   const client = await new MongoClient(mongodbUrl, { serverSelectionTimeoutMS: 5_000 }).connect()
   return { store: eventStore(client.db(database)), close: () => client.close() }
-}
-
-/**
- * Indexes beyond `_id`. The hot path needs none (it stays on `_id` and the small outbox);
- * these serve the relay's and the dashboard's queries.
- */
-export async function ensureIndexes(store: EventStore): Promise<void> {
-  await Promise.all([
-    store.outbox.createIndex({ createdAt: 1 }),
-    store.events.createIndex({ operationId: 1 }),
-    store.dlq.createIndex({ status: 1, consumerGroup: 1 }),
-    store.dlq.createIndex({ eventId: 1 }),
-  ])
 }

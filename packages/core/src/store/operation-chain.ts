@@ -4,7 +4,7 @@ import {
   type EventRecord,
   type EventStore,
 } from './event-store.ts'
-import { escapeRegex } from './regex.ts'
+import type { IndexDeclaration } from './indexes.ts'
 
 /**
  * An operation's events, each once: published or not yet (from the outbox, without a change's
@@ -30,28 +30,43 @@ export async function recordedEvent(store: EventStore, id: string): Promise<Even
 }
 
 /**
+ * The indexes the chain's reads use on MongoDB: every read is an equality on the operation.
+ * FerretDB filters these equalities inside PostgreSQL (checked by `indexes.int.spec.ts`), so a
+ * chain costs what the collections hold: retention keeps that bounded (docs/storage.md).
+ */
+export const chainIndexes: readonly IndexDeclaration[] = [
+  { collection: 'events', keys: { operationId: 1 }, serves: 'an operation’s published events' },
+  { collection: 'outbox', keys: { operationId: 1 }, serves: 'an operation’s unpublished events' },
+  {
+    collection: 'processed',
+    keys: { operationId: 1 },
+    serves: 'who finished an operation’s events',
+  },
+  { collection: 'failures', keys: { operationId: 1 }, serves: 'an operation’s failed deliveries' },
+  { collection: 'dlq', keys: { operationId: 1 }, serves: 'an operation’s DLQ entries' },
+]
+
+/**
  * An operation and its chain so far, from the event store (the gateway's `operation(id)`, the
  * admin API's `/api/operations/<id>/chain`): every event with its parent, the
  * consumer groups that finished it (processed ledger) and its failures (with an open DLQ entry or not).
- * Not a hot path: the queries by operationId and by ledger-key prefix may scan.
+ * Six reads, each by `_id` or by equality on the operation, run side by side.
  */
 export async function operationChain(store: EventStore, operationId: string) {
-  const operation = await store.operations.findOne({ _id: operationId })
-  if (!operation) return null
-  const byId = new Map((await recordedEventsOf(store, operationId)).map((e) => [e._id, e]))
-  const ids = [...byId.keys()]
-  const [processed, failures, dead] = await Promise.all([
-    ids.length === 0
-      ? []
-      : store.processed
-          .find({ _id: { $regex: `^(${ids.map(escapeRegex).join('|')})/` } })
-          .toArray(),
+  const [operation, recorded, processed, failures, dead] = await Promise.all([
+    store.operations.findOne({ _id: operationId }),
+    recordedEventsOf(store, operationId),
+    store.processed.find({ operationId }, { projection: { _id: 1 } }).toArray(),
     store.failures.find({ operationId }).toArray(),
     store.dlq
-      .find({ operationId, status: 'open' }, { projection: { eventId: 1, consumerGroup: 1 } })
+      .find({ operationId }, { projection: { eventId: 1, consumerGroup: 1, status: 1 } })
       .toArray(),
   ])
-  const inDlq = new Set(dead.map((d) => `${d.eventId}/${d.consumerGroup}`))
+  if (!operation) return null
+  const byId = new Map(recorded.map((e) => [e._id, e]))
+  const inDlq = new Set(
+    dead.filter((d) => d.status === 'open').map((d) => `${d.eventId}/${d.consumerGroup}`),
+  )
   const events = [...byId.values()]
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
     .map((event) => ({

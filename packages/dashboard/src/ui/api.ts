@@ -32,7 +32,8 @@ type Json<T> = T extends Date
       : T
 
 // The shapes come from the core, which answers them: the client cannot drift from the API.
-export type OperationRow = Json<OperationList['operations'][number]>
+export type OperationPage = Json<OperationList>
+export type OperationRow = OperationPage['operations'][number]
 export type Chain = Json<OperationChain>
 export type ChainEvent = Chain['events'][number]
 export type SubjectRow = Json<SubjectSummary>
@@ -63,8 +64,8 @@ export const api = {
   signIn: (apiKey: string) =>
     call<Who>('/api/session', { method: 'POST', body: JSON.stringify({ apiKey }) }),
   signOut: () => call<unknown>('/api/session', { method: 'DELETE' }),
-  operations: (params: { search?: string; skip?: number; limit?: number }) =>
-    call<{ total: number; operations: OperationRow[] }>(`/api/operations?${q(params)}`),
+  operations: (params: { search?: string; before?: string; limit?: number }) =>
+    call<OperationPage>(`/api/operations?${q(params)}`),
   chain: (id: string) => call<Chain>(`/api/operations/${encodeURIComponent(id)}/chain`),
   subjects: () => call<{ subjects: SubjectRow[] }>('/api/subjects'),
   groups: () => call<{ consumerGroups: GroupRow[] }>('/api/consumer-groups'),

@@ -38,6 +38,6 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
   } finally {
     clearTimeout(timer)
   }
-  await group.ledger.markProcessed(delivery.key)
+  await group.ledger.markProcessed(delivery.key, event.operationId)
   return ack('handled')
 }

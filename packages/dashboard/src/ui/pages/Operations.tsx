@@ -5,11 +5,13 @@ import { useLoad, type PageProps } from '../load.ts'
 
 export function Operations({ onSignedOut }: PageProps) {
   const [search, setSearch] = useState('')
-  const [skip, setSkip] = useState(0)
+  // The `before` of each page shown so far: the last is the current page's (undefined: newest).
+  const [pages, setPages] = useState<(string | undefined)[]>([undefined])
+  const before = pages.at(-1)
   const limit = 20
   const { data, error } = useLoad(
-    () => api.operations({ search, skip, limit }),
-    [search, skip],
+    () => api.operations({ search, before, limit }),
+    [search, before],
     onSignedOut,
     5_000,
   )
@@ -18,12 +20,12 @@ export function Operations({ onSignedOut }: PageProps) {
       <h1>Operations</h1>
       <input
         type="search"
-        aria-label="Search operations by name, actor or id"
-        placeholder="Search by name, actor or id"
+        aria-label="Find operations by exact name, actor or id"
+        placeholder="Exact name, actor or id"
         value={search}
         onChange={(e) => {
           setSearch(e.target.value)
-          setSkip(0)
+          setPages([undefined])
         }}
       />
       {error && <p role="alert">{error}</p>}
@@ -34,8 +36,7 @@ export function Operations({ onSignedOut }: PageProps) {
             <th>Actor</th>
             <th>Status</th>
             <th>Started</th>
-            <th>Events</th>
-            <th>Failures</th>
+            <th>Ended</th>
           </tr>
         </thead>
         <tbody>
@@ -49,26 +50,21 @@ export function Operations({ onSignedOut }: PageProps) {
                   ? '—'
                   : String(typeof o.actor === 'string' ? o.actor : JSON.stringify(o.actor))}
               </td>
-              <td>{o.status}</td>
+              <td className={o.status === 'failed' ? 'bad' : undefined}>{o.status}</td>
               <td>{time(o.startedAt)}</td>
-              <td>{o.events}</td>
-              <td className={o.failures > 0 ? 'bad' : undefined}>{o.failures}</td>
+              <td>{time(o.endedAt)}</td>
             </tr>
           ))}
         </tbody>
       </table>
       <p>
-        <button disabled={skip === 0} onClick={() => setSkip(Math.max(0, skip - limit))}>
+        <button disabled={pages.length === 1} onClick={() => setPages(pages.slice(0, -1))}>
           Newer
         </button>{' '}
-        <span className="muted">
-          {data
-            ? `${data.total === 0 ? 0 : skip + 1}–${Math.min(skip + limit, data.total)} of ${data.total}`
-            : ''}
-        </span>{' '}
+        <span className="muted">page {pages.length}</span>{' '}
         <button
-          disabled={!data || skip + limit >= data.total}
-          onClick={() => setSkip(skip + limit)}
+          disabled={!data?.next}
+          onClick={() => data?.next && setPages([...pages, data.next])}
         >
           Older
         </button>
