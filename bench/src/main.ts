@@ -8,6 +8,7 @@ import { drain, fillBacklog, startInstance } from './instances.ts'
 import { measureLatency, type LatencyResult } from './latency.ts'
 import { benchServers } from './servers.ts'
 import { measureThroughput, type ThroughputResult } from './throughput.ts'
+import { measureReads, printReads, type ReadsResult } from './reads.ts'
 
 const quick = process.argv.includes('--quick')
 const plan = quick
@@ -21,6 +22,16 @@ const plan = quick
       cpuMs: 2,
     }
 const payloads = [200, 4_096]
+// Events in each history the reads are measured on, and the older history aged out before the
+// last one. `--history=1000000` adds a history of that size (the 1M run: local only, ~1 h).
+const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
+const histories = {
+  sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
+  agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
+}
+// `--only=core` or `--only=reads` runs one part.
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
+const runs = (part: string) => only === undefined || only === part
 const rates = [200, 500]
 
 const servers = benchServers()
@@ -31,6 +42,22 @@ try {
   log(`${quick ? 'quick' : 'full'} run on ${availableParallelism()} cores; prefix ${ctx.prefix}`)
   const versions = await serverVersions(ctx)
 
+  const core = runs('core') ? await measureCore() : undefined
+  const reads = runs('reads') ? await measureAllReads() : undefined
+  const results = { ...core, reads }
+  const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
+  const file = join(import.meta.dirname, '../results', name)
+  await writeFile(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), quick, plan, machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version }, servers: versions, ...results }, null, 2)}\n`,
+  )
+  log(`written to ${file}`)
+} finally {
+  await cleanup(ctx).catch((error: unknown) => log(`cleanup failed: ${String(error)}`))
+  servers.stop()
+}
+
+async function measureCore() {
   const throughput: ThroughputResult[] = []
   for (const bytes of payloads) {
     for (const pipeline of ['raw', 'framework'] as const) {
@@ -72,16 +99,25 @@ try {
     await Promise.all(instances.map((i) => i.stop()))
   }
 
-  const results = summarize({ throughput, latency, backlogSeconds, backlogReport, scaling })
-  const file = join(import.meta.dirname, '../results', quick ? 'latest-quick.json' : 'latest.json')
-  await writeFile(
-    file,
-    `${JSON.stringify({ date: new Date().toISOString(), quick, plan, machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version }, servers: versions, ...results }, null, 2)}\n`,
+  return summarize({ throughput, latency, backlogSeconds, backlogReport, scaling })
+}
+
+async function measureAllReads(): Promise<ReadsResult[]> {
+  const count = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`)
+  const results: ReadsResult[] = []
+  for (const events of histories.sizes) {
+    results.push(await measureReads(ctx, servers.s3, { events, label: count(events), log }))
+  }
+  results.push(
+    await measureReads(ctx, servers.s3, {
+      events: 1_000,
+      agedOut: histories.agedOut,
+      label: `1k after ${count(histories.agedOut)} aged out`,
+      log,
+    }),
   )
-  log(`written to ${file}`)
-} finally {
-  await cleanup(ctx).catch((error: unknown) => log(`cleanup failed: ${String(error)}`))
-  servers.stop()
+  printReads(results)
+  return results
 }
 
 function summarize(input: {

@@ -1,5 +1,5 @@
 import { createTestNamespace, getTestServers } from '@event-driven/testing'
-import { MongoClient, type Document } from 'mongodb'
+import { MongoClient, type Document, type Sort } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { productIndexes } from './indexes.ts'
 import { eventStore } from './store/event-store.ts'
@@ -50,7 +50,7 @@ function explainQuery(d: IndexDeclaration) {
   const fields = Object.entries(d.keys)
   const sortFrom = d.onFerretDb === 'scan' ? fields.findIndex(([f]) => /At$/.test(f)) : -1
   const equal = sortFrom === -1 ? fields : fields.slice(0, sortFrom)
-  const sort = sortFrom === -1 ? undefined : Object.fromEntries(fields.slice(sortFrom))
+  const sort = sortFrom === -1 ? undefined : (Object.fromEntries(fields.slice(sortFrom)) as Sort)
   const filter = Object.fromEntries(equal.map(([f]) => [f, sample(f)]))
   return { filter, sort }
 }

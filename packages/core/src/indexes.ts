@@ -1,4 +1,5 @@
 import { operationListIndexes } from './admin/views.ts'
+import { archiverIndexes } from './archive/archiver.ts'
 import { dlqIndexes } from './dlq/manage.ts'
 import { relayIndexes } from './publish/relay.ts'
 import { settleIndexes } from './state/settle.ts'
@@ -11,6 +12,7 @@ import { chainIndexes } from './store/operation-chain.ts'
  */
 export const productIndexes: readonly IndexDeclaration[] = [
   ...relayIndexes,
+  ...archiverIndexes,
   ...settleIndexes,
   ...chainIndexes,
   ...operationListIndexes,

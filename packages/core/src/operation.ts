@@ -138,6 +138,7 @@ async function applyEnd(
       $set: {
         status: end.status,
         endedAt: end.endedAt,
+        archived: false,
         ...(end.error ? { error: end.error } : {}),
         ...(expireAfterMs === undefined
           ? {}
@@ -216,6 +217,7 @@ export function operationStarter(options: OperationStarterOptions) {
     try {
       await store.operations.insertOne({
         _id: id,
+        archived: false,
         name,
         input: input ?? null,
         actor: actor ?? null,

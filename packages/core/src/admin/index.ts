@@ -12,7 +12,15 @@ export {
   type AdminServerOptions,
 } from './server.ts'
 export { parseApiKeys, type ApiKey, type ApiKeyRole } from './credentials.ts'
-export type { ConsumerGroupSummary, OperationList, SubjectSummary } from './views.ts'
+export {
+  listOperations,
+  type ConsumerGroupSummary,
+  type OperationList,
+  type OperationQuery,
+  type SubjectSummary,
+} from './views.ts'
+export { productIndexes } from '../indexes.ts'
+export { ensureIndexes, type IndexDeclaration } from '../store/indexes.ts'
 export {
   DlqFilterError,
   dlqFilterFields,

@@ -104,12 +104,38 @@ describe('the S3 archive', () => {
     // Each event records when and where it went; nothing is left claimed but unfinished.
     expect(await store.events.countDocuments({ archivedAt: { $exists: false } })).toBe(0)
     const one = await store.events.findOne({ _id: ids[0]! })
-    expect(one?.archive).toEqual({
-      bucket,
-      key: expect.stringContaining('events/date=') as string,
-      batchId: expect.any(String) as string,
-    })
+    expect(one?.archive).toEqual({ bucket, batchId: expect.any(String) as string })
+    // Its batch's manifest lists the object that holds it.
+    const manifest = manifests.find((m) => m.batchId === one?.archive?.batchId)
+    const holder = manifest?.objects.find((o) =>
+      objects.get(o.key)?.some((doc) => doc._id === one?._id),
+    )
+    expect(holder?.key).toContain('events/date=')
     expect(await store.archiveBatches.countDocuments()).toBe(0)
+  })
+
+  it('finds work by `archived: false`, and copies documents written before that field existed once', async () => {
+    const { store, ids } = await publishEvents('legacy', 200)
+    expect(await store.events.countDocuments({ archived: false })).toBe(200)
+    // Half as an earlier version wrote them: no `archived` field at all.
+    const legacy = ids.slice(0, 100)
+    await store.events.updateMany({ _id: { $in: legacy } }, { $unset: { archived: '' } })
+    const bucket = `${ns.bucket}-legacy`
+    const archiver = createArchiver({
+      store,
+      archive: archiveOptions(bucket, { batchSize: 60 }),
+      logger: silent,
+    })
+    while ((await archiver.runOnce()).archived > 0);
+
+    const eventCopies = (await readBucket(s3, bucket)).copies('events')
+    expect(new Set(eventCopies.keys())).toEqual(new Set(ids))
+    expect([...eventCopies.values()].every((n) => n === 1)).toBe(true)
+    expect(await store.events.countDocuments({ archived: true })).toBe(200)
+    expect(await store.events.countDocuments({ archivedAt: { $exists: false } })).toBe(0)
+    // The archived copy carries neither the marker nor where it went.
+    const copy = [...(await readBucket(s3, bucket)).objects.values()].flat()[0]
+    expect(copy).not.toHaveProperty('archived')
   })
 
   it('S3 stopped mid-archive, then started: nothing lost, nothing duplicated, nothing expired meanwhile', async () => {

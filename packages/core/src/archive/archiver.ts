@@ -10,17 +10,36 @@ import type { Logger } from 'pino'
 import { newId } from '../ids.ts'
 import { runEvery } from '../periodic.ts'
 import type { ArchiveBatchRecord, EventStore } from '../store/event-store.ts'
+import type { IndexDeclaration } from '../store/indexes.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 import {
   archiveKinds,
   encodeObject,
+  legacyPending,
   manifestKey,
   objectKey,
+  pending,
   sha256,
   type ArchiveKind,
   type ArchiveManifest,
   type StoredDoc,
 } from './layout.ts'
+
+/** The archiver's reads: the documents not copied yet, by equality (see `pending`). */
+export const archiverIndexes: readonly IndexDeclaration[] = [
+  { collection: 'events', keys: { archived: 1 }, serves: 'the archiver: events not copied yet' },
+  {
+    collection: 'operations',
+    keys: { archived: 1 },
+    serves: 'the archiver: operations not copied yet',
+  },
+  {
+    collection: 'failures',
+    keys: { archived: 1 },
+    serves: 'the archiver: failure records not copied yet',
+  },
+  { collection: 'archiveClaims', keys: { batchId: 1 }, serves: 'the archiver: a batch’s claims' },
+]
 
 export interface ArchiveOptions {
   bucket: string
@@ -51,7 +70,12 @@ export interface Archiver {
   runOnce(): Promise<{ archived: number }>
 }
 
-const dayMs = 86_400_000
+/**
+ * How much longer than its document a claim stays: while it is there, no archiver copies that
+ * version again. A batch left unfinished longer than this (S3 down for a week) may be copied
+ * twice; never lost.
+ */
+const claimKeepMs = 7 * 86_400_000
 
 export function s3Client(s3: S3Client | S3ClientConfig): S3Client {
   return s3 instanceof S3Client ? s3 : new S3Client({ forcePathStyle: true, ...s3 })
@@ -78,6 +102,8 @@ export function createArchiver(options: {
   const leaseMs = archive.leaseMs ?? 60_000
   const settleMs = archive.settleMs ?? 60_000
   const mine = new Set<string>()
+  // Kinds whose documents from before `archived` existed are all copied (checked once a process).
+  const legacyDone = new Set<string>()
   let bucketReady = false
 
   const keepMs = (kind: ArchiveKind) =>
@@ -143,37 +169,33 @@ export function createArchiver(options: {
     const archivedAt = new Date()
     const ms = keepMs(kind)
     const expireAt = ms === undefined ? undefined : new Date(archivedAt.getTime() + ms)
-    // One updateMany per object (and snapshot): FerretDB v1 stops answering altogether on a
-    // bulkWrite of about 50 updates, and this is fewer round trips anyway.
-    const groups = new Map<string, { key: string; snapshot: unknown; ids: string[] }>()
+    // One updateMany per batch (and snapshot): each one costs FerretDB a read of the backlog
+    // (`archived: false`) besides the writes, and FerretDB v1 stops answering altogether on a
+    // bulkWrite of about 50 updates.
+    const groups = new Map<string, { snapshot: unknown; legacy: boolean; ids: string[] }>()
     for (const doc of docs) {
-      const key = objectKey(kind, prefix, doc, batch._id)
       const snapshot: unknown = kind.snapshotField ? doc[kind.snapshotField] : undefined
-      const id = `${key}\n${String(snapshot)}`
-      const group = groups.get(id) ?? { key, snapshot, ids: [] as string[] }
+      const legacy = doc.archived === undefined
+      const id = `${String(snapshot)}\n${legacy}`
+      const group = groups.get(id) ?? { snapshot, legacy, ids: [] as string[] }
       group.ids.push(doc._id)
       groups.set(id, group)
     }
-    for (const { key, snapshot, ids } of groups.values()) {
+    for (const { snapshot, legacy, ids } of groups.values()) {
       await kind.collection(store).updateMany(
         {
+          ...(legacy ? legacyPending : pending),
           _id: { $in: ids },
           ...(kind.snapshotField ? { [kind.snapshotField]: snapshot } : {}),
         },
         {
           $set: {
+            archived: true,
             archivedAt,
-            archive: { bucket: archive.bucket, key, batchId: batch._id },
+            archive: { bucket: archive.bucket, batchId: batch._id },
             ...(expireAt ? { expireAt } : {}),
           },
         },
-      )
-    }
-    if (expireAt && docs.length > 0) {
-      // The claim outlives its document, so a stale archiver can never copy it a second time.
-      await store.archiveClaims.updateMany(
-        { _id: { $in: docs.map((doc) => kind.claimId(doc)) } },
-        { $set: { expireAt: new Date(expireAt.getTime() + dayMs) } },
       )
     }
     await store.archiveBatches.deleteOne({ _id: batch._id })
@@ -183,12 +205,20 @@ export function createArchiver(options: {
   /** Selects ready documents, records a batch, claims them, and writes what it won. */
   const archiveNext = async (kind: ArchiveKind): Promise<number> => {
     const now = new Date()
-    const docs = await kind
-      .collection(store)
-      .find(kind.ready(now, settleMs))
-      .sort({ _id: 1 })
-      .limit(batchSize)
-      .toArray()
+    // In no order: a sort would make FerretDB read the whole backlog for each batch. Which
+    // archiver copies a document is decided by its claim, not by the order it was found in.
+    const select = (notCopied: Document) =>
+      kind
+        .collection(store)
+        .find({ ...notCopied, ...kind.ready(now, settleMs) })
+        .limit(batchSize)
+        .toArray()
+    let docs = await select(pending)
+    if (docs.length === 0 && !legacyDone.has(kind.name)) {
+      // Costs a read of the whole collection on FerretDB: done until it finds none, then never.
+      docs = await select(legacyPending)
+      if (docs.length === 0) legacyDone.add(kind.name)
+    }
     if (docs.length === 0) return 0
     const batch: ArchiveBatchRecord = {
       _id: newId(),
@@ -201,7 +231,7 @@ export function createArchiver(options: {
     // Recorded first: claims never exist without a batch that will finish them.
     await store.archiveBatches.insertOne(batch)
     mine.add(batch._id)
-    const lost = await insertClaims(store, batch)
+    const lost = await insertClaims(store, batch, keepMs(kind))
     const won = docs.filter((_, i) => !lost.has(i))
     if (won.length === 0) {
       await store.archiveBatches.deleteOne({ _id: batch._id })
@@ -309,11 +339,27 @@ export function startArchiver(options: Parameters<typeof createArchiver>[0]): ()
 }
 
 /** Inserts the batch's claims; returns the positions another batch had claimed already. */
-async function insertClaims(store: EventStore, batch: ArchiveBatchRecord): Promise<Set<number>> {
+/**
+ * Claims the batch's documents; returns the indexes of those another batch holds. With a keep
+ * time, a claim expires a week after its document may (`claimKeepMs`), set here rather than
+ * once the document is marked: on FerretDB that second update cost as much as the marking.
+ */
+async function insertClaims(
+  store: EventStore,
+  batch: ArchiveBatchRecord,
+  keepMs: number | undefined,
+): Promise<Set<number>> {
   const claimedAt = new Date()
+  const expireAt =
+    keepMs === undefined ? undefined : new Date(claimedAt.getTime() + keepMs + claimKeepMs)
   try {
     await store.archiveClaims.insertMany(
-      batch.claimIds.map((_id) => ({ _id, batchId: batch._id, claimedAt })),
+      batch.claimIds.map((_id) => ({
+        _id,
+        batchId: batch._id,
+        claimedAt,
+        ...(expireAt ? { expireAt } : {}),
+      })),
       { ordered: false },
     )
     return new Set()

@@ -19,7 +19,7 @@ import type { EventStore } from '../store/event-store.ts'
 export type ArchiveKindName = 'events' | 'operations' | 'failures'
 
 /** Fields that say where a document was archived: never part of the archived copy. */
-export const archiveFields = ['archivedAt', 'archive', 'expireAt'] as const
+export const archiveFields = ['archived', 'archivedAt', 'archive', 'expireAt'] as const
 
 /** A document of an archived collection: every one has a string `_id`. */
 export type StoredDoc = Document & { _id: string }
@@ -27,14 +27,14 @@ export type StoredDoc = Document & { _id: string }
 /** What an archived document records about its copy. */
 export interface ArchiveLocation {
   bucket: string
-  key: string
+  /** Its batch: the batch's manifest (`manifests/<kind>/<batchId>.json`) lists its objects. */
   batchId: string
 }
 
 export interface ArchiveKind {
   name: ArchiveKindName
   collection(store: EventStore): Collection<StoredDoc>
-  /** Documents ready to be copied: not archived yet, and done changing (for now). */
+  /** Of the documents not copied yet (`pending`), those done changing (for now). */
   ready(now: Date, settleMs: number): Filter<StoredDoc>
   /**
    * The claim's id: one per document version that is copied. Events never change; an
@@ -51,13 +51,22 @@ export interface ArchiveKind {
   expires: boolean
 }
 
-const unarchived = { archivedAt: { $exists: false } }
+/**
+ * Not copied yet: an equality, which FerretDB filters inside PostgreSQL, so finding the work
+ * costs the backlog, not the history (see `EventRecord.archived`).
+ */
+export const pending = { archived: false } as const
+/** Written before `archived` existed and never copied: what the archiver's legacy pass finds. */
+export const legacyPending = {
+  archived: { $exists: false },
+  archivedAt: { $exists: false },
+} as const
 
 export const archiveKinds: readonly ArchiveKind[] = [
   {
     name: 'events',
     collection: (store) => store.events as unknown as Collection<StoredDoc>,
-    ready: () => unarchived,
+    ready: () => ({}),
     claimId: (doc) => `events:${doc._id}`,
     date: (doc) => doc.createdAt as Date,
     partition: (doc) => `subject=${String(doc.subject)}`,
@@ -68,7 +77,6 @@ export const archiveKinds: readonly ArchiveKind[] = [
     collection: (store) => store.operations as unknown as Collection<StoredDoc>,
     // An operation that never ends is copied a day after it started.
     ready: (now, settleMs) => ({
-      ...unarchived,
       $or: [
         { endedAt: { $lt: new Date(now.getTime() - settleMs) } },
         { startedAt: { $lt: new Date(now.getTime() - 86_400_000) } },
@@ -84,7 +92,6 @@ export const archiveKinds: readonly ArchiveKind[] = [
     name: 'failures',
     collection: (store) => store.failures as unknown as Collection<StoredDoc>,
     ready: (now, settleMs) => ({
-      ...unarchived,
       lastFailedAt: { $lt: new Date(now.getTime() - settleMs) },
     }),
     claimId: (doc) => `failures:${doc._id}#${String(doc.failures)}`,

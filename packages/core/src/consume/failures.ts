@@ -73,7 +73,7 @@ function appendAttempts(
     {
       $inc: { failures: attempts.length },
       $push: { attempts: { $each: attempts } },
-      $set: { lastFailedAt: attempts.at(-1)!.at },
+      $set: { lastFailedAt: attempts.at(-1)!.at, archived: false },
       // Failed again: the record is copied to the archive again.
       $unset: { archivedAt: '' },
       $setOnInsert: {

@@ -44,7 +44,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
     try {
       // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
-      const { failed } = await insertNew(store.events, records.map(withoutState))
+      const { failed } = await insertNew(store.events, records.map(asEvent))
       const moved = records.filter((_, i) => !failed.has(i))
       // A state change stays (marked published) until reconciliation settles it.
       const [changes, events] = partition(moved, (r) => r.change !== undefined)
@@ -197,12 +197,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
   }
 }
 
-/** The record as `events` keeps it: a state change's state stays out (it may hold secrets). */
-function withoutState(record: EventRecord): EventRecord {
-  if (record.change?.state === undefined) return record
+/**
+ * The record as `events` keeps it: not yet archived, and without a state change's state (it may
+ * hold secrets).
+ */
+function asEvent(record: EventRecord): EventRecord {
+  if (record.change?.state === undefined) return { ...record, archived: false }
   const mark = { ...record.change }
   delete mark.state
-  return { ...record, change: mark }
+  return { ...record, change: mark, archived: false }
 }
 
 function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {

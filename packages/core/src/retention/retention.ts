@@ -28,8 +28,6 @@ export interface RetentionOptions {
   remover?: 'auto' | 'ttl-index' | 'sweeper'
   /** How often the sweeper runs. Default 60 s. */
   sweepIntervalMs?: number
-  /** Documents removed per round trip. Default 1,000. */
-  sweepBatchSize?: number
 }
 
 export type Remover = 'ttl-index' | 'sweeper' | 'off'
@@ -101,15 +99,17 @@ export async function chooseRemover(
 }
 
 /**
- * Removes documents whose `expireAt` has passed, in batches by `_id`. While archiving is on,
- * an event or operation that is not archived is never removed, whatever its `expireAt` says.
- * Returns how many were removed.
+ * Removes documents whose `expireAt` has passed: one `deleteMany` per collection, which the
+ * server runs over the collection once (selecting ids first, then deleting them by `$in`, would
+ * read the whole collection on FerretDB for every batch). While archiving is on, an event or
+ * operation that is not archived is never removed, whatever its `expireAt` says; one archived
+ * anew meanwhile (an operation that ended) no longer matches, so it stays. Returns how many
+ * were removed.
  */
 export async function sweepExpired(
   store: EventStore,
-  options: { archiving: boolean; batchSize?: number; now?: Date },
+  options: { archiving: boolean; now?: Date },
 ): Promise<number> {
-  const batchSize = options.batchSize ?? 1_000
   const now = options.now ?? new Date()
   let removed = 0
   for (const collection of expiring(store)) {
@@ -118,20 +118,7 @@ export async function sweepExpired(
       expireAt: { $lte: now },
       ...(options.archiving && archived ? { archivedAt: { $exists: true } } : {}),
     }
-    for (;;) {
-      const ids = (
-        await collection
-          .find(expired)
-          .project<{ _id: string }>({ _id: 1 })
-          .limit(batchSize)
-          .toArray()
-      ).map((doc) => doc._id)
-      if (ids.length === 0) break
-      // The same filter again: a document archived anew (an operation that ended) stays.
-      const result = await collection.deleteMany({ $and: [{ _id: { $in: ids } }, expired] })
-      removed += result.deletedCount
-      if (ids.length < batchSize) break
-    }
+    removed += (await collection.deleteMany(expired)).deletedCount
   }
   return removed
 }
@@ -147,7 +134,7 @@ export function startSweeper(options: {
   return runEvery(
     retention.sweepIntervalMs ?? 60_000,
     async () => {
-      const removed = await sweepExpired(store, { archiving, batchSize: retention.sweepBatchSize })
+      const removed = await sweepExpired(store, { archiving })
       if (removed > 0) logger.debug({ removed }, 'removed expired documents')
     },
     (error) => logger.warn({ err: error }, 'the retention sweeper failed; it tries again'),

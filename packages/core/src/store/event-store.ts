@@ -14,6 +14,8 @@ export interface OperationRecord {
   /** Past this, an operation still `started` is ended as abandoned (see `OperationOptions`). */
   deadlineAt?: Date
   endedAt?: Date
+  /** See `EventRecord.archived`. */
+  archived?: boolean
   archivedAt?: Date
   archive?: ArchiveLocation
   expireAt?: Date
@@ -33,6 +35,13 @@ export interface EventRecord {
   publishedAt?: Date
   /** Set when this publish may repeat an earlier one (a retried handler's child). */
   redelivery?: 'relay' | 'retry'
+  /**
+   * False until the archiver copies it to S3, then true: the archiver finds its work by this
+   * equality, which FerretDB filters inside PostgreSQL, so its cost follows the backlog, not the
+   * history (`archivedAt: { $exists: false }` fetches every document there). Absent on documents
+   * written before 0.x: a legacy pass finds those (see the archiver).
+   */
+  archived?: boolean
   /** Set by the archiver once the event is in S3. */
   archivedAt?: Date
   archive?: ArchiveLocation
@@ -85,6 +94,8 @@ export interface FailureRecord {
   attempts: AttemptError[]
   firstFailedAt: Date
   lastFailedAt: Date
+  /** See `EventRecord.archived`. */
+  archived?: boolean
   archivedAt?: Date
   archive?: ArchiveLocation
 }
@@ -172,7 +183,7 @@ export interface ArchiveClaimRecord {
   _id: string
   batchId: string
   claimedAt: Date
-  /** Set with the document's own `expireAt` (plus a day): the claim outlives the document. */
+  /** With a keep time: a week past when its document may expire, so the claim outlives it. */
   expireAt?: Date
 }
 
