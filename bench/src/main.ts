@@ -9,6 +9,13 @@ import { measureLatency, type LatencyResult } from './latency.ts'
 import { benchServers } from './servers.ts'
 import { measureThroughput, type ThroughputResult } from './throughput.ts'
 import { measureReads, printReads, type ReadsResult } from './reads.ts'
+import { measureRestart, printRestart, type RestartResult } from './restart.ts'
+import {
+  measureBaselineGateway,
+  measureBlogGateway,
+  printGateway,
+  type GatewayResult,
+} from './gateway.ts'
 
 const quick = process.argv.includes('--quick')
 const plan = quick
@@ -29,7 +36,7 @@ const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
-// `--only=core` or `--only=reads` runs one part.
+// `--only=core|reads|gateway|restart` runs one part.
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 const runs = (part: string) => only === undefined || only === part
 const rates = [200, 500]
@@ -44,7 +51,13 @@ try {
 
   const core = runs('core') ? await measureCore() : undefined
   const reads = runs('reads') ? await measureAllReads() : undefined
-  const results = { ...core, reads }
+  const gateway = runs('gateway') ? await measureGateway() : undefined
+  let restart: RestartResult | undefined
+  if (runs('restart')) {
+    restart = await measureRestart(ctx, quick ? 10_000 : 100_000, log)
+    printRestart(restart)
+  }
+  const results = { ...core, reads, gateway, restart }
   const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
   const file = join(import.meta.dirname, '../results', name)
   await writeFile(
@@ -100,6 +113,16 @@ async function measureCore() {
   }
 
   return summarize({ throughput, latency, backlogSeconds, backlogReport, scaling })
+}
+
+async function measureGateway(): Promise<GatewayResult[]> {
+  const gatewayPlan = { seconds: quick ? 4 : 15, inFlight: 32 }
+  const results = [
+    await measureBaselineGateway(ctx, gatewayPlan, log),
+    await measureBlogGateway(ctx, gatewayPlan, log),
+  ]
+  printGateway(results)
+  return results
 }
 
 async function measureAllReads(): Promise<ReadsResult[]> {

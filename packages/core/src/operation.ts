@@ -3,8 +3,9 @@ import type { EventDefinition } from './event-definition.ts'
 import type { ChangeInput, ChangeResult, EntityState } from './state/entity-state.ts'
 import { ErrorCodes, OperationIdError } from './errors.ts'
 import { runEvery } from './periodic.ts'
-import type { EventStore, OperationEndRecord } from './store/event-store.ts'
-import { isDuplicateKey } from './store/insert-new.ts'
+import type { EventStore, OperationEndRecord, OperationRecord } from './store/event-store.ts'
+import { insertNew } from './store/insert-new.ts'
+import { groupCommit } from './group-commit.ts'
 import { storableText } from './store/keys.ts'
 import { newId } from './ids.ts'
 import type { Publisher } from './publish/publisher.ts'
@@ -86,67 +87,131 @@ export function operationEnds(store: EventStore) {
   return store.operationEnds
 }
 
-/**
- * Records the operation's end. The first end wins: it is claimed by an insert (`operation_ends`,
- * one per operation), so a completion racing the sweeper's "abandoned" cannot both be written
- * (concurrent updates of one document are not atomic on every server). The operation's status
- * is then set from the claim, by whoever finds it (a caller that died after claiming is
- * finished by the next one). Returns false when another end was claimed first.
- *
- * An operation archived before it ended is archived again with its end, so its archive mark
- * (and the expiry that came with it) is cleared; with retention but no archiving,
- * `expireAfterMs` counts from the end.
- */
-export async function endOperation(
-  store: EventStore,
-  id: string,
-  end: { status: 'completed' | 'failed'; error?: string | Error; abandoned?: boolean },
-  expireAfterMs?: number,
-): Promise<boolean> {
-  const claim: OperationEndRecord = {
-    _id: id,
-    status: end.status,
-    ...(end.error
-      ? { error: storableText(end.error instanceof Error ? end.error.message : end.error) }
-      : {}),
-    endedAt: new Date(),
-    ...(end.abandoned ? { abandoned: true } : {}),
-  }
-  // The claim goes when its operation goes: until then it keeps a later end from winning.
-  if (expireAfterMs !== undefined)
-    claim.expireAt = new Date(claim.endedAt.getTime() + expireAfterMs)
-  let won = true
-  try {
-    await operationEnds(store).insertOne(claim)
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error
-    won = false
-  }
-  const decided = won ? claim : await operationEnds(store).findOne({ _id: id })
-  if (decided) await applyEnd(store, decided, expireAfterMs)
-  return won
+/** How an operation ends, as its caller (or the sweeper) says it. */
+export interface OperationEnd {
+  status: 'completed' | 'failed'
+  error?: string | Error
+  abandoned?: boolean
 }
 
-async function applyEnd(
+/**
+ * The operation records of one service, written in groups: concurrent commands share one insert
+ * of their records, one insert of their end claims and one update of the statuses they end with,
+ * so the round trips per command fall as load rises (the gateway's mutations run many at once).
+ * Each caller still waits for its own write: the operation is recorded before its command runs.
+ */
+export interface OperationRecorder {
+  /** Records a new operation; `OperationIdError` when one with its id is recorded already. */
+  start(record: OperationRecord): Promise<void>
+  /**
+   * Records the operation's end. The first end wins: it is claimed by an insert
+   * (`operation_ends`, one per operation), so a completion racing the sweeper's "abandoned"
+   * cannot both be written (concurrent updates of one document are not atomic on every server).
+   * The operation's status is then set from the claim, by whoever finds it (a caller that died
+   * after claiming is finished by the next one). Returns false when another end was claimed first.
+   *
+   * An operation archived before it ended is archived again with its end, so its archive mark
+   * (and the expiry that came with it) is cleared; with retention but no archiving,
+   * `expireAfterMs` counts from the end.
+   */
+  end(id: string, end: OperationEnd): Promise<boolean>
+  drain(): Promise<void>
+}
+
+export function operationRecorder(store: EventStore, expireAfterMs?: number): OperationRecorder {
+  const starts = groupCommit<OperationRecord, undefined>(async (records) => {
+    const { failed, existing } = await insertNew(store.operations, records)
+    return records.map((record, i) =>
+      existing.has(i)
+        ? new OperationIdError(
+            `operation ${record._id} is recorded already: an id names one command`,
+            ErrorCodes.OperationIdTaken,
+          )
+        : failed.has(i)
+          ? new Error(`MongoDB did not record operation ${record._id}`)
+          : undefined,
+    )
+  })
+
+  const ends = groupCommit<OperationEndRecord, boolean>(async (claims) => {
+    // One end time for the group: the moment its claims are written.
+    const endedAt = new Date()
+    const stamped = claims.map((claim) => ({
+      ...claim,
+      endedAt,
+      // The claim goes when its operation goes: until then it keeps a later end from winning.
+      ...(expireAfterMs === undefined
+        ? {}
+        : { expireAt: new Date(endedAt.getTime() + expireAfterMs) }),
+    }))
+    const { failed, existing } = await insertNew(operationEnds(store), stamped)
+    const won = stamped.filter((_, i) => !failed.has(i) && !existing.has(i))
+    await applyEnds(store, won, expireAfterMs)
+    for (const [i, claim] of stamped.entries()) {
+      if (!existing.has(i)) continue
+      const decided = await operationEnds(store).findOne({ _id: claim._id })
+      if (decided) await applyEnds(store, [decided], expireAfterMs)
+    }
+    return stamped.map((claim, i) =>
+      failed.has(i)
+        ? new Error(`MongoDB did not record the end of operation ${claim._id}`)
+        : !existing.has(i),
+    )
+  })
+
+  return {
+    start: (record) => starts.add(record),
+    end: (id, end) =>
+      ends.add({
+        _id: id,
+        status: end.status,
+        ...(end.error
+          ? { error: storableText(end.error instanceof Error ? end.error.message : end.error) }
+          : {}),
+        endedAt: new Date(),
+        ...(end.abandoned ? { abandoned: true } : {}),
+      }),
+    drain: async () => {
+      await starts.drain()
+      await ends.drain()
+    },
+  }
+}
+
+/**
+ * Sets the status of ended operations from their claims: one update for all those that end
+ * alike (the usual `completed`), one each otherwise. `status: 'started'` beside the ids lets
+ * FerretDB read only operations still running, not the whole collection, for the `$in`.
+ */
+async function applyEnds(
   store: EventStore,
-  end: OperationEndRecord,
+  claims: OperationEndRecord[],
   expireAfterMs: number | undefined,
 ): Promise<void> {
-  await store.operations.updateOne(
-    { _id: end._id },
-    {
-      $set: {
-        status: end.status,
-        endedAt: end.endedAt,
-        archived: false,
-        ...(end.error ? { error: end.error } : {}),
-        ...(expireAfterMs === undefined
-          ? {}
-          : { expireAt: new Date(end.endedAt.getTime() + expireAfterMs) }),
+  const alike = new Map<string, OperationEndRecord[]>()
+  for (const claim of claims) {
+    const key = JSON.stringify([claim.status, claim.error ?? null, claim.endedAt.getTime()])
+    alike.set(key, [...(alike.get(key) ?? []), claim])
+  }
+  for (const group of alike.values()) {
+    const end = group[0]!
+    const ids = group.map((claim) => claim._id)
+    await store.operations.updateMany(
+      group.length === 1 ? { _id: end._id } : { status: 'started', _id: { $in: ids } },
+      {
+        $set: {
+          status: end.status,
+          endedAt: end.endedAt,
+          archived: false,
+          ...(end.error ? { error: end.error } : {}),
+          ...(expireAfterMs === undefined
+            ? {}
+            : { expireAt: new Date(end.endedAt.getTime() + expireAfterMs) }),
+        },
+        $unset: expireAfterMs === undefined ? { archivedAt: '', expireAt: '' } : { archivedAt: '' },
       },
-      $unset: expireAfterMs === undefined ? { archivedAt: '', expireAt: '' } : { archivedAt: '' },
-    },
-  )
+    )
+  }
 }
 
 /** Why the sweeper ended an operation. */
@@ -161,11 +226,11 @@ export function abandonedReason(deadlineMs: number): string {
  */
 export function startAbandonedOperationSweeper(options: {
   store: EventStore
+  recorder: OperationRecorder
   operations: Required<OperationOptions>
-  expireAfterMs?: number
   logger: Logger
 }): () => Promise<void> {
-  const { store, operations, logger } = options
+  const { store, recorder, operations, logger } = options
   const sweepOnce = async () => {
     const now = Date.now()
     const started = await store.operations
@@ -178,7 +243,7 @@ export function startAbandonedOperationSweeper(options: {
       if (deadline > now) continue
       const deadlineMs = deadline - operation.startedAt.getTime()
       const end = { status: 'failed' as const, error: abandonedReason(deadlineMs), abandoned: true }
-      if (await endOperation(store, operation._id, end, options.expireAfterMs)) ended++
+      if (await recorder.end(operation._id, end)) ended++
     }
     if (ended > 0)
       logger.warn({ ended }, 'ended operations left started past their deadline as abandoned')
@@ -189,7 +254,7 @@ export function startAbandonedOperationSweeper(options: {
 }
 
 export interface OperationStarterOptions {
-  store: EventStore
+  recorder: OperationRecorder
   service: string
   publisher: Publisher
   changes: ChangeDependencies
@@ -200,11 +265,11 @@ export interface OperationStarterOptions {
 }
 
 /**
- * Records operations: one insert under the id (a new one, or the caller's), then an `Operation`
- * whose events go through the service's publisher.
+ * Records operations: one insert under the id (a new one, or the caller's; shared with concurrent
+ * commands), then an `Operation` whose events go through the service's publisher.
  */
 export function operationStarter(options: OperationStarterOptions) {
-  const { store, service, publisher, changes, operations, expireAfterMs, logger } = options
+  const { recorder, service, publisher, changes, operations, expireAfterMs, logger } = options
   return async ({
     name,
     input,
@@ -214,31 +279,22 @@ export function operationStarter(options: OperationStarterOptions) {
   }: StartOperationInput): Promise<Operation> => {
     checkOperationId(id)
     const startedAt = new Date()
-    try {
-      await store.operations.insertOne({
-        _id: id,
-        archived: false,
-        name,
-        input: input ?? null,
-        actor: actor ?? null,
-        status: 'started',
-        service,
-        startedAt,
-        deadlineAt: new Date(startedAt.getTime() + (deadlineMs ?? operations.deadlineMs)),
-        ...(expireAfterMs === undefined
-          ? {}
-          : { expireAt: new Date(startedAt.getTime() + expireAfterMs) }),
-      })
-    } catch (error) {
-      if (isDuplicateKey(error))
-        throw new OperationIdError(
-          `operation ${id} is recorded already: an id names one command`,
-          ErrorCodes.OperationIdTaken,
-        )
-      throw error
-    }
+    await recorder.start({
+      _id: id,
+      archived: false,
+      name,
+      input: input ?? null,
+      actor: actor ?? null,
+      status: 'started',
+      service,
+      startedAt,
+      deadlineAt: new Date(startedAt.getTime() + (deadlineMs ?? operations.deadlineMs)),
+      ...(expireAfterMs === undefined
+        ? {}
+        : { expireAt: new Date(startedAt.getTime() + expireAfterMs) }),
+    })
     const end = async (status: 'completed' | 'failed', error?: string | Error) => {
-      const recorded = await endOperation(store, id, { status, error }, expireAfterMs)
+      const recorded = await recorder.end(id, { status, error })
       if (!recorded)
         logger.warn(
           { operationId: id, status },

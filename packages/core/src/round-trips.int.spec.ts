@@ -45,6 +45,45 @@ describe('MongoDB round trips per event', () => {
     expect(perEvent.publish).toBeLessThan(0.5)
     expect(perEvent.endToEnd).toBeLessThan(1)
   })
+
+  it('concurrent operations share their writes: record, end claim and status, each grouped', async () => {
+    const svc = await createTestService(ns, servers, 'orders', { mongodb: mongo })
+    await svc.start()
+    const commands: string[] = []
+    const count = (event: CommandStartedEvent) => commands.push(event.commandName)
+    mongo.on('commandStarted', count)
+    const operations = 100
+    const ids = await Promise.all(
+      Array.from({ length: operations }, async (_, n) => {
+        const op = await svc.startOperation({ name: 'importOrder', input: { n } })
+        // The operation is recorded before its command goes on: the caller waited for its insert.
+        expect(await svc.store.operations.findOne({ _id: op.id })).toMatchObject({
+          status: 'started',
+        })
+        await (n % 10 === 0 ? op.fail('no stock') : op.complete())
+        return op.id
+      }),
+    )
+    mongo.off('commandStarted', count)
+    const writes = commands.filter((c) => c !== 'find').length
+    console.log(`operation writes for ${operations} operations: ${writes}`, countBy(commands))
+    // One at a time this is 3 writes each (record, end claim, status): 300.
+    expect(writes).toBeLessThan(operations)
+    const stored = await svc.store.operations.find({ _id: { $in: ids } }).toArray()
+    expect(stored.filter((o) => o.status === 'completed')).toHaveLength(90)
+    expect(stored.filter((o) => o.status === 'failed' && o.error === 'no stock')).toHaveLength(10)
+    expect(stored.every((o) => o.endedAt instanceof Date)).toBe(true)
+
+    // Two commands racing under one id in one group: one is recorded, the other refused.
+    const [a, b] = await Promise.allSettled([
+      svc.startOperation({ name: 'pay', id: 'payment-42' }),
+      svc.startOperation({ name: 'pay', id: 'payment-42' }),
+    ])
+    expect([a.status, b.status].sort()).toEqual(['fulfilled', 'rejected'])
+    const refused = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult
+    expect(refused.reason).toMatchObject({ code: 'operation-id-taken' })
+    await svc.stop()
+  })
 })
 
 function countBy(names: string[]): Record<string, number> {

@@ -14,6 +14,7 @@ import { ConfigurationError } from './errors.ts'
 import type { EventDefinition } from './event-definition.ts'
 import { onStop, startedBy, startParts, type Part } from './lifecycle.ts'
 import {
+  operationRecorder,
   operationStarter,
   startAbandonedOperationSweeper,
   type Operation,
@@ -125,6 +126,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     definitions,
     isStopped: () => state === 'stopped',
   })
+  const operationRecords = operationRecorder(store, expireWithoutArchive?.operationsMs)
   const changes = {
     store,
     outbox,
@@ -201,8 +203,8 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
       startedBy('operation sweeper', () =>
         startAbandonedOperationSweeper({
           store,
+          recorder: operationRecords,
           operations: options.operations,
-          expireAfterMs: expireWithoutArchive?.operationsMs,
           logger,
         }),
       ),
@@ -253,7 +255,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     streamDifferences: connections.streamDifferences,
     entityState: (entityOptions) => entities.define(entityOptions),
     startOperation: operationStarter({
-      store,
+      recorder: operationRecords,
       service: name,
       publisher,
       changes,
