@@ -26,7 +26,10 @@ export interface GatewayPlan {
   inFlight: number
 }
 
-const blogMain = join(import.meta.dirname, '../../boilerplate/blog-service/src/main.ts')
+// `BENCH_BLOG_MAIN` measures another checkout's blog service (a before-and-after comparison).
+const blogMain =
+  process.env.BENCH_BLOG_MAIN ??
+  join(import.meta.dirname, '../../boilerplate/blog-service/src/main.ts')
 
 const RENAME = /* GraphQL */ `
   mutation ($f: String!, $l: String!) {

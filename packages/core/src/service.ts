@@ -39,6 +39,7 @@ import {
 } from './retention/retention.ts'
 import { stopOnSignals } from './shutdown-signals.ts'
 import { entityRegistry, type EntityState, type EntityStateOptions } from './state/entity-state.ts'
+import { positionClaimer } from './state/change.ts'
 import { changeSettler } from './state/settle.ts'
 import type { EventRecord, EventStore } from './store/event-store.ts'
 import type { StreamDifference } from './streams.ts'
@@ -130,6 +131,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   const changes = {
     store,
     outbox,
+    claim: positionClaimer(store),
     service: name,
     logger,
     validate: publisher.validate,

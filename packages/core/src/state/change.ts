@@ -4,7 +4,8 @@ import { newId } from '../ids.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { Outbox } from '../publish/outbox.ts'
 import type { ChangeMark, EventRecord, EventStore } from '../store/event-store.ts'
-import { isDuplicateKey } from '../store/insert-new.ts'
+import { groupCommit } from '../group-commit.ts'
+import { insertNew, isDuplicateKey } from '../store/insert-new.ts'
 import { changeClaimId } from '../store/keys.ts'
 import type {
   ChangeInput,
@@ -34,6 +35,8 @@ export interface ChangeDependencies {
   outbox: Outbox
   service: string
   logger: Logger
+  /** Claims a record's position (`positionClaimer`: concurrent changes share the insert). */
+  claim: (record: EventRecord) => Promise<boolean>
   /** Checks the definition and validates the data, as every publish does. */
   validate: Publisher['validate']
   onStep?: (step: ChangeStep, change: StateChange<unknown>) => void | Promise<void>
@@ -77,7 +80,7 @@ export async function makeChange<State, Data>(
 
     await outbox.hold(record)
     await step('held')
-    if (!(await claimPosition(store, record))) {
+    if (!(await deps.claim(record))) {
       // Nothing of it was applied or published; a crash here leaves it to reconciliation.
       await store.outbox.deleteOne({ _id: record._id })
       if ((input.onConflict ?? 'fail') === 'fail')
@@ -97,15 +100,44 @@ export async function makeChange<State, Data>(
 }
 
 /**
- * Claims the record's position in its stream. True when the claim is this record's (now, or
- * from an earlier try of the same record); false when another change holds the position.
+ * Claims records' positions in their streams, concurrent claims in one insert. Resolves true
+ * when the claim is the record's (now, or from an earlier try of the same record); false when
+ * another change holds the position.
  */
+export function positionClaimer(store: EventStore): (record: EventRecord) => Promise<boolean> {
+  const claims = groupCommit<EventRecord, boolean>(async (records) => {
+    const claimedAt = new Date()
+    const { failed, existing } = await insertNew(
+      store.changes,
+      records.map((record) => {
+        const { type, key, position } = record.change!
+        return {
+          _id: changeClaimId(type, key, position),
+          type,
+          key,
+          position,
+          eventId: record._id,
+          operationId: record.operationId,
+          claimedAt,
+        }
+      }),
+    )
+    return Promise.all(
+      records.map(async (record, i) => {
+        if (failed.has(i)) return new Error(`MongoDB did not record the claim of ${record._id}`)
+        return !existing.has(i) || (await claimHolder(store, record)) === record._id
+      }),
+    )
+  })
+  return (record) => claims.add(record)
+}
+
+/** The claim of one record's position, on its own (reconciliation, off the hot path). */
 export async function claimPosition(store: EventStore, record: EventRecord): Promise<boolean> {
   const { type, key, position } = record.change!
-  const _id = changeClaimId(type, key, position)
   try {
     await store.changes.insertOne({
-      _id,
+      _id: changeClaimId(type, key, position),
       type,
       key,
       position,
@@ -117,8 +149,16 @@ export async function claimPosition(store: EventStore, record: EventRecord): Pro
   } catch (error) {
     if (!isDuplicateKey(error)) throw error
   }
-  const holder = await store.changes.findOne({ _id }, { projection: { eventId: 1 } })
-  return holder?.eventId === record._id
+  return (await claimHolder(store, record)) === record._id
+}
+
+async function claimHolder(store: EventStore, record: EventRecord): Promise<string | undefined> {
+  const { type, key, position } = record.change!
+  const holder = await store.changes.findOne(
+    { _id: changeClaimId(type, key, position) },
+    { projection: { eventId: 1 } },
+  )
+  return holder?.eventId
 }
 
 /** The state change a record announces, as `apply` receives it. */
