@@ -255,7 +255,7 @@ export async function measureBaselineGateway(
     context: ({ request }) => ({ userId: (request.headers.get('authorization') ?? '').slice(7) }),
     logging: false,
   })
-  const server = createServer(yoga)
+  const server = createServer((req, res) => void yoga(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`
   try {

@@ -64,7 +64,7 @@ describe('every product read has its index', () => {
 
   it('creates the declared indexes, and a second start asks for none', async () => {
     for (const d of productIndexes) {
-      const existing = await collectionOf(d).listIndexes().toArray()
+      const existing = (await collectionOf(d).listIndexes().toArray()) as { name: string }[]
       expect(existing.map((i) => i.name)).toContain(indexName(d.keys))
     }
     const commands: string[] = []

@@ -115,7 +115,6 @@ export interface OperationRecorder {
    * `expireAfterMs` counts from the end.
    */
   end(id: string, end: OperationEnd): Promise<boolean>
-  drain(): Promise<void>
 }
 
 export function operationRecorder(store: EventStore, expireAfterMs?: number): OperationRecorder {
@@ -171,10 +170,6 @@ export function operationRecorder(store: EventStore, expireAfterMs?: number): Op
         endedAt: new Date(),
         ...(end.abandoned ? { abandoned: true } : {}),
       }),
-    drain: async () => {
-      await starts.drain()
-      await ends.drain()
-    },
   }
 }
 

@@ -44,7 +44,7 @@ export async function ensureIndexes(
   await Promise.all(
     [...byCollection].map(async ([name, wanted]) => {
       const collection = store[name] as unknown as Collection<Document>
-      const existing = new Set((await existingIndexes(collection)).map((i) => String(i.name)))
+      const existing = new Set(await existingIndexNames(collection))
       const missing = wanted.filter((d) => !existing.has(indexName(d.keys)))
       if (missing.length === 0) return
       await collection.createIndexes(missing.map((d) => ({ key: d.keys, name: indexName(d.keys) })))
@@ -52,9 +52,10 @@ export async function ensureIndexes(
   )
 }
 
-async function existingIndexes(collection: Collection<Document>) {
+async function existingIndexNames(collection: Collection<Document>): Promise<string[]> {
   try {
-    return await collection.listIndexes().toArray()
+    const indexes = (await collection.listIndexes().toArray()) as { name: string }[]
+    return indexes.map((index) => index.name)
   } catch (error) {
     // A collection not written yet has no indexes; creating them creates it.
     if (error instanceof MongoServerError && error.code === MongoCodes.NamespaceNotFound) return []
