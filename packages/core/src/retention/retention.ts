@@ -105,9 +105,11 @@ export async function chooseRemover(
 }
 
 /**
- * Removes documents whose `expireAt` has passed, a batch at a time: the ids of a batch are
- * selected without a sort (the server stops reading once it has them), then deleted with the
- * same filter again, so a document archived anew meanwhile (an operation that ended) stays.
+ * Removes documents whose `expireAt` has passed, a batch at a time: a batch is the first
+ * expired documents in `_id` order, deleted by the `_id` range they span with the same filter
+ * again (so a document archived anew meanwhile, an operation that ended, stays). A range, not
+ * `$in`: FerretDB tests every document of the collection against each id of an `$in`, so a
+ * delete by a list of 20,000 ids cost minutes at 100,000 documents; a range costs one read.
  * While archiving is on, an event or operation that is not archived is never removed, whatever
  * its `expireAt` says. Returns how many were removed.
  */
@@ -129,12 +131,13 @@ export async function sweepExpired(
         await collection
           .find(expired)
           .project<{ _id: string }>({ _id: 1 })
+          .sort({ _id: 1 })
           .limit(batchSize)
           .toArray()
       ).map((doc) => doc._id)
       if (ids.length === 0) break
-      removed += (await collection.deleteMany({ $and: [{ _id: { $in: ids } }, expired] }))
-        .deletedCount
+      const range = { _id: { $gte: ids[0]!, $lte: ids.at(-1)! } }
+      removed += (await collection.deleteMany({ $and: [range, expired] })).deletedCount
       if (ids.length < batchSize) break
     }
   }
