@@ -19,6 +19,8 @@ export interface GatewayResult {
    * service, the follow-ups its events start (the author copies in blogs and comments, ledger).
    */
   roundTripsPerMutation: number
+  /** The most frequent requests per mutation, by `<command> <collection>`. */
+  topRequests: Record<string, number>
 }
 
 export interface GatewayPlan {
@@ -67,6 +69,7 @@ async function load(
   const idleRate = await requestRate(counter, 2_000)
   const latencies: number[] = []
   const before = counter.requests()
+  const commandsBefore = counter.byCommand()
   const started = performance.now()
   const deadline = started + plan.seconds * 1000
   await Promise.all(
@@ -87,7 +90,12 @@ async function load(
   latencies.sort((a, b) => a - b)
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!
+  const perMutation = [...counter.byCommand()]
+    .map(([name, n]) => [name, (n - (commandsBefore.get(name) ?? 0)) / latencies.length] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
   return {
+    topRequests: Object.fromEntries(perMutation.map(([name, n]) => [name, Number(n.toFixed(2))])),
     mutations: latencies.length,
     mutationsPerSecond: latencies.length / elapsed,
     p50: at(0.5),
@@ -293,6 +301,9 @@ export function printGateway(results: GatewayResult[]): void {
       `MongoDB requests/mutation       ${fmt(blog.roundTripsPerMutation, 1).padEnd(20)}${fmt(base.roundTripsPerMutation, 1).padEnd(22)}${fmt(blog.roundTripsPerMutation / base.roundTripsPerMutation, 2)}×`,
       '',
     ].join('\n'),
+  )
+  console.log(
+    `blog service requests per mutation, most frequent: ${JSON.stringify(blog.topRequests)}`,
   )
   console.log(
     `${blog.p99 < 250 ? 'met   ' : 'missed'}  gateway p99 at 32 in flight: ${fmt(blog.p99)} ms (target < 250)`,

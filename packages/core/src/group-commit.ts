@@ -66,3 +66,9 @@ export function groupCommit<Item, Result>(
     },
   }
 }
+
+/**
+ * For writes of commands a caller waits on (operation records, change claims): groups form under
+ * load, and up to 8 of them run at once, so a caller is not held behind two slow flushes.
+ */
+export const groupWrites = { maxInFlight: 8 } as const

@@ -5,7 +5,7 @@ import { ErrorCodes, OperationIdError } from './errors.ts'
 import { runEvery } from './periodic.ts'
 import type { EventStore, OperationEndRecord, OperationRecord } from './store/event-store.ts'
 import { insertNew } from './store/insert-new.ts'
-import { groupCommit } from './group-commit.ts'
+import { groupCommit, groupWrites } from './group-commit.ts'
 import { storableText } from './store/keys.ts'
 import { newId } from './ids.ts'
 import type { Publisher } from './publish/publisher.ts'
@@ -130,7 +130,7 @@ export function operationRecorder(store: EventStore, expireAfterMs?: number): Op
           ? new Error(`MongoDB did not record operation ${record._id}`)
           : undefined,
     )
-  })
+  }, groupWrites)
 
   const ends = groupCommit<OperationEndRecord, boolean>(async (claims) => {
     // One end time for the group: the moment its claims are written.
@@ -156,7 +156,7 @@ export function operationRecorder(store: EventStore, expireAfterMs?: number): Op
         ? new Error(`MongoDB did not record the end of operation ${claim._id}`)
         : !existing.has(i),
     )
-  })
+  }, groupWrites)
 
   return {
     start: (record) => starts.add(record),

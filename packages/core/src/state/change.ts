@@ -4,7 +4,7 @@ import { newId } from '../ids.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { Outbox } from '../publish/outbox.ts'
 import type { ChangeMark, EventRecord, EventStore } from '../store/event-store.ts'
-import { groupCommit } from '../group-commit.ts'
+import { groupCommit, groupWrites } from '../group-commit.ts'
 import { insertNew, isDuplicateKey } from '../store/insert-new.ts'
 import { changeClaimId } from '../store/keys.ts'
 import type {
@@ -128,7 +128,7 @@ export function positionClaimer(store: EventStore): (record: EventRecord) => Pro
         return !existing.has(i) || (await claimHolder(store, record)) === record._id
       }),
     )
-  })
+  }, groupWrites)
   return (record) => claims.add(record)
 }
 
