@@ -71,7 +71,7 @@ function commandOf(message: Buffer): string {
     if (message.readInt32LE(12) !== 2013 || message[20] !== 0) return 'other'
     const size = message.readInt32LE(21)
     const body = BSON.deserialize(message.subarray(21, 21 + size), { promoteBuffers: true })
-    const [command, target] = Object.entries(body)[0] ?? ['other', '']
+    const [command, target] = (Object.entries(body)[0] ?? ['other', '']) as [string, unknown]
     return typeof target === 'string' ? `${command} ${target}` : command
   } catch {
     return 'unreadable'
