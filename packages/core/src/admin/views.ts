@@ -5,8 +5,9 @@ import type { EventStore, OperationRecord } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
 
 /**
- * What the dashboard shows beyond single records: operations with their counts, the map of
- * subjects, consumer groups with their DLQ entries. Off the hot path: these queries may scan.
+ * What the dashboard shows beyond single records: the operations page, the map of subjects,
+ * consumer groups with their DLQ entries. The operations page reads by equality and keyset
+ * (docs/reads.md); the subject map still aggregates every event kept.
  */
 
 /** `$group` by a field with `$sum`, as a Map (the accumulators FerretDB v1 has). */

@@ -3,7 +3,12 @@ import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { Outbox } from '../publish/outbox.ts'
-import type { ChangeMark, EventRecord, EventStore } from '../store/event-store.ts'
+import type {
+  ChangeClaimRecord,
+  ChangeMark,
+  EventRecord,
+  EventStore,
+} from '../store/event-store.ts'
 import { groupCommit, groupWrites } from '../group-commit.ts'
 import { insertNew, isDuplicateKey } from '../store/insert-new.ts'
 import { changeClaimId } from '../store/keys.ts'
@@ -109,18 +114,7 @@ export function positionClaimer(store: EventStore): (record: EventRecord) => Pro
     const claimedAt = new Date()
     const { failed, existing } = await insertNew(
       store.changes,
-      records.map((record) => {
-        const { type, key, position } = record.change!
-        return {
-          _id: changeClaimId(type, key, position),
-          type,
-          key,
-          position,
-          eventId: record._id,
-          operationId: record.operationId,
-          claimedAt,
-        }
-      }),
+      records.map((record) => claimOf(record, claimedAt)),
     )
     return Promise.all(
       records.map(async (record, i) => {
@@ -134,22 +128,26 @@ export function positionClaimer(store: EventStore): (record: EventRecord) => Pro
 
 /** The claim of one record's position, on its own (reconciliation, off the hot path). */
 export async function claimPosition(store: EventStore, record: EventRecord): Promise<boolean> {
-  const { type, key, position } = record.change!
   try {
-    await store.changes.insertOne({
-      _id: changeClaimId(type, key, position),
-      type,
-      key,
-      position,
-      eventId: record._id,
-      operationId: record.operationId,
-      claimedAt: new Date(),
-    })
+    await store.changes.insertOne(claimOf(record, new Date()))
     return true
   } catch (error) {
     if (!isDuplicateKey(error)) throw error
   }
   return (await claimHolder(store, record)) === record._id
+}
+
+function claimOf(record: EventRecord, claimedAt: Date): ChangeClaimRecord {
+  const { type, key, position } = record.change!
+  return {
+    _id: changeClaimId(type, key, position),
+    type,
+    key,
+    position,
+    eventId: record._id,
+    operationId: record.operationId,
+    claimedAt,
+  }
 }
 
 async function claimHolder(store: EventStore, record: EventRecord): Promise<string | undefined> {

@@ -32,7 +32,7 @@ export async function recordedEvent(store: EventStore, id: string): Promise<Even
 /**
  * The indexes the chain's reads use on MongoDB: every read is an equality on the operation.
  * FerretDB filters these equalities inside PostgreSQL (checked by `indexes.int.spec.ts`), so a
- * chain costs what the collections hold: retention keeps that bounded (docs/storage.md).
+ * chain costs what the collections hold: retention keeps that bounded (docs/reads.md).
  */
 export const chainIndexes: readonly IndexDeclaration[] = [
   { collection: 'events', keys: { operationId: 1 }, serves: 'an operation’s published events' },
