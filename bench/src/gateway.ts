@@ -29,7 +29,7 @@ export interface GatewayPlan {
 }
 
 // `BENCH_BLOG_MAIN` measures another checkout's blog service (a before-and-after comparison).
-const blogMain =
+export const blogMain =
   process.env.BENCH_BLOG_MAIN ??
   join(import.meta.dirname, '../../boilerplate/blog-service/src/main.ts')
 

@@ -1,11 +1,9 @@
-import { join } from 'node:path'
 import { eventStore } from '@event-driven/core/admin'
 import { eventually, freePort, startNodeProcess } from '@event-driven/testing'
 import { MongoClient } from 'mongodb'
 import type { BenchContext } from './context.ts'
+import { blogMain } from './gateway.ts'
 import { writeHistory } from './history.ts'
-
-const blogMain = join(import.meta.dirname, '../../boilerplate/blog-service/src/main.ts')
 
 export interface RestartResult {
   /** Seconds from spawning the blog service to its `ready` line, on an empty event store. */
