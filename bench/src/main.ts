@@ -1,5 +1,7 @@
-// pnpm bench [--quick]: the framework against a raw pipeline written with the same clients, on the
-// same servers, in one run. Prints a table and writes bench/results/latest(-quick).json.
+// pnpm bench [--quick] [--only=core|reads|gateway|restart] [--history=N]: the core against a raw
+// pipeline written with the same clients, the product's reads as history grows and after
+// retention, gateway mutations against a plain yoga resolver, restart-to-ready; on the same
+// servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
@@ -37,7 +39,18 @@ const histories = {
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
 // `--only=core|reads|gateway|restart` runs one part.
+const parts = ['core', 'reads', 'gateway', 'restart']
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
+if (only !== undefined && !parts.includes(only)) {
+  process.stderr.write(`--only takes one of ${parts.join(', ')}, not "${only}"\n`)
+  process.exit(2)
+}
+if (historyFlag !== undefined && !(Number(historyFlag) >= 1_000)) {
+  process.stderr.write(
+    `--history takes a number of events of at least 1000, not "${historyFlag}"\n`,
+  )
+  process.exit(2)
+}
 const runs = (part: string) => only === undefined || only === part
 const rates = [200, 500]
 
