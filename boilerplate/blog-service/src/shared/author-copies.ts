@@ -49,9 +49,16 @@ export type AuthorRenamed = (
 export function authorCopies(runtime: { core: Service; db: Db }, renamed: AuthorRenamed) {
   const authors = runtime.db.collection<AuthorRecord>('authors')
   const names = runtime.db.collection<AuthorName>('authorNames')
-  const ready = names.createIndex({ userId: 1, nameVersion: -1 })
+  // Made by the first name kept, not at start: a failure then fails that handler (it retries),
+  // never the process, and the next one tries again.
+  let index: Promise<unknown> | undefined
+  const indexReady = () =>
+    (index ??= names.createIndex({ userId: 1, nameVersion: -1 }).catch((error: unknown) => {
+      index = undefined
+      throw error
+    }))
   const keepName = async (data: EventData<typeof UserNameUpdated>) => {
-    await ready
+    await indexReady()
     const { userId, firstName, lastName, nameVersion } = data
     await insertOnce(() =>
       names.insertOne({

@@ -41,15 +41,29 @@ export async function ensureIndexes(
   const byCollection = new Map<StoreCollection, IndexDeclaration[]>()
   for (const d of declarations)
     byCollection.set(d.collection, [...(byCollection.get(d.collection) ?? []), d])
-  await Promise.all(
-    [...byCollection].map(async ([name, wanted]) => {
-      const collection = store[name] as unknown as Collection<Document>
+  // One collection at a time: instances starting together all create indexes, and FerretDB
+  // has dropped connections under many concurrent index builds (seen in CI).
+  for (const [name, wanted] of byCollection) {
+    const collection = store[name] as unknown as Collection<Document>
+    await withRetries(async () => {
       const existing = new Set(await existingIndexNames(collection))
       const missing = wanted.filter((d) => !existing.has(indexName(d.keys)))
       if (missing.length === 0) return
       await collection.createIndexes(missing.map((d) => ({ key: d.keys, name: indexName(d.keys) })))
-    }),
-  )
+    })
+  }
+}
+
+/** Three tries, 200 ms apart: another instance may be creating the same index right now. */
+async function withRetries(work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      if (attempt >= 3) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt))
+    }
+  }
 }
 
 async function existingIndexNames(collection: Collection<Document>): Promise<string[]> {
