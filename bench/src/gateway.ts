@@ -1,9 +1,8 @@
 import { createServer } from 'node:http'
-import { join } from 'node:path'
-import { eventually, freePort, startNodeProcess } from '@event-driven/testing'
 import { createSchema, createYoga } from 'graphql-yoga'
 import { MongoClient } from 'mongodb'
 import { randomUUID } from 'node:crypto'
+import { blogEnv, startBlog } from './blog-process.ts'
 import type { BenchContext } from './context.ts'
 import { startWireCounter, type WireCounter } from './wire-counter.ts'
 
@@ -27,11 +26,6 @@ export interface GatewayPlan {
   seconds: number
   inFlight: number
 }
-
-// `BENCH_BLOG_MAIN` measures another checkout's blog service (a before-and-after comparison).
-export const blogMain =
-  process.env.BENCH_BLOG_MAIN ??
-  join(import.meta.dirname, '../../boilerplate/blog-service/src/main.ts')
 
 const RENAME = /* GraphQL */ `
   mutation ($f: String!, $l: String!) {
@@ -121,29 +115,13 @@ export async function measureBlogGateway(
   log: (line: string) => void,
 ): Promise<GatewayResult> {
   const counter = await startWireCounter(ctx.mongodbUrl)
-  const names = ctx.scope('gateway')
-  const port = await freePort()
-  const blog = startNodeProcess(blogMain, [], {
-    NATS_URL: ctx.natsUrl,
-    MONGODB_URL: counter.url,
-    DATABASE_PREFIX: `${names.database}_`,
-    EVENTS_STREAM: names.stream,
-    EVENTS_SUBJECT_PREFIX: names.subjectPrefix,
-    RPC_PREFIX: `${names.subjectPrefix}_rpc`,
-    AUTH_SECRET: 'bench-secret',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
+  const env = await blogEnv(ctx, 'gateway', counter.url)
+  const blog = await startBlog(env).catch(async (error: unknown) => {
+    await counter.close()
+    throw error
   })
   try {
-    await eventually(
-      () => {
-        if (blog.child.exitCode !== null)
-          throw new Error(`the blog service exited:\n${blog.output()}`)
-        if (!/ready: .*gateway/.test(blog.output())) throw new Error('not ready')
-      },
-      { timeoutMs: 60_000, intervalMs: 100 },
-    )
-    const url = `http://127.0.0.1:${port}/graphql`
+    const url = `http://127.0.0.1:${env.PORT}/graphql`
     log(`gateway: ${plan.inFlight} users, each with a blog and a comment`)
     const tokens: string[] = []
     for (let i = 0; i < plan.inFlight; i++) {

@@ -44,34 +44,22 @@ export async function writeHistory(
     dlq: 0,
     recent: [],
   }
-  const batch = {
+  // Documents waiting, by collection name: one insertMany each per flush.
+  const batch: Record<string, Document[]> = {
     operations: [],
-    ends: [],
+    operation_ends: [],
     events: [],
     processed: [],
     failures: [],
     dlq: [],
-  } as Record<string, Document[]>
-  const flush = async () => {
-    const targets: [
-      keyof typeof batch,
-      { insertMany(d: Document[], o: object): Promise<unknown> },
-    ][] = [
-      ['operations', store.operations as never],
-      ['ends', store.operationEnds as never],
-      ['events', store.events as never],
-      ['processed', store.processed as never],
-      ['failures', store.failures as never],
-      ['dlq', store.dlq as never],
-    ]
-    await Promise.all(
-      targets.map(async ([name, collection]) => {
-        const docs = batch[name]!
+  }
+  const flush = () =>
+    Promise.all(
+      Object.entries(batch).map(async ([name, docs]) => {
         batch[name] = []
-        if (docs.length > 0) await collection.insertMany(docs, { ordered: false })
+        if (docs.length > 0) await store.db.collection(name).insertMany(docs, { ordered: false })
       }),
     )
-  }
   const expire = options.expireAt ? { expireAt: options.expireAt } : {}
   const start = options.endsAt.getTime() - options.spanMs
   for (let n = 0; n < operations; n++) {
@@ -90,7 +78,7 @@ export async function writeHistory(
       archived: false,
       ...expire,
     })
-    batch.ends!.push({ _id: id, status: 'completed', endedAt: at, ...expire })
+    batch.operation_ends!.push({ _id: id, status: 'completed', endedAt: at, ...expire })
     const root = newId(at.getTime())
     const subjects = ['User.nameUpdated', 'Blog.authorUpdated', 'Comment.authorUpdated']
     subjects.forEach((subject, i) => {

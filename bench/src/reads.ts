@@ -1,5 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import {
   createArchiver,
   ensureIndexes,

@@ -1,8 +1,7 @@
 import { eventStore } from '@event-driven/core/admin'
-import { eventually, freePort, startNodeProcess } from '@event-driven/testing'
 import { MongoClient } from 'mongodb'
+import { blogEnv, startBlog } from './blog-process.ts'
 import type { BenchContext } from './context.ts'
-import { blogMain } from './gateway.ts'
 import { writeHistory } from './history.ts'
 
 export interface RestartResult {
@@ -23,35 +22,13 @@ export async function measureRestart(
   historyEvents: number,
   log: (line: string) => void,
 ): Promise<RestartResult> {
-  const names = ctx.scope('restart')
-  const port = await freePort()
-  const env = {
-    NATS_URL: ctx.natsUrl,
-    MONGODB_URL: ctx.mongodbUrl,
-    DATABASE_PREFIX: `${names.database}_`,
-    EVENTS_STREAM: names.stream,
-    EVENTS_SUBJECT_PREFIX: names.subjectPrefix,
-    RPC_PREFIX: `${names.subjectPrefix}_rpc`,
-    AUTH_SECRET: 'bench-secret',
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-  }
+  const env = await blogEnv(ctx, 'restart')
   const startToReady = async () => {
     const started = performance.now()
-    const blog = startNodeProcess(blogMain, [], env)
-    try {
-      await eventually(
-        () => {
-          if (blog.child.exitCode !== null)
-            throw new Error(`the blog service exited:\n${blog.output()}`)
-          if (!/ready: .*gateway/.test(blog.output())) throw new Error('not ready')
-        },
-        { timeoutMs: 120_000, intervalMs: 20 },
-      )
-      return (performance.now() - started) / 1000
-    } finally {
-      await blog.stop()
-    }
+    const blog = await startBlog(env, { timeoutMs: 120_000, intervalMs: 20 })
+    const seconds = (performance.now() - started) / 1000
+    await blog.stop()
+    return seconds
   }
   log('restart: first start on an empty event store')
   const firstStart = await startToReady()
