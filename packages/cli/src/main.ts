@@ -14,7 +14,8 @@ commands:
   new <name>                               a new service from the boilerplate's template
   dlq list|show|redrive|discard|resolve   the dead letter queue
   replay                                   deliver stored or archived events to one consumer group
-  migrate                                  rewrite stored events to their current version
+  migrate                                  rewrite stored events to their current version, or the
+                                           framework's own records to the current format
   archive status|run                       what waits for the S3 archive; archive it now`
 
 const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {

@@ -30,6 +30,8 @@ export const ErrorCodes = {
   ConcurrencyConflict: 'concurrency-conflict',
   /** `UnknownVersionError`: a stored or received version that cannot be lifted to the current one. */
   UnknownVersion: 'unknown-version',
+  /** `FormatError`: a stored record or message in a format this version does not read (docs/upgrading.md). */
+  FormatUnsupported: 'format-unsupported',
   /** `DlqFilterError`: a bulk DLQ filter that selects every entry, where only `'all'` may. */
   DlqFilterSelectsAll: 'dlq-filter-selects-all',
   /** `RevocationUnavailable`: the admin sign-outs could not be read or written; the session is refused. */

@@ -14,6 +14,7 @@ import {
   ServiceStoppedError,
   type ErrorCode,
 } from './errors.ts'
+import { FormatError } from './version/formats.ts'
 import { UnknownVersionError } from './version/upcast.ts'
 
 /** One of each error the core throws, as it is thrown. */
@@ -45,6 +46,7 @@ const thrown: [EventDrivenError, string, ErrorCode][] = [
     'DlqFilterError',
     'dlq-filter-selects-all',
   ],
+  [new FormatError(3, 'event e1 is in format 3'), 'FormatError', 'format-unsupported'],
   [
     new RevocationUnavailable('the sign-outs cannot be read'),
     'RevocationUnavailable',

@@ -20,6 +20,12 @@ export {
   type EventDefinition,
 } from './event-definition.ts'
 export { UnknownVersionError, type Upcaster, type Upcasters } from './version/upcast.ts'
+export {
+  currentFormat,
+  previousFormat,
+  FormatError,
+  type WritableFormat,
+} from './version/formats.ts'
 export { archiveOptionsFromEnv } from './archive/env.ts'
 export type { Operation, OperationOptions, StartOperationInput } from './operation.ts'
 export {

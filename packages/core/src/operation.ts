@@ -10,6 +10,7 @@ import { storableText } from './store/keys.ts'
 import { newId } from './ids.ts'
 import type { Publisher } from './publish/publisher.ts'
 import { makeChange, type ChangeDependencies } from './state/change.ts'
+import { inCurrentFormat } from './version/formats.ts'
 
 /**
  * One command that starts a chain: a GraphQL mutation, an HTTP request, a cron tick, a webhook.
@@ -119,7 +120,7 @@ export interface OperationRecorder {
 
 export function operationRecorder(store: EventStore, expireAfterMs?: number): OperationRecorder {
   const starts = groupCommit<OperationRecord, undefined>(async (records) => {
-    const { failed, existing } = await insertNew(store.operations, records)
+    const { failed, existing } = await insertNew(store.operations, records.map(inCurrentFormat))
     return records.map((record, i) =>
       existing.has(i)
         ? new OperationIdError(
@@ -136,7 +137,7 @@ export function operationRecorder(store: EventStore, expireAfterMs?: number): Op
     // One end time for the group: the moment its claims are written.
     const endedAt = new Date()
     const stamped = claims.map((claim) => ({
-      ...claim,
+      ...inCurrentFormat(claim),
       endedAt,
       // The claim goes when its operation goes: until then it keeps a later end from winning.
       ...(expireAfterMs === undefined

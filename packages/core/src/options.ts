@@ -10,6 +10,7 @@ import type { RetentionOptions } from './retention/retention.ts'
 import type { ChangeStep, StateChange } from './state/entity-state.ts'
 import { defaultStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './streams.ts'
 import type { MongoClient } from 'mongodb'
+import { currentFormat, previousFormat, type WritableFormat } from './version/formats.ts'
 
 /**
  * Every default of a service in one place. The service kit, the CLI and the blog read these
@@ -27,6 +28,7 @@ export const serviceDefaults = Object.freeze({
   handlerConcurrency: 8,
   alertWindowMs: 10_000,
   stopOnSignals: false,
+  messageFormat: currentFormat,
 })
 
 export interface ServiceOptions {
@@ -98,6 +100,13 @@ export interface ServiceOptions {
    * @default false
    */
   stopOnSignals?: boolean
+  /**
+   * The format of the messages this instance publishes. During a rolling deploy to a version
+   * whose format the running version cannot read, set the previous format on the new instances
+   * until no old one runs (docs/upgrading.md). Readers always take both.
+   * @default currentFormat
+   */
+  messageFormat?: WritableFormat
 }
 
 /** Options with every default filled in. */
@@ -120,6 +129,7 @@ export interface ResolvedServiceOptions {
   onChangeStep?: ServiceOptions['onChangeStep']
   logger?: Logger
   stopOnSignals: boolean
+  messageFormat: WritableFormat
 }
 
 /**
@@ -143,6 +153,7 @@ export function resolveServiceOptions(
     drainTimeoutMs: options.drainTimeoutMs ?? serviceDefaults.drainTimeoutMs,
     signingKey: options.signingKey ?? env.EVENT_SIGNING_KEY,
     stopOnSignals: options.stopOnSignals ?? serviceDefaults.stopOnSignals,
+    messageFormat: options.messageFormat ?? serviceDefaults.messageFormat,
   }
   const problems: string[] = []
   if (!serviceNamePattern.test(options.name))
@@ -163,6 +174,11 @@ export function resolveServiceOptions(
   if (!Number.isInteger(resolved.retry.maxFailures) || resolved.retry.maxFailures < 1)
     problems.push(
       `retry.maxFailures must be a whole number of 1 or more, got ${String(resolved.retry.maxFailures)}`,
+    )
+  const writable: unknown[] = [currentFormat, previousFormat]
+  if (!writable.includes(resolved.messageFormat))
+    problems.push(
+      `messageFormat must be ${writable.join(' (current) or ')} (previous), got ${String(options.messageFormat)}`,
     )
   if (problems.length > 0)
     throw new ConfigurationError(

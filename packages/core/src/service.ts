@@ -107,6 +107,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     signer,
     subjectPrefix: stream.subjectPrefix,
     publishTimeoutMs: options.publishTimeoutMs,
+    messageFormat: options.messageFormat,
     logger,
     expireAfterMs: expireWithoutArchive?.eventsMs,
   })

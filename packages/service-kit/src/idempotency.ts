@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { isDuplicateKey } from '@event-driven/core'
+import { currentFormat, isDuplicateKey } from '@event-driven/core'
 import type { Db } from 'mongodb'
 
 /**
@@ -10,6 +10,8 @@ import type { Db } from 'mongodb'
  */
 export interface IdempotencyRecord {
   _id: string
+  /** The format it was written in (`currentFormat`); absent before formats: 1. */
+  format?: number
   mutation: string
   /** Hash of the input (canonical JSON, key excluded): the same key with other input is refused. */
   inputHash: string
@@ -54,6 +56,7 @@ export function idempotencyKeys(db: Db) {
       try {
         await keys.insertOne({
           _id: id,
+          format: currentFormat,
           mutation: call.mutation,
           inputHash: hash(call.input),
           operationId: call.operationId,

@@ -12,6 +12,7 @@ export const dlqRefusalStatus = {
   'not-open': 409,
   'lost-race': 409,
   untrusted: 409,
+  'format-unsupported': 409,
 } as const satisfies Record<DlqRefusalCode, number>
 
 /** A DLQ action's answer: 200 with the entry as it is now, or the refusal's status and reason. */

@@ -39,6 +39,7 @@ describe('DLQ action answers', () => {
       'not-open': 409,
       'lost-race': 409,
       untrusted: 409,
+      'format-unsupported': 409,
     })
   })
 })

@@ -46,6 +46,11 @@ export {
   type MigrationReport,
 } from '../version/migrate.ts'
 export {
+  migrateFramework,
+  type FrameworkMigrationOptions,
+  type FrameworkMigrationReport,
+} from '../version/framework-migration.ts'
+export {
   createArchiver,
   s3Client,
   startArchiver,

@@ -1,11 +1,14 @@
 import type { Collection, Db } from 'mongodb'
 import { ErrorCodes, EventDrivenError } from '../errors.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
+import { currentFormat } from '../version/formats.ts'
 
 /** One signed-out session: kept until the session would have expired anyway. */
 export interface SessionRevocation {
   /** The session's id. */
   _id: string
+  /** The format it was written in (`version/formats.ts`); absent before formats: 1. */
+  format?: number
   /** The key name that signed out. */
   name: string
   revokedAt: Date
@@ -86,6 +89,7 @@ export function sessionRevocations(db: Db, options: RevocationOptions = {}): Ses
     async revoke(session) {
       const entry = {
         _id: session.id,
+        format: currentFormat,
         name: session.name,
         revokedAt: new Date(),
         expiresAt: session.expiresAt,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { runEvery } from '../periodic.ts'
 import type { AlertClaimRecord, EventStore, PendingAlertRecord } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
+import { currentFormat, inCurrentFormat } from '../version/formats.ts'
 
 /** Slack alerts for DLQ entries. Off when no webhook URL is given. */
 export interface AlertOptions {
@@ -38,7 +39,7 @@ export async function recordPendingAlert(
   alert: PendingAlertRecord,
 ): Promise<void> {
   try {
-    await alertCollections(store).pending.insertOne(alert)
+    await alertCollections(store).pending.insertOne(inCurrentFormat(alert))
   } catch (error) {
     if (!isDuplicateKey(error)) throw error
   }
@@ -142,6 +143,7 @@ export function startDlqAlerts(
     const claimedAt = new Date()
     const claim: AlertClaimRecord = {
       _id: `${first._id}#${nextClaimNumber(earlier)}`,
+      format: currentFormat,
       batch: first._id,
       claimedAt,
       expireAt: new Date(claimedAt.getTime() + alertClaimKeepMs),

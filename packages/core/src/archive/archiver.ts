@@ -24,6 +24,8 @@ import {
   type ArchiveManifest,
   type StoredDoc,
 } from './layout.ts'
+import { currentFormat } from '../version/formats.ts'
+import { idsWithin } from '../store/ids-within.ts'
 
 /** The archiver's reads: the documents not copied yet, by equality (see `pending`). */
 export const archiverIndexes: readonly IndexDeclaration[] = [
@@ -68,16 +70,6 @@ export interface ArchiveKeep {
 export interface Archiver {
   /** One pass: finishes batches left unfinished, then copies what is ready. */
   runOnce(): Promise<{ archived: number }>
-}
-
-/**
- * `$in` with the ids' range before it: FerretDB tests each document against every id of an
- * `$in`, but skips one outside the range at once. Documents are found about in the order they
- * were written, which is their ids' order (UUIDv7), so a batch's range holds little else.
- */
-function idsWithin(ids: string[]) {
-  const sorted = [...ids].sort()
-  return { $gte: sorted[0]!, $lte: sorted.at(-1)!, $in: ids }
 }
 
 /**
@@ -232,6 +224,7 @@ export function createArchiver(options: {
     if (docs.length === 0) return 0
     const batch: ArchiveBatchRecord = {
       _id: newId(),
+      format: currentFormat,
       kind: kind.name,
       claimIds: docs.map((doc) => kind.claimId(doc)),
       docIds: docs.map((doc) => doc._id),
@@ -366,6 +359,7 @@ async function insertClaims(
     await store.archiveClaims.insertMany(
       batch.claimIds.map((_id) => ({
         _id,
+        format: currentFormat,
         batchId: batch._id,
         claimedAt,
         ...(expireAt ? { expireAt } : {}),

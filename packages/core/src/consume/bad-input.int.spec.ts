@@ -44,11 +44,17 @@ afterAll(async () => {
 })
 
 /** Publishes as the framework would (signed), with content the framework would never send. */
-async function publishRaw(id: string, body: string | Uint8Array, version?: string) {
+async function publishRaw(
+  id: string,
+  body: string | Uint8Array,
+  version?: string,
+  format?: string,
+) {
   const h = headers()
   h.set('Event-Id', id)
   h.set('Event-Created-At', new Date().toISOString())
   if (version) h.set('Event-Version', version)
+  if (format) h.set('Event-Format', format)
   await publishSigned(`${ns.subjectPrefix}.Comment.created`, body, { msgID: id, headers: h })
 }
 
@@ -159,5 +165,38 @@ describe('bad input on the wire', () => {
     })
     expect(await store.outbox.countDocuments({ operationId: op.id })).toBe(0)
     expect(await store.events.countDocuments({ operationId: op.id })).toBe(0)
+  })
+})
+
+describe('message formats on the wire (docs/upgrading.md)', () => {
+  const data = (id: string) => JSON.stringify({ commentId: id, blogId: 'b1', content: 'hi' })
+
+  it('a format from a newer version goes to the DLQ at once, saying to upgrade', async () => {
+    await publishRaw('format-3', data('f3'), undefined, '3')
+    const entry = await dlqEntry('format-3')
+    expect(entry.reason).toBe(
+      'the message is in format 3, written by a newer version of event-driven; this instance reads formats 1 and 2: upgrade it (docs/upgrading.md)',
+    )
+    expect(entry.attempts).toHaveLength(1)
+    expect(entry.headers).toContainEqual({ name: 'Event-Format', value: '3' })
+  })
+
+  it('a format that is not a number is refused as such', async () => {
+    await publishRaw('format-abc', data('fabc'), undefined, '2; drop')
+    expect((await dlqEntry('format-abc')).reason).toBe(
+      'Event-Format "2; drop" is not a format (a whole number from 1)',
+    )
+  })
+
+  it('the previous format (no header, or 1) and the current one are handled alike', async () => {
+    await publishRaw('format-none', data('f-none'))
+    await publishRaw('format-1', data('f1'), undefined, '1')
+    await publishRaw('format-2', data('f2'), undefined, '2')
+    await eventually(() =>
+      expect(handled.map((d) => (d as { commentId: string }).commentId)).toEqual(
+        expect.arrayContaining(['f-none', 'f1', 'f2']),
+      ),
+    )
+    expect(handled.map((d) => (d as { commentId: string }).commentId)).not.toContain('f3')
   })
 })

@@ -4,6 +4,7 @@ import { recordPendingAlert } from '../alert/dlq-alerts.ts'
 import type { AttemptError, DlqRecord, EventStore } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
 import { storableLabel, storableText } from '../store/keys.ts'
+import { currentFormat } from '../version/formats.ts'
 
 /**
  * Everything a DLQ entry is made of: the message as it arrived (bytes and header block), its ids
@@ -37,6 +38,7 @@ export interface DeadLetter {
 function dlqRecord(letter: DeadLetter, parkedAt?: Date): DlqRecord {
   return {
     _id: letter.entryId,
+    format: currentFormat,
     eventId: storableLabel(letter.eventId),
     consumerGroup: letter.consumerGroup,
     service: letter.service,

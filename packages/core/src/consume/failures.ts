@@ -1,6 +1,7 @@
 import type { AttemptError, EventStore, FailureRecord } from '../store/event-store.ts'
 import { storableText } from '../store/keys.ts'
 import type { Delivery } from './delivery.ts'
+import { currentFormat } from '../version/formats.ts'
 
 /**
  * Where failed deliveries are counted: one record per (event, consumer group) in MongoDB, an
@@ -73,7 +74,8 @@ function appendAttempts(
     {
       $inc: { failures: attempts.length },
       $push: { attempts: { $each: attempts } },
-      $set: { lastFailedAt: attempts.at(-1)!.at, archived: false },
+      // Written in full again by this version: the record is in its format now.
+      $set: { lastFailedAt: attempts.at(-1)!.at, archived: false, format: currentFormat },
       // Failed again: the record is copied to the archive again.
       $unset: { archivedAt: '' },
       $setOnInsert: {

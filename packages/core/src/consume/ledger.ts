@@ -2,6 +2,7 @@ import { groupCommit } from '../group-commit.ts'
 import type { EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
 import { storableLabel } from '../store/keys.ts'
+import { currentFormat } from '../version/formats.ts'
 
 /**
  * The processed ledger: one entry per (event, consumer group), unique by `_id`. Writes from
@@ -31,6 +32,7 @@ export function createLedger(store: EventStore, expireAfterMs?: number): Ledger 
       store.processed,
       entries.map(({ key, operationId }) => ({
         _id: key,
+        format: currentFormat,
         operationId: storableLabel(operationId),
         processedAt,
         ...(expireAt ? { expireAt } : {}),

@@ -14,6 +14,8 @@ import { headers as natsHeaders, nanos } from '@nats-io/transport-node'
 import { IncomingWebhook } from '@slack/webhook'
 import type { Logger } from 'pino'
 import { publishSigned, type MessageSigner } from '../publish/signature.ts'
+import { eventHeaders } from '../publish/wire.ts'
+import { currentFormat, formatOf, unreadableFormat } from '../version/formats.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
 import type { ResolvedStreamOptions } from '../streams.ts'
 import { JetStreamCodes } from '../server-codes.ts'
@@ -96,6 +98,7 @@ export async function parkDeadLetter(
     attempts: letter.attempts.map(({ stack: _stack, ...a }) => ({ ...a, at: a.at.toISOString() })),
   }
   const headers = natsHeaders()
+  headers.set(eventHeaders.format, String(currentFormat))
   // JSON escapes every control character, so it is a valid header value.
   headers.set(letterHeader, JSON.stringify(json))
   const subject = `${subjectPrefix}_parked.${durableOf(letter.consumerGroup)}`
@@ -153,6 +156,18 @@ export async function startParkedMover(options: ParkedMoverOptions): Promise<() 
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 16 })
 
   const move = async (msg: JsMsg) => {
+    // Parked by a newer version (a deploy rolled back): left for an instance that reads it.
+    const tooNew = unreadableFormat(
+      formatOf(msg.headers?.get(eventHeaders.format) || undefined),
+      'a parked letter',
+    )
+    if (tooNew) {
+      logger.warn(
+        { stream: streamName, seq: msg.seq, reason: tooNew },
+        'a parked letter waits for an upgraded instance',
+      )
+      return msg.nak(60_000)
+    }
     let letter: DeadLetter
     try {
       letter = readLetter(msg)

@@ -8,6 +8,7 @@ import { publishSigned, signatureHeader, type MessageSigner } from '../publish/s
 import type { DlqAction, DlqRecord, DlqStatus, EventStore } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
+import { currentFormat, formatOf, unreadableFormat } from '../version/formats.ts'
 
 /** Which DLQ entries: every field optional; `from`/`to` bound `createdAt`. */
 export interface DlqFilter {
@@ -62,8 +63,11 @@ export type DlqEntryDetail = DlqEntry & { cycles: DlqCycle[] }
  *   reason names the winner, which this call finished if its caller had not.
  * - `untrusted`: a redrive of a message the framework did not sign, which is never delivered to
  *   a handler (discard or resolve it instead).
+ * - `format-unsupported`: the entry was written by a newer version of event-driven (a deploy
+ *   rolled back); an upgraded instance can act on it.
  */
-export type DlqRefusalCode = 'not-found' | 'not-open' | 'lost-race' | 'untrusted'
+export type DlqRefusalCode =
+  'not-found' | 'not-open' | 'lost-race' | 'untrusted' | 'format-unsupported'
 
 /** An action's outcome: done (with the entry as it is now), or refused with a code and a reason. */
 export type DlqActionResult =
@@ -233,6 +237,8 @@ export function dlqManager(
   const act = async (id: string, action: DlqAction): Promise<DlqActionResult> => {
     const entry = await store.dlq.findOne({ _id: id })
     if (!entry) return { ok: false, code: 'not-found', reason: `no DLQ entry ${id}` }
+    const unreadable = unreadableFormat(formatOf(entry.format), `DLQ entry ${id}`)
+    if (unreadable) return { ok: false, code: 'format-unsupported', reason: unreadable }
     if (entry.status !== 'open')
       return { ok: false, code: 'not-open', reason: refusal(entry, entry.history?.[0]) }
     if (action.action === 'redrive' && entry.trusted === false)
@@ -243,10 +249,10 @@ export function dlqManager(
           'the message was not signed by the framework, so it is never delivered to a handler: discard it, or publish the event through a service',
       }
     try {
-      await claims.insertOne({ _id: id, ...action })
+      await claims.insertOne({ _id: id, format: currentFormat, ...action })
     } catch (error) {
       if (!isDuplicateKey(error)) throw error
-      const claim = await claims.findOne({ _id: id }, { projection: { _id: 0 } })
+      const claim = await claims.findOne({ _id: id }, { projection: { _id: 0, format: 0 } })
       const winner = claim ? (claim as DlqAction) : undefined
       if (winner) await complete(entry, winner)
       return { ok: false, code: 'lost-race', reason: refusal(entry, winner) }

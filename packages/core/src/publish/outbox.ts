@@ -6,6 +6,12 @@ import type { EventRecord, EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
 import { encodeEvent, wireSubject } from './wire.ts'
 import { publishSigned, type MessageSigner } from './signature.ts'
+import {
+  currentFormat,
+  FormatError,
+  inCurrentFormat,
+  type WritableFormat,
+} from '../version/formats.ts'
 
 /**
  * The outbox: an event is recorded (in `outbox`) before it is published with
@@ -36,15 +42,21 @@ export interface OutboxOptions {
   logger: Logger
   /** Retention without archiving: events may be removed this long after they are published. */
   expireAfterMs?: number
+  /** The format of the messages it sends. Default the current one. */
+  messageFormat?: WritableFormat
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
   const { store, js, signer, subjectPrefix, publishTimeoutMs, logger, expireAfterMs } = options
+  const { messageFormat = currentFormat } = options
 
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
     try {
       // "Already in events" is fine: a retried handler re-emitted it, or the relay moved it first.
-      const { failed } = await insertNew(store.events, records.map(asEvent))
+      const { failed } = await insertNew(
+        store.events,
+        records.map((record) => inCurrentFormat(asEvent(record))),
+      )
       const moved = records.filter((_, i) => !failed.has(i))
       // A state change stays (marked published) until reconciliation settles it.
       const [changes, events] = partition(moved, (r) => r.change !== undefined)
@@ -70,8 +82,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     redelivery?: 'relay',
   ): Promise<(undefined | Error)[]> => {
     const acks = await Promise.allSettled(
-      records.map((record) => {
-        const { payload, headers } = encodeEvent(record, redelivery ?? record.redelivery)
+      // Async, so a record this version cannot send (a newer format) fails alone.
+      records.map(async (record) => {
+        const { payload, headers } = encodeEvent(
+          record,
+          redelivery ?? record.redelivery,
+          messageFormat,
+        )
         return publishSigned(js, signer, wireSubject(subjectPrefix, record.subject), payload, {
           msgID: record._id,
           headers,
@@ -91,6 +108,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     }
     return acks.map((ack, i) => {
       if (ack.status === 'fulfilled') return undefined
+      // Never sent: a record in a format this version does not read waits for one that does.
+      if (ack.reason instanceof FormatError) return ack.reason
       const record = records[i]!
       const reason = ack.reason instanceof Error ? ack.reason.message : String(ack.reason)
       return new PublishError(
@@ -132,7 +151,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         )
       : []
     const fresh = records.filter((_, i) => !earlier[i])
-    const { failed, existing } = await insertNew(store.outbox, fresh)
+    const { failed, existing } = await insertNew(store.outbox, fresh.map(inCurrentFormat))
     const results: (EventRecord | RecordError)[] = []
     let n = 0
     for (const [i, r] of records.entries()) {
@@ -170,7 +189,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const holder = groupCommit<EventRecord, undefined>(async (records) => {
     let failed: Set<number>
     try {
-      failed = (await insertNew(store.outbox, records)).failed
+      failed = (await insertNew(store.outbox, records.map(inCurrentFormat))).failed
     } catch (error) {
       const reason = new RecordError(
         `MongoDB did not record ${records.length} event(s) (${(error as Error).message}); nothing changed`,

@@ -53,11 +53,16 @@ export function startRelay({
     if (events.length === 0) return
     // Marked, so consumer groups check their ledger: the first publish may have gone through.
     const results = await outbox.publishRecorded(events, 'relay')
-    const failed = results.filter((r) => r instanceof Error).length
+    const failed = results.filter((r) => r instanceof Error)
     logger.info(
-      { relayed: events.length - failed, failed },
+      { relayed: events.length - failed.length, failed: failed.length },
       'relay published events left in the outbox',
     )
+    if (failed.length > 0)
+      logger.warn(
+        { failed: failed.length, reasons: [...new Set(failed.map((e) => e.message))].slice(0, 5) },
+        'the relay could not publish some events: they stay in the outbox and are tried again',
+      )
   }
 
   return runEvery(intervalMs, relayOnce, (error) =>

@@ -4,6 +4,7 @@ import type { MsgHdrs } from '@nats-io/transport-node'
 import { ConfigurationError } from '../errors.ts'
 import type { EventStore } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
+import { currentFormat } from '../version/formats.ts'
 
 /**
  * Messages the framework publishes carry an HMAC of what a consumer group acts on: the wire
@@ -104,12 +105,16 @@ export async function loadSigningSecret(
       )
     return secret
   }
-  const keys = store.db.collection<{ _id: string; secret: string; createdAt: Date }>(
-    'framework_keys',
-  )
+  const keys = store.db.collection<{
+    _id: string
+    format: number
+    secret: string
+    createdAt: Date
+  }>('framework_keys')
   try {
     await keys.insertOne({
       _id: 'event-signing',
+      format: currentFormat,
       secret: randomBytes(48).toString('base64'),
       createdAt: new Date(),
     })

@@ -1,6 +1,12 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node'
 import type { EventRecord } from '../store/event-store.ts'
+import {
+  assertReadable,
+  currentFormat,
+  unreadableFormat,
+  type WritableFormat,
+} from '../version/formats.ts'
 
 /** Headers that carry an event's ids on the wire; the body is the event's data as JSON. */
 export const eventHeaders = {
@@ -8,6 +14,11 @@ export const eventHeaders = {
   /** The event's subject, on messages sent on another subject (a redrive). */
   subject: 'Event-Subject',
   version: 'Event-Version',
+  /**
+   * The message's format (`version/formats.ts`); absent on format 1 (messages from before
+   * formats). A format this instance does not read sends the message to the DLQ with the reason.
+   */
+  format: 'Event-Format',
   operationId: 'Operation-Id',
   parentId: 'Parent-Id',
   createdAt: 'Event-Created-At',
@@ -46,11 +57,20 @@ function isRedelivery(value: string): value is Redelivery {
   return redeliveries.includes(value)
 }
 
+/**
+ * The message of a stored event, in `format` (the current one unless an instance writes the
+ * previous one during a rolling deploy). A record in a format this version does not read is
+ * refused (`FormatError`): it is never sent half-understood.
+ */
 export function encodeEvent(
   record: EventRecord,
   redelivery: Redelivery | undefined = record.redelivery,
+  format: WritableFormat = currentFormat,
 ): { payload: string; headers: MsgHdrs } {
+  assertReadable(record, `event ${record._id}`)
   const headers = natsHeaders()
+  // Format 1 had no header: a reader of it sees exactly what it always saw.
+  if (format > 1) headers.set(eventHeaders.format, String(format))
   headers.set(eventHeaders.eventId, record._id)
   headers.set(eventHeaders.version, String(record.version))
   headers.set(eventHeaders.operationId, record.operationId)
@@ -101,6 +121,11 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
   const version = header(eventHeaders.version)
   if (version !== undefined && !versionText.test(version))
     problem ??= `${eventHeaders.version} ${JSON.stringify(version.slice(0, 50))} is not a version (a whole number from 1)`
+  // Absent on format 1; a format this version does not read is a problem on every delivery.
+  const format = header(eventHeaders.format)
+  if (format !== undefined && !versionText.test(format))
+    problem ??= `${eventHeaders.format} ${JSON.stringify(format.slice(0, 50))} is not a format (a whole number from 1)`
+  else if (format !== undefined) problem ??= unreadableFormat(Number(format), 'the message')
   const createdAt = header(eventHeaders.createdAt)
   const createdAtDate = createdAt === undefined ? undefined : new Date(createdAt)
   if (createdAtDate && Number.isNaN(createdAtDate.getTime()))

@@ -19,6 +19,7 @@ import type {
   EntityState,
   StateChange,
 } from './entity-state.ts'
+import { currentFormat } from '../version/formats.ts'
 
 /**
  * State and event together, without transactions. A change is one outbox record: the event,
@@ -141,6 +142,7 @@ function claimOf(record: EventRecord, claimedAt: Date): ChangeClaimRecord {
   const { type, key, position } = record.change!
   return {
     _id: changeClaimId(type, key, position),
+    format: currentFormat,
     type,
     key,
     position,

@@ -1,8 +1,16 @@
 import { MongoClient, type Binary, type Collection, type Db } from 'mongodb'
 import type { ArchiveLocation } from '../archive/layout.ts'
 
+/**
+ * What every stored record carries: the format it was written in (`version/formats.ts`).
+ * Absent on records written before formats existed, which are format 1.
+ */
+export interface Formatted {
+  format?: number
+}
+
 /** A recorded operation: one command that starts a chain. */
-export interface OperationRecord {
+export interface OperationRecord extends Formatted {
   _id: string
   name: string
   input: unknown
@@ -22,7 +30,7 @@ export interface OperationRecord {
 }
 
 /** A recorded event. `parentId` is the event (or operation) that caused it. */
-export interface EventRecord {
+export interface EventRecord extends Formatted {
   _id: string
   subject: string
   version: number
@@ -73,7 +81,7 @@ export interface ChangeMark {
  * The claim of one position in one entity's stream, written once by an insert: of two changes
  * that decided on the same state, the one whose claim lands is the change, the other is refused.
  */
-export interface ChangeClaimRecord {
+export interface ChangeClaimRecord extends Formatted {
   _id: string // changeClaimId(type, key, position)
   type: string
   key: string
@@ -84,7 +92,7 @@ export interface ChangeClaimRecord {
 }
 
 /** One failed delivery after another, for one event and one consumer group. */
-export interface FailureRecord {
+export interface FailureRecord extends Formatted {
   _id: string // deliveryKey(eventId, consumerGroup)
   eventId: string
   consumerGroup: string
@@ -115,7 +123,7 @@ export interface AttemptError {
  * message is given up, never replaced. Ids read from the message are labels (made storable,
  * cut at 200 characters); the message itself is kept byte for byte in `payload` and `headers`.
  */
-export interface DlqRecord {
+export interface DlqRecord extends Formatted {
   _id: string // dlqEntryId(eventId, consumerGroup, stream, streamSequence)
   eventId: string
   consumerGroup: string
@@ -157,7 +165,7 @@ export interface DlqAction {
 }
 
 /** Proof that a consumer group finished an event: unique by `_id`. */
-export interface ProcessedRecord {
+export interface ProcessedRecord extends Formatted {
   _id: string // deliveryKey(eventId, consumerGroup)
   /** The event's operation (a label), so its chain finds the entry by equality. */
   operationId?: string
@@ -167,7 +175,7 @@ export interface ProcessedRecord {
 }
 
 /** A batch of documents being copied to S3; removed once its documents are marked archived. */
-export interface ArchiveBatchRecord {
+export interface ArchiveBatchRecord extends Formatted {
   _id: string
   kind: 'events' | 'operations' | 'failures'
   /** The claims this batch tried to take, and the documents they stand for (same order). */
@@ -179,7 +187,7 @@ export interface ArchiveBatchRecord {
 }
 
 /** A document version taken by one archive batch: unique by `_id`, so it is copied once. */
-export interface ArchiveClaimRecord {
+export interface ArchiveClaimRecord extends Formatted {
   _id: string
   batchId: string
   claimedAt: Date
@@ -188,10 +196,10 @@ export interface ArchiveClaimRecord {
 }
 
 /** Which action on a DLQ entry won (`_id` = the entry's id): insert-only claims. */
-export type DlqActionClaim = DlqAction & { _id: string }
+export type DlqActionClaim = DlqAction & Formatted & { _id: string }
 
 /** A DLQ entry's Slack alert waiting to be sent (deleted once sent). */
-export interface PendingAlertRecord {
+export interface PendingAlertRecord extends Formatted {
   _id: string // `${dlqEntryId}#${cycle}`
   service: string
   consumerGroup: string
@@ -204,7 +212,7 @@ export interface PendingAlertRecord {
  * Who sends a batch of alerts (named by its first alert): only one instance wins. Kept after the
  * batch is sent, so a repeat of its alerts is not announced again, until `expireAt` (retention).
  */
-export interface AlertClaimRecord {
+export interface AlertClaimRecord extends Formatted {
   _id: string // `${batch}#${n}`, n one more than the batch's highest claim
   batch: string
   claimedAt: Date
@@ -213,7 +221,7 @@ export interface AlertClaimRecord {
 }
 
 /** The first end of an operation: one insert decides it (see `endOperation`). */
-export interface OperationEndRecord {
+export interface OperationEndRecord extends Formatted {
   _id: string
   status: 'completed' | 'failed'
   error?: string
@@ -225,7 +233,7 @@ export interface OperationEndRecord {
 }
 
 /** The system's secrets, written once by an insert (the signing secret). */
-export interface FrameworkKeyRecord {
+export interface FrameworkKeyRecord extends Formatted {
   _id: string
   secret: string
   createdAt: Date
