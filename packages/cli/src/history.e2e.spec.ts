@@ -144,6 +144,48 @@ describe('event-driven archive, replay and migrate', () => {
     )
   })
 
+  it('migrate --framework: records of the previous format counted, moved, then none left', async () => {
+    // As release 0.1 wrote them: no format.
+    await shop.store.events.updateMany({}, { $unset: { format: '' } })
+    await shop.store.operations.updateMany({}, { $unset: { format: '' } })
+    const outdated =
+      (await shop.store.events.countDocuments()) + (await shop.store.operations.countDocuments())
+
+    const dryRun = await cli('migrate', '--framework', '--dry-run')
+    expect(dryRun).toMatchObject({ code: 0 })
+    expect(dryRun.stdout).toMatch(/events\s+3/)
+    expect(dryRun.stdout).toContain(
+      `${outdated} records would be moved (dry run: nothing was written)`,
+    )
+    expect(await shop.store.events.countDocuments({ format: 2 })).toBe(0)
+
+    // Another run holds the lease: this one writes nothing, says whose, and exits 3.
+    const leases = shop.store.db.collection<{ _id: string }>('framework_leases')
+    await leases.insertOne({
+      _id: 'framework-migration#1',
+      format: 2,
+      name: 'framework-migration',
+      turn: 1,
+      holder: 'ops-laptop:4242',
+      until: new Date(Date.now() + 60_000),
+      grantedAt: new Date(),
+    } as never)
+    const held = await cli('migrate', '--framework')
+    expect(held.code).toBe(3)
+    expect(held.stderr).toContain('another migration runs (ops-laptop:4242')
+    expect(await shop.store.events.countDocuments({ format: 2 })).toBe(0)
+    await leases.deleteMany({})
+
+    const run = await cli('migrate', '--framework')
+    expect(run).toMatchObject({ code: 0 })
+    expect(run.stdout).toContain(`moved ${outdated} of ${outdated} records to the current format`)
+    expect(await shop.store.events.countDocuments({ format: 2 })).toBe(3)
+    expect((await cli('migrate', '--framework')).stdout).toContain(
+      'every framework record is in the current format',
+    )
+    expect((await cli('migrate', '--framework', '--events', 'x.ts')).code).toBe(2)
+  })
+
   it('wrong usage exits 2 and says why', async () => {
     const noTarget = await cli('replay', '--subject', 'Order.placed')
     expect(noTarget.code).toBe(2)
