@@ -23,6 +23,8 @@ export { UnknownVersionError, type Upcaster, type Upcasters } from './version/up
 export {
   currentFormat,
   previousFormat,
+  formatOf,
+  unreadableFormat,
   FormatError,
   type WritableFormat,
 } from './version/formats.ts'

@@ -346,13 +346,33 @@ describe('a client with rights on request subjects (a compromised peer)', () => 
     operationId: 'forged-1',
   })
 
-  async function ask(signature?: string, body = forged) {
+  async function ask(signature?: string, body = forged, format?: string) {
     const nc = await connectAs('mallory', passwords.mallory)
     const headers = natsHeaders()
     if (signature !== undefined) headers.set(requestSignatureHeader, signature)
+    if (format !== undefined) headers.set('Request-Format', format)
     const reply = await nc.request(subject(), body, { timeout: 3_000, headers })
     return reply.json<{ ok: boolean; error?: { code: string; message: string } }>()
   }
+
+  it('a signed request in a format this version does not read is refused before it runs', async () => {
+    const before = calls.label
+    const signer = requestSigner(
+      await loadSigningSecret({ db: mongo.db(`${ns.database}_event_driven`) }, undefined),
+    )
+    const body = JSON.stringify({ input: { to: 'Lisbon' }, actor: { userId: 'ada' } })
+    const reply = await ask(signer.sign(subject(), body), body, '3')
+    expect(reply).toEqual({
+      format: 2,
+      ok: false,
+      error: {
+        code: 'FORMAT_UNSUPPORTED',
+        message:
+          'the request is in format 3, written by a newer version of event-driven; this instance reads formats 1 and 2: upgrade it (docs/upgrading.md)',
+      },
+    })
+    expect(calls.label).toBe(before)
+  })
 
   it('cannot read the answers services give the gateway (each user has its own inbox)', async () => {
     const nc = await connectAs('mallory', passwords.mallory)

@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino'
 import type { Db } from 'mongodb'
 import type { z } from 'zod'
+import { currentFormat, formatOf, unreadableFormat } from '@event-driven/core'
 import { loadSigningSecret } from '@event-driven/core/admin'
 import {
   requestRefusal,
@@ -54,9 +55,14 @@ export interface CallInfo {
 
 export type RpcMethod = (input: unknown, actor: Actor, call: CallInfo) => Promise<unknown>
 
-type Reply =
+/** A request's format (`Request-Format`, docs/upgrading.md); absent on format 1. */
+export const requestFormatHeader = 'Request-Format'
+
+/** An answer; `format` is absent on format 1. */
+type Reply = { format?: number } & (
   | { ok: true; value: unknown }
   | { ok: false; error: { code: string; message: string; field?: string } }
+)
 
 /**
  * Validates input with a zod schema; bad input is a ServiceError naming the field. Text holding
@@ -143,6 +149,12 @@ export function serveRpc(
       logger.warn({ subject: msg.subject, check }, 'refused a request: its signature is not valid')
       return { ok: false, error: { code: 'FORBIDDEN', message: requestRefusal(check) } }
     }
+    // From a newer gateway (a deploy rolled back): refused before anything runs.
+    const tooNew = unreadableFormat(
+      formatOf(msg.headers?.get(requestFormatHeader) || undefined),
+      'the request',
+    )
+    if (tooNew) return { ok: false, error: { code: 'FORMAT_UNSUPPORTED', message: tooNew } }
     const method = methods[msg.subject.slice(msg.subject.lastIndexOf('.') + 1)]
     if (!method)
       return { ok: false, error: { code: 'NOT_FOUND', message: `no method ${msg.subject}` } }
@@ -191,7 +203,7 @@ export function serveRpc(
         logger.error({ err: error }, 'request-reply subscription failed')
         return
       }
-      void answer(msg).then((reply) => respond(msg, reply))
+      void answer(msg).then((reply) => respond(msg, { format: currentFormat, ...reply }))
     },
   })
 }
@@ -249,7 +261,10 @@ export function rpcClient(
       }
       const headers = natsHeaders()
       headers.set(requestSignatureHeader, signer.sign(subject, body))
+      headers.set(requestFormatHeader, String(currentFormat))
       const reply = (await nc.request(subject, body, { timeout: timeoutMs, headers })).json<Reply>()
+      const tooNew = unreadableFormat(formatOf(reply.format), 'the answer')
+      if (tooNew) throw new ServiceError('FORMAT_UNSUPPORTED', tooNew)
       if (!reply.ok)
         throw new ServiceError(reply.error.code, reply.error.message, reply.error.field)
       return reply.value as T

@@ -24,14 +24,22 @@ export function formatOf(declared: unknown): number {
   return declared === undefined || declared === null ? 1 : Number(declared)
 }
 
-/** Why a format cannot be read here, or undefined when it can. */
-export function unreadableFormat(format: number, what: string): string | undefined {
+/**
+ * Why a format cannot be read here, or undefined when it can. `current` is this version's format
+ * (a parameter so a test can speak for the next release, whose previous format is this one's).
+ */
+export function unreadableFormat(
+  format: number,
+  what: string,
+  current: number = currentFormat,
+): string | undefined {
+  const previous = current - 1
   if (!Number.isInteger(format) || format < 1)
-    return `${what} declares format ${JSON.stringify(format)}, which is not a format (a whole number from 1)`
-  if (format > currentFormat)
-    return `${what} is in format ${format}, written by a newer version of event-driven; this instance reads formats ${previousFormat} and ${currentFormat}: upgrade it (docs/upgrading.md)`
-  if (format < previousFormat)
-    return `${what} is in format ${format}, older than this version reads (${previousFormat} and ${currentFormat}): run the framework migration first (\`event-driven migrate --framework\`, docs/upgrading.md)`
+    return `${what} declares format ${String(format)}, which is not a format (a whole number from 1)`
+  if (format > current)
+    return `${what} is in format ${format}, written by a newer version of event-driven; this instance reads formats ${previous} and ${current}: upgrade it (docs/upgrading.md)`
+  if (format < previous)
+    return `${what} is in format ${format}, older than this version reads (${previous} and ${current}): run the framework migration first (\`event-driven migrate --framework\`, docs/upgrading.md)`
   return undefined
 }
 

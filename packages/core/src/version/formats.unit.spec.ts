@@ -23,6 +23,11 @@ describe('formats', () => {
       `event e1 is in format ${currentFormat + 1}, written by a newer version of event-driven; this instance reads formats ${previousFormat} and ${currentFormat}: upgrade it (docs/upgrading.md)`,
     )
     expect(unreadableFormat(0, 'event e1')).toMatch(/declares format 0, which is not a format/)
+    // The next release reads this format and its own; format 1 then needs the migration.
+    expect(unreadableFormat(currentFormat, 'event e1', currentFormat + 1)).toBeUndefined()
+    expect(unreadableFormat(1, 'event e1', 3)).toBe(
+      'event e1 is in format 1, older than this version reads (2 and 3): run the framework migration first (`event-driven migrate --framework`, docs/upgrading.md)',
+    )
     expect(unreadableFormat(1.5, 'event e1')).toMatch(/which is not a format/)
   })
 
