@@ -32,7 +32,7 @@ const plan = quick
     }
 const payloads = [200, 4_096]
 // Events in each history the reads are measured on, and the older history aged out before the
-// last one. `--history=1000000` adds a history of that size (the 1M run: local only, ~1 h).
+// last one. `--history=1000000` adds a history of that size (the 1M run: local only, over 2 h).
 const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
 const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
