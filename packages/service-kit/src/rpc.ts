@@ -1,6 +1,7 @@
 import {
   headers as natsHeaders,
   type Msg,
+  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node'
@@ -144,14 +145,24 @@ export function serveRpc(
   logger: Logger,
 ): Subscription {
   const answer = async (msg: Msg): Promise<Reply> => {
-    const check = signer.check(msg.subject, msg.headers?.get(requestSignatureHeader), msg.data)
+    let headers: MsgHdrs | undefined
+    try {
+      headers = msg.headers
+    } catch {
+      // Lines no client sends (a raw peer's): refused, never thrown out of the subscription.
+      return {
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: 'the request’s headers cannot be read' },
+      }
+    }
+    const check = signer.check(msg.subject, headers?.get(requestSignatureHeader), msg.data)
     if (check !== 'valid') {
       logger.warn({ subject: msg.subject, check }, 'refused a request: its signature is not valid')
       return { ok: false, error: { code: 'FORBIDDEN', message: requestRefusal(check) } }
     }
     // From a newer gateway (a deploy rolled back): refused before anything runs.
     const tooNew = unreadableFormat(
-      formatOf(msg.headers?.get(requestFormatHeader) || undefined),
+      formatOf(headers?.get(requestFormatHeader) || undefined),
       'the request',
     )
     if (tooNew) return { ok: false, error: { code: 'FORMAT_UNSUPPORTED', message: tooNew } }

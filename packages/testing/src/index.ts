@@ -21,6 +21,7 @@ export type { OwnServer } from './own-server.ts'
 export { startNodeProcess, type NodeProcess } from './node-process.ts'
 export { freePort, portAccepts } from './ports.ts'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
+export { rawPublish } from './raw-nats.ts'
 export {
   testHandler,
   type HandlerOutcome,

@@ -4,6 +4,7 @@ import {
   getTestServers,
   startSlackReceiver,
   type SlackReceiver,
+  rawPublish,
 } from '@event-driven/testing'
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
@@ -12,7 +13,6 @@ import { defineEvent } from '../event-definition.ts'
 import { sweepExpired } from '../retention/retention.ts'
 import type { Service } from '../service.ts'
 import { eventStore } from '../store/event-store.ts'
-import { rawPublish } from '../testing/raw-nats.ts'
 import { createTestService, databaseName } from '../testing/test-service.ts'
 import { alertClaimKeepMs, alertCollections, type AlertOptions } from './dlq-alerts.ts'
 

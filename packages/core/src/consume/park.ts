@@ -15,7 +15,7 @@ import { IncomingWebhook } from '@slack/webhook'
 import type { Logger } from 'pino'
 import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import { eventHeaders } from '../publish/wire.ts'
-import { currentFormat, formatOf, unreadableFormat } from '../version/formats.ts'
+import { currentFormat, formatOf } from '../version/formats.ts'
 import type { AttemptError, EventStore } from '../store/event-store.ts'
 import type { ResolvedStreamOptions } from '../streams.ts'
 import { JetStreamCodes } from '../server-codes.ts'
@@ -156,20 +156,17 @@ export async function startParkedMover(options: ParkedMoverOptions): Promise<() 
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 16 })
 
   const move = async (msg: JsMsg) => {
-    // Parked by a newer version (a deploy rolled back): left for an instance that reads it.
-    const tooNew = unreadableFormat(
-      formatOf(msg.headers?.get(eventHeaders.format) || undefined),
-      'a parked letter',
-    )
-    if (tooNew) {
-      logger.warn(
-        { stream: streamName, seq: msg.seq, reason: tooNew },
-        'a parked letter waits for an upgraded instance',
-      )
-      return msg.nak(60_000)
-    }
     let letter: DeadLetter
     try {
+      // Parked by a newer version (a deploy rolled back): left for an instance that reads it.
+      const format = formatOf(msg.headers?.get(eventHeaders.format) || undefined)
+      if (Number.isInteger(format) && format > currentFormat) {
+        logger.warn(
+          { stream: streamName, seq: msg.seq, format },
+          'a parked letter waits for an upgraded instance',
+        )
+        return msg.nak(60_000)
+      }
       letter = readLetter(msg)
     } catch (error) {
       // Not a letter the framework parked (someone published on the parked subjects).

@@ -48,7 +48,7 @@ export interface OutboxOptions {
 
 export function createOutbox(options: OutboxOptions): Outbox {
   const { store, js, signer, subjectPrefix, publishTimeoutMs, logger, expireAfterMs } = options
-  const { messageFormat = currentFormat } = options
+  const messageFormat = options.messageFormat ?? currentFormat
 
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
     try {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Collection, Document } from 'mongodb'
 import type { EventStore } from '../store/event-store.ts'
+import { revocationsCollection } from '../admin/revocations.ts'
 import { idsWithin } from '../store/ids-within.ts'
 import { currentFormat } from './formats.ts'
 import { insertOnlyLease, type LeaseGrant } from './lease.ts'
@@ -108,7 +109,8 @@ function frameworkCollections(store: EventStore): { collection: Collection<Store
     [store.archiveBatches as never, noFill],
     [store.archiveClaims as never, noFill],
     [store.frameworkKeys as never, noFill],
-    [db.collection<Stored>('admin_session_revocations'), noFill],
+    [db.collection<Stored>(revocationsCollection), noFill],
+    // The service kit's (its gateway writes them in the event store's database).
     [db.collection<Stored>('idempotency_keys'), noFill],
   ]
   return all.map(([collection, fill]) => ({ collection, fill }))

@@ -8,13 +8,15 @@ import { createConnection } from 'node:net'
  */
 export async function rawPublish(
   natsUrl: string,
-  messages: { subject: string; headerBlock: Uint8Array; body: Uint8Array }[],
+  messages: { subject: string; reply?: string; headerBlock: Uint8Array; body: Uint8Array }[],
 ): Promise<void> {
   const url = new URL(natsUrl)
   const socket = createConnection(Number(url.port || 4222), url.hostname)
   await once(socket, 'connect')
-  const frames = messages.flatMap(({ subject, headerBlock, body }) => [
-    Buffer.from(`HPUB ${subject} ${headerBlock.length} ${headerBlock.length + body.length}\r\n`),
+  const frames = messages.flatMap(({ subject, reply, headerBlock, body }) => [
+    Buffer.from(
+      `HPUB ${subject}${reply ? ` ${reply}` : ''} ${headerBlock.length} ${headerBlock.length + body.length}\r\n`,
+    ),
     headerBlock,
     body,
     Buffer.from('\r\n'),
