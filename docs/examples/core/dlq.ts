@@ -6,10 +6,10 @@ declare const id: string
 declare function progress(done: number, total: number): void
 
 // #region
-const { entries, total } = await service.dlq.list(
-  { consumerGroup: 'blogs.updateAuthorName', status: 'open' },
-  { limit: 50 },
-)
+const open = { consumerGroup: 'blogs.updateAuthorName', status: 'open' } as const
+const { entries, next } = await service.dlq.list(open, { limit: 50 }) // newest first
+// `next` is null on the last page; as `before`, it gives the next (older) page.
+const older = next ? await service.dlq.list(open, { limit: 50, before: next }) : null
 const entry = await service.dlq.get(id) // the entry and its cycles, or null
 await service.dlq.redrive(id, 'ops@example.com') // → { ok: true, entry } or { ok: false, code, reason }
 await service.dlq.discard(id, 'ops@example.com', 'invoice was cancelled')

@@ -13,7 +13,8 @@ import { serverFlags, serverSettings, serversUsage, type Io, parseCommand } from
 const dlqUsage = `usage: event-driven dlq <command> [options]
 
 commands:
-  list                        entries, newest first (filters below; --limit N, default 50)
+  list                        entries, newest first (filters below; --limit N, default 50;
+                              --before ID: the page after the one that ended at ID)
   show <id>                   one entry: payload, headers, every attempt's error, history
   redrive <id>                deliver again to its consumer group only
   redrive --consumer-group G  redrive every open entry the filters select, with progress
@@ -40,6 +41,7 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
       status: { type: 'string' },
       all: { type: 'boolean', default: false },
       limit: { type: 'string' },
+      before: { type: 'string' },
       reason: { type: 'string' },
       note: { type: 'string' },
       ...serverFlags,
@@ -100,6 +102,7 @@ export async function runDlq(argv: string[], io: Io): Promise<number> {
     by: values.by ?? process.env.USER ?? 'cli',
     filter: byFilter && values.all && !narrowed ? 'all' : filter,
     limit,
+    before: values.before,
     reason: values.reason,
     note: values.note,
     out,

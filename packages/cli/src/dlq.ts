@@ -15,6 +15,8 @@ export interface DlqCommandOptions {
   /** `'all'` only for `redrive --all`. */
   filter: DlqFilter | 'all'
   limit: number
+  /** `list`: the page before's last entry (its `next`); the page holds older entries. */
+  before?: string
   reason?: string
   note?: string
   out: (text: string) => void
@@ -31,9 +33,12 @@ export async function dlqList(
   options: DlqCommandOptions,
 ): Promise<Outcome> {
   const filter = options.filter === 'all' ? {} : options.filter
-  const { entries, total } = await service.dlq.list(filter, { limit: options.limit })
+  const { entries, next } = await service.dlq.list(filter, {
+    limit: options.limit,
+    before: options.before,
+  })
   if (options.json) {
-    print(options, { entries, total })
+    print(options, { entries, next })
     return 0
   }
   options.out(
@@ -49,7 +54,8 @@ export async function dlqList(
       ]),
     ),
   )
-  options.out(`${entries.length} of ${total} entr${total === 1 ? 'y' : 'ies'}`)
+  const shown = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`
+  options.out(next ? `${shown}; older ones: --before ${next}` : shown)
   return 0
 }
 

@@ -10,17 +10,18 @@ function actionAnswer() {
  * The admin API's OpenAPI document, served at GET /api/openapi.json. Every route answers 400
  * for a malformed path or id, 404 for a path that names no route and 500 (logged) on failure.
  */
-/** `limit` and `skip`, as every list takes them. */
-const pagingParameters = [
+/** `limit` and `before`, as every list takes them: keyset paging, newest first. */
+const pagingParameters = (what: string) => [
   {
     name: 'limit',
     in: 'query',
     schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
   },
   {
-    name: 'skip',
+    name: 'before',
     in: 'query',
-    schema: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+    description: `The page before's \`next\`: the page holds ${what} older than it.`,
+    schema: { type: 'string', maxLength: 1024 },
   },
 ]
 
@@ -285,7 +286,7 @@ export const openApiDocument = {
   paths: {
     '/api/dlq': {
       get: {
-        summary: 'List DLQ entries, newest first',
+        summary: 'List DLQ entries, newest first, a page at a time',
         parameters: [
           ...(['service', 'consumerGroup', 'subject', 'eventId'] as const).map((name) => ({
             name,
@@ -302,22 +303,22 @@ export const openApiDocument = {
             in: 'query',
             schema: { type: 'string', format: 'date-time' },
           })),
-          ...pagingParameters,
+          ...pagingParameters('entries'),
         ],
         description:
           'Any other query parameter, or one given twice, is refused with 400 (an ignored filter would list more than asked).',
         responses: {
           ...guarded,
           200: {
-            description: '{ entries, total }',
+            description: '{ entries, next }: `next` is null on the last page',
             content: {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['entries', 'total'],
+                  required: ['entries', 'next'],
                   properties: {
                     entries: { type: 'array', items: { $ref: '#/components/schemas/DlqEntry' } },
-                    total: { type: 'integer' },
+                    next: { type: ['string', 'null'] },
                   },
                 },
               },
@@ -533,17 +534,11 @@ export const openApiDocument = {
         parameters: [
           { name: 'search', in: 'query', schema: { type: 'string', maxLength: 200 } },
           {
-            name: 'before',
-            in: 'query',
-            description: "The page before's `next`: the page holds operations older than it.",
-            schema: { type: 'string', maxLength: 1024 },
-          },
-          {
             name: 'status',
             in: 'query',
             schema: { type: 'string', enum: ['started', 'completed', 'failed'] },
           },
-          pagingParameters[0],
+          ...pagingParameters('operations'),
         ],
         description: 'Any other query parameter, or one given twice, is refused with 400.',
         responses: {

@@ -107,7 +107,7 @@ const maxFilterLength = 300
 const maxNoteLength = 10_000
 const statuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolved']
 const operationStatuses: readonly OperationRecord['status'][] = ['started', 'completed', 'failed']
-const dlqListFields: readonly string[] = [...dlqFilterFields, 'limit', 'skip']
+const dlqListFields: readonly string[] = [...dlqFilterFields, 'limit', 'before']
 const bulkRedriveFields: readonly string[] = [...dlqFilterFields, 'all']
 const operationListFields: readonly string[] = ['search', 'status', 'limit', 'before']
 const dlqActions = ['redrive', 'discard', 'resolve'] as const
@@ -235,10 +235,11 @@ function count(
   return n
 }
 
-function page(query: Record<string, string>): { limit: number; skip: number } {
+/** A list's page: `limit`, and `before` (the page before's `next`) for keyset paging. */
+function page(query: Record<string, string>): { limit: number; before: string | undefined } {
   return {
     limit: count('limit', query.limit, 50, 1, 500),
-    skip: count('skip', query.skip, 0, 0, 1_000_000),
+    before: text(query, 'before', maxIdLength),
   }
 }
 
@@ -363,8 +364,7 @@ async function operationsRoute(service: Service, call: Call): Promise<Answer> {
       await listOperations(service.store, {
         search,
         status: status as OperationRecord['status'] | undefined,
-        limit: page(call.query).limit,
-        before: text(call.query, 'before', maxIdLength),
+        ...page(call.query),
       }),
     )
   }

@@ -3,6 +3,7 @@ import { consumerGroupOf } from '../consume/group-names.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import type { EventStore, OperationRecord } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
+import { keysetPage, olderThan } from '../store/keyset.ts'
 
 /**
  * What the dashboard shows beyond single records: the operations page, the map of subjects,
@@ -70,10 +71,7 @@ export async function listOperations(store: EventStore, query: OperationQuery) {
       { projection: { startedAt: 1 } },
     )
     if (!last) return { operations: [], next: null }
-    filter.$or = [
-      { startedAt: { $lt: last.startedAt } },
-      { startedAt: last.startedAt, _id: { $lt: last._id } },
-    ]
+    Object.assign(filter, olderThan('startedAt', last))
   }
   const newestFirst = (extra: Filter<OperationRecord>) =>
     store.operations
@@ -93,7 +91,7 @@ export async function listOperations(store: EventStore, query: OperationQuery) {
   const unique = [...new Map(found.map((o) => [o._id, o])).values()].sort(
     (a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a._id < b._id ? 1 : -1),
   )
-  const page = unique.slice(0, query.limit)
+  const { page, next } = keysetPage(unique, query.limit)
   return {
     operations: page.map((o) => ({
       id: o._id,
@@ -104,7 +102,7 @@ export async function listOperations(store: EventStore, query: OperationQuery) {
       endedAt: o.endedAt ?? null,
     })),
     /** Pass as `before` for the next (older) page; null on the last. */
-    next: unique.length > query.limit ? (page.at(-1)?._id ?? null) : null,
+    next,
   }
 }
 

@@ -84,7 +84,7 @@ describe('Slack alerts for the dead letter queue', () => {
     await service.start()
     await burst(service, 20)
     await eventually(
-      async () => expect((await service.dlq.list({}, { limit: 500 })).total).toBe(20),
+      async () => expect((await service.dlq.list({}, { limit: 500 })).entries).toHaveLength(20),
       { timeoutMs: 20_000 },
     )
     await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
@@ -114,7 +114,7 @@ describe('Slack alerts for the dead letter queue', () => {
     await first.start()
     await second.start()
     await burst(first, 10)
-    await eventually(async () => expect((await first.dlq.list()).total).toBe(10), {
+    await eventually(async () => expect((await first.dlq.list()).entries).toHaveLength(10), {
       timeoutMs: 20_000,
     })
     await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
@@ -139,7 +139,7 @@ describe('Slack alerts for the dead letter queue', () => {
         body: Buffer.from('{"n":1}'),
       },
     ])
-    await eventually(async () => expect((await service.dlq.list()).total).toBe(1), {
+    await eventually(async () => expect((await service.dlq.list()).entries).toHaveLength(1), {
       timeoutMs: 20_000,
     })
     await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
@@ -153,7 +153,7 @@ describe('Slack alerts for the dead letter queue', () => {
     slack.failNext(2)
     await service.start()
     await burst(service, 1)
-    await eventually(async () => expect((await service.dlq.list()).total).toBe(1), {
+    await eventually(async () => expect((await service.dlq.list()).entries).toHaveLength(1), {
       timeoutMs: 20_000,
     })
     await eventually(() => expect(slack.delivered).toHaveLength(1), { timeoutMs: 30_000 })
@@ -166,7 +166,7 @@ describe('Slack alerts for the dead letter queue', () => {
     const before = await failingService('restart', { leaseMs: 1_000 })
     await before.start()
     await burst(before, 2)
-    await eventually(async () => expect((await before.dlq.list()).total).toBe(2), {
+    await eventually(async () => expect((await before.dlq.list()).entries).toHaveLength(2), {
       timeoutMs: 20_000,
     })
     await eventually(() => expect(slack.posts.length).toBeGreaterThan(0), { timeoutMs: 20_000 })

@@ -180,7 +180,7 @@ describe('messages from outside the framework', () => {
       expect(group.num_ack_pending + group.num_pending).toBe(0)
     })
     expect(handledTimes(eventId)).toBe(1)
-    expect((await audit.dlq.list({ eventId })).total).toBe(0)
+    expect((await audit.dlq.list({ eventId })).entries).toEqual([])
   })
 })
 
@@ -202,7 +202,7 @@ describe("the framework's own repeats", () => {
     await eventually(async () =>
       expect(await audit.store.outbox.countDocuments({ _id: record._id })).toBe(0),
     )
-    expect((await audit.dlq.list({ eventId: record._id })).total).toBe(0)
+    expect((await audit.dlq.list({ eventId: record._id })).entries).toEqual([])
   })
 
   it("a retried handler's child is published with the content recorded first, and handled once", async () => {

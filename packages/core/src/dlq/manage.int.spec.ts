@@ -1,4 +1,5 @@
 import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
@@ -130,9 +131,12 @@ describe('the dead letter queue API', () => {
     const b = await issueAndFail('inv-5')
     const open = await billing.dlq.list({ consumerGroup: 'billing.charge', status: 'open' })
     expect(open.entries.map((e) => e._id).sort()).toEqual([a.id, b.id].sort())
-    expect(open.total).toBe(2)
+    expect(open.next).toBeNull()
     expect((await billing.dlq.list({ service: 'billing' }, { limit: 1 })).entries).toHaveLength(1)
-    expect((await billing.dlq.list({ subject: 'Nothing.happened' })).total).toBe(0)
+    expect(await billing.dlq.list({ subject: 'Nothing.happened' })).toEqual({
+      entries: [],
+      next: null,
+    })
 
     fixed = true
     const progress: string[] = []
@@ -147,5 +151,55 @@ describe('the dead letter queue API', () => {
     await eventually(() =>
       expect(charged.map((e) => e.data.invoiceId).sort()).toEqual(['inv-1', 'inv-4', 'inv-5']),
     )
+  })
+
+  it('pages newest first, each entry once, through ties in time and entries added meanwhile', async () => {
+    const template = await billing.store.dlq.findOne({ consumerGroup: 'billing.charge' })
+    expect(template).not.toBeNull()
+    const base = Date.parse('2026-01-01T00:00:00Z')
+    let round = 0
+    await fc.assert(
+      fc.asyncProperty(
+        // Times from a few distinct instants, so many entries share one.
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (offsets, limit) => {
+          const consumerGroup = `billing.paging${++round}`
+          const made = offsets.map((offset, i) => ({
+            ...template!,
+            _id: `paging-${round}-${String(i).padStart(2, '0')}`,
+            consumerGroup,
+            createdAt: new Date(base + offset),
+          }))
+          if (made.length > 0) await billing.store.dlq.insertMany(made)
+          const seen: string[] = []
+          let before: string | undefined
+          for (let page = 0; page <= made.length; page++) {
+            const listed = await billing.dlq.list({ consumerGroup }, { limit, before })
+            expect(listed.entries.length).toBeLessThanOrEqual(limit)
+            seen.push(...listed.entries.map((e) => e._id))
+            // A newer entry arriving between pages shifts nothing: it belongs to the first page.
+            if (page === 0)
+              await billing.store.dlq.insertOne({
+                ...template!,
+                _id: `paging-${round}-newer`,
+                consumerGroup,
+                createdAt: new Date(base + 10),
+              })
+            if (listed.next === null) break
+            expect(listed.next).toBe(listed.entries.at(-1)!._id)
+            before = listed.next
+          }
+          const newestFirst = [...made]
+            .sort(
+              (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : -1),
+            )
+            .map((e) => e._id)
+          expect(seen).toEqual(newestFirst)
+        },
+      ),
+      { numRuns: 25 },
+    )
+    await billing.store.dlq.deleteMany({ consumerGroup: { $regex: '^billing\\.paging' } })
   })
 })

@@ -8,6 +8,7 @@ import { publishSigned, signatureHeader, type MessageSigner } from '../publish/s
 import type { DlqAction, DlqRecord, DlqStatus, EventStore } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
+import { keysetPage, olderThan } from '../store/keyset.ts'
 import { currentFormat, formatOf, unreadableFormat } from '../version/formats.ts'
 
 /** Which DLQ entries: every field optional; `from`/`to` bound `createdAt`. */
@@ -74,11 +75,15 @@ export type DlqActionResult =
   { ok: true; entry: DlqEntry } | { ok: false; code: DlqRefusalCode; reason: string }
 
 export interface DlqManager {
-  /** Newest first; `limit` from 1 to 500. */
+  /**
+   * Newest first, a page at a time (`limit` from 1 to 500): pass the answer's `next` as `before`
+   * for the next, older page; `next` is null on the last. No count and no skip: both read every
+   * entry the filter selects.
+   */
   list(
     filter?: DlqFilter,
-    page?: { limit?: number; skip?: number },
-  ): Promise<{ entries: DlqEntry[]; total: number }>
+    page?: { limit?: number; before?: string },
+  ): Promise<{ entries: DlqEntry[]; next: string | null }>
   get(id: string): Promise<DlqEntryDetail | null>
   /**
    * Delivers the entry's message again to its consumer group only, with the same eventId,
@@ -113,7 +118,7 @@ export class DlqFilterError extends EventDrivenError {
 export const dlqIndexes: readonly IndexDeclaration[] = [
   {
     collection: 'dlq',
-    keys: { status: 1, createdAt: -1 },
+    keys: { status: 1, createdAt: -1, _id: -1 },
     serves: 'DLQ entries of one status, newest first',
     onFerretDb: 'scan',
   },
@@ -261,18 +266,21 @@ export function dlqManager(
   }
 
   const manager: DlqManager = {
-    async list(filter = {}, { limit = 50, skip = 0 } = {}) {
+    async list(filter = {}, { limit = 50, before } = {}) {
       const q = query(filter)
-      const [entries, total] = await Promise.all([
-        store.dlq
-          .find(q)
-          .sort({ createdAt: -1 })
-          .skip(skip)
-          .limit(Math.min(Math.max(limit, 1), 500))
-          .toArray(),
-        store.dlq.countDocuments(q),
-      ])
-      return { entries: entries.map(dlqEntryView), total }
+      if (before !== undefined) {
+        const last = await store.dlq.findOne({ _id: before }, { projection: { createdAt: 1 } })
+        if (!last) return { entries: [], next: null }
+        Object.assign(q, olderThan('createdAt', last))
+      }
+      const size = Math.min(Math.max(limit, 1), 500)
+      const found = await store.dlq
+        .find(q)
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(size + 1)
+        .toArray()
+      const { page, next } = keysetPage(found, size)
+      return { entries: page.map(dlqEntryView), next }
     },
     async get(id) {
       const entry = await store.dlq.findOne({ _id: id })

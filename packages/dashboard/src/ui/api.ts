@@ -69,8 +69,13 @@ export const api = {
   chain: (id: string) => call<Chain>(`/api/operations/${encodeURIComponent(id)}/chain`),
   subjects: () => call<{ subjects: SubjectRow[] }>('/api/subjects'),
   groups: () => call<{ consumerGroups: GroupRow[] }>('/api/consumer-groups'),
-  dlq: (params: { status?: string; consumerGroup?: string; eventId?: string }) =>
-    call<{ total: number; entries: DlqEntry[] }>(`/api/dlq?${q(params)}`),
+  dlq: (params: {
+    status?: string
+    consumerGroup?: string
+    eventId?: string
+    before?: string
+    limit?: number
+  }) => call<{ entries: DlqEntry[]; next: string | null }>(`/api/dlq?${q(params)}`),
   dlqEntry: (id: string) => call<DlqEntryDetail>(`/api/dlq/${encodeURIComponent(id)}`),
   dlqAct: (id: string, action: DlqActionName, text?: string) =>
     call<{ entry: DlqEntry }>(`/api/dlq/${encodeURIComponent(id)}/${action}`, {

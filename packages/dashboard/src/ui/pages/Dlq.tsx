@@ -1,26 +1,35 @@
 import { useState } from 'react'
 import { api, type DlqEntry } from '../api.ts'
+import { Pager } from '../components/Pager.tsx'
 import { UnsignedMarker } from '../components/UnsignedMarker.tsx'
 import { time } from '../format.ts'
 import { useLoad, type PageProps } from '../load.ts'
 import { dlqEntryHref } from '../route.ts'
 
 export function Dlq({ onSignedOut }: PageProps) {
-  const [status, setStatus] = useState('open')
-  const [consumerGroup, setGroup] = useState('')
-  const [eventId, setEventId] = useState('')
+  const [filter, setFilter] = useState({ status: 'open', consumerGroup: '', eventId: '' })
+  // The `before` of each page shown so far: the last is the current page's (undefined: newest).
+  const [pages, setPages] = useState<(string | undefined)[]>([undefined])
+  const before = pages.at(-1)
+  const limit = 50
   const { data, error } = useLoad(
-    () => api.dlq({ status, consumerGroup, eventId }),
-    [status, consumerGroup, eventId],
+    () => api.dlq({ ...filter, before, limit }),
+    [filter, before],
     onSignedOut,
     5_000,
   )
+  // A new filter starts again from the newest page.
+  const narrow = (change: Partial<typeof filter>) => {
+    setFilter({ ...filter, ...change })
+    setPages([undefined])
+  }
+  const { status, consumerGroup, eventId } = filter
   return (
     <section>
       <h1>Dead letter queue</h1>
       <label>
         Status{' '}
-        <select value={status} onChange={(e) => setStatus(e.target.value)}>
+        <select value={status} onChange={(e) => narrow({ status: e.target.value })}>
           {['open', 'redriven', 'discarded', 'resolved', ''].map((s) => (
             <option key={s} value={s}>
               {s || 'any'}
@@ -29,10 +38,11 @@ export function Dlq({ onSignedOut }: PageProps) {
         </select>
       </label>{' '}
       <label>
-        Consumer group <input value={consumerGroup} onChange={(e) => setGroup(e.target.value)} />
+        Consumer group{' '}
+        <input value={consumerGroup} onChange={(e) => narrow({ consumerGroup: e.target.value })} />
       </label>{' '}
       <label>
-        Event id <input value={eventId} onChange={(e) => setEventId(e.target.value)} />
+        Event id <input value={eventId} onChange={(e) => narrow({ eventId: e.target.value })} />
       </label>
       {error && <p role="alert">{error}</p>}
       <table>
@@ -60,6 +70,7 @@ export function Dlq({ onSignedOut }: PageProps) {
           ))}
         </tbody>
       </table>
+      <Pager pages={pages} next={data?.next} onPages={setPages} />
     </section>
   )
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import { api, type OperationRow } from '../api.ts'
+import { Pager } from '../components/Pager.tsx'
 import { time } from '../format.ts'
 import { useLoad, type PageProps } from '../load.ts'
 
@@ -57,18 +58,7 @@ export function Operations({ onSignedOut }: PageProps) {
           ))}
         </tbody>
       </table>
-      <p>
-        <button disabled={pages.length === 1} onClick={() => setPages(pages.slice(0, -1))}>
-          Newer
-        </button>{' '}
-        <span className="muted">page {pages.length}</span>{' '}
-        <button
-          disabled={!data?.next}
-          onClick={() => data?.next && setPages([...pages, data.next])}
-        >
-          Older
-        </button>
-      </p>
+      <Pager pages={pages} next={data?.next} onPages={setPages} />
     </section>
   )
 }
