@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // event-driven <command>: operate an event-driven system from a terminal.
 // Exit codes: 0 done; 1 refused, not found or partly failed; 2 wrong usage or configuration.
+import { createRequire } from 'node:module'
 import { runArchive } from './archive-command.ts'
 import { runDlq } from './dlq-command.ts'
 import { runMigrate } from './migrate-command.ts'
 import { runNew } from './new-command.ts'
 import { runReplay } from './replay-command.ts'
 import type { Io } from './settings.ts'
+
+// The package's own version: package.json is one folder up from both src/ and dist/.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
 
 const usage = `usage: event-driven <command> [options]   (--help after a command for its options)
 
@@ -16,7 +20,8 @@ commands:
   replay                                   deliver stored or archived events to one consumer group
   migrate                                  rewrite stored events to their current version, or the
                                            framework's own records to the current format
-  archive status|run                       what waits for the S3 archive; archive it now`
+  archive status|run                       what waits for the S3 archive; archive it now
+  --version                                this CLI's version`
 
 const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   new: runNew,
@@ -35,6 +40,10 @@ const io: Io = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
+  if (name === '--version' || name === '-v') {
+    io.out(version)
+    return 0
+  }
   const command = name ? commands[name] : undefined
   if (!command) {
     io.err(usage)

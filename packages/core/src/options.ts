@@ -11,6 +11,7 @@ import type { ChangeStep, StateChange } from './state/entity-state.ts'
 import { defaultStreamOptions, type ResolvedStreamOptions, type StreamOptions } from './streams.ts'
 import type { MongoClient } from 'mongodb'
 import { currentFormat, previousFormat, type WritableFormat } from './version/formats.ts'
+import { s3Sdk, slackSdk } from './optional-peers.ts'
 
 /**
  * Every default of a service in one place. The service kit, the CLI and the blog read these
@@ -180,6 +181,17 @@ export function resolveServiceOptions(
     problems.push(
       `messageFormat must be ${writable.join(' (current) or ')} (previous), got ${String(options.messageFormat)}`,
     )
+  // A feature turned on whose optional peer is not installed: said before anything connects.
+  const needs = (load: () => unknown) => {
+    try {
+      load()
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error
+      problems.push(error.message)
+    }
+  }
+  if (resolved.alerts.slackWebhookUrl) needs(slackSdk)
+  if (options.archive) needs(s3Sdk)
   if (problems.length > 0)
     throw new ConfigurationError(
       `${options.name}: ${problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`}`,

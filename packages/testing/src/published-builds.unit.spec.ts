@@ -5,15 +5,19 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 // Each published package's build (tsconfig.build.json: `files` are its public entries) compiles
-// them and what they import, nothing else: no spec, and no test helper, which shows as a file
+// them, to where its exports point, and what they import, nothing else: no spec, and no test helper, which shows as a file
 // that needs a package the published one does not depend on (vitest, @event-driven/testing).
 const packagesDir = join(import.meta.dirname, '..', '..')
 
+/** An entry of `exports`: its sources in the workspace, its build when installed. */
+type ExportEntry = string | { '@event-driven/source': string; types: string; default: string }
+
 interface PackageJson {
   name: string
+  private?: boolean
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
-  publishConfig?: { exports: Record<string, { default: string }> }
+  exports?: Record<string, ExportEntry>
 }
 
 const published = readdirSync(packagesDir)
@@ -21,7 +25,7 @@ const published = readdirSync(packagesDir)
     dir: join(packagesDir, dir),
     pkg: JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8')) as PackageJson,
   }))
-  .filter(({ pkg }) => pkg.publishConfig)
+  .filter(({ pkg }) => !pkg.private)
 
 function buildProgram(dir: string) {
   const configPath = join(dir, 'tsconfig.build.json')
@@ -51,11 +55,21 @@ describe.each(published)('the published build of $pkg.name', ({ dir, pkg }) => {
     .filter((file) => !file.isDeclarationFile && !program.isSourceFileFromExternalLibrary(file))
     .map((file) => relative(dir, file.fileName))
 
-  it('compiles every entry of its exports', () => {
-    const entries = Object.values(pkg.publishConfig!.exports).map((entry) =>
-      entry.default.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'),
-    )
-    expect(built).toEqual(expect.arrayContaining(entries))
+  const entries = Object.values(pkg.exports ?? {}).filter((entry) => typeof entry !== 'string')
+
+  it('compiles every entry of its exports, to where the exports say', () => {
+    expect(entries.length).toBeGreaterThan(0)
+    const outDir = relative(dir, program.getCompilerOptions().outDir!)
+    for (const entry of entries) {
+      const source = entry['@event-driven/source'].replace(/^\.\//, '')
+      expect(built).toContain(source)
+      const output = `./${outDir}/${source.replace(/^src\//, '').replace(/\.ts$/, '.js')}`
+      expect(entry).toEqual({
+        '@event-driven/source': `./${source}`,
+        types: output.replace(/\.js$/, '.d.ts'),
+        default: output,
+      })
+    }
   })
 
   it('holds no spec', () => {

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import * as prettier from 'prettier'
 import { serviceFiles, type Placement, type Versions } from './files.ts'
+import { frameworkRoot, standaloneKit } from './standalone-kit.ts'
 import { ScaffoldError, serviceNames, type ServiceNames } from './names.ts'
 
 export interface NewServiceOptions {
@@ -27,11 +28,9 @@ export interface NewServiceResult {
   wired: string[]
 }
 
-/** The monorepo this CLI belongs to: its packages give the versions a new service uses. */
-const frameworkRoot = resolve(import.meta.dirname, '..', '..', '..', '..')
-const blogService = join(frameworkRoot, 'boilerplate', 'blog-service')
-const registry = join(blogService, 'src', 'services.ts')
-const blogPackageJson = join(blogService, 'package.json')
+const blogService = (root: string) => join(root, 'boilerplate', 'blog-service')
+const servicesList = (root: string) => join(blogService(root), 'src', 'services.ts')
+const blogPackageJson = (root: string) => join(blogService(root), 'package.json')
 
 /**
  * Makes a new service. Everything is checked before anything is written; the files are written
@@ -41,17 +40,19 @@ const blogPackageJson = join(blogService, 'package.json')
 export async function createNewService(options: NewServiceOptions): Promise<NewServiceResult> {
   const names = serviceNames(options.name, options)
   const dir = resolve(options.cwd, options.dir ?? join(defaultParent(options.cwd), names.name))
-  const placement = placementOf(dir)
+  const { placement, versions, prettier: formatting } = await placementOf(dir)
   if (existsSync(dir))
     throw new ScaffoldError(`${dir} exists already: choose another name or --dir`)
   if (placement.kind === 'workspace') {
-    const wiredAlready = (await readFile(registry, 'utf8')).includes(`'${names.packageName}'`)
+    const wiredAlready = (await readFile(servicesList(frameworkRoot!), 'utf8')).includes(
+      `'${names.packageName}'`,
+    )
     if (wiredAlready) {
       throw new ScaffoldError(`a service named ${names.name} is wired into the gateway already`)
     }
   }
 
-  const files = await formatted(serviceFiles(names, placement, versionsFor(placement)))
+  const files = await formatted(serviceFiles(names, placement, versions), formatting)
   const staging = join(dirname(dir), `.${basename(dir)}.new-${randomBytes(4).toString('hex')}`)
   try {
     for (const [path, content] of Object.entries(files)) {
@@ -67,7 +68,7 @@ export async function createNewService(options: NewServiceOptions): Promise<NewS
   const wired: string[] = []
   if (placement.kind === 'workspace') {
     try {
-      wired.push(...(await wireIntoBlogService(names)))
+      wired.push(...(await wireIntoBlogService(names, frameworkRoot!)))
     } catch (error) {
       await rm(dir, { recursive: true, force: true })
       throw error
@@ -77,8 +78,10 @@ export async function createNewService(options: NewServiceOptions): Promise<NewS
 }
 
 /** The files as Prettier writes them with the framework's settings, so they pass its lint. */
-async function formatted(files: Record<string, string>): Promise<Record<string, string>> {
-  const options = await prettier.resolveConfig(join(frameworkRoot, 'package.json'))
+async function formatted(
+  files: Record<string, string>,
+  options: prettier.Options,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
   for (const [path, content] of Object.entries(files)) {
     out[path] = await prettier.format(content, { ...options, filepath: path })
@@ -88,7 +91,7 @@ async function formatted(files: Record<string, string>): Promise<Record<string, 
 
 /** In this monorepo, new services go under `boilerplate/` (a workspace folder); elsewhere, here. */
 function defaultParent(cwd: string): string {
-  return isInside(cwd, frameworkRoot) ? join(frameworkRoot, 'boilerplate') : cwd
+  return frameworkRoot && isInside(cwd, frameworkRoot) ? join(frameworkRoot, 'boilerplate') : cwd
 }
 
 function isInside(path: string, root: string): boolean {
@@ -96,15 +99,20 @@ function isInside(path: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== path)
 }
 
-function placementOf(dir: string): Placement {
-  if (!isInside(dir, frameworkRoot)) {
-    const base = JSON.parse(readFileSync(join(frameworkRoot, 'tsconfig.base.json'), 'utf8')) as {
-      compilerOptions: Record<string, unknown>
-    }
+/** Where the service goes, and what it is given there: the versions, settings and formatting. */
+async function placementOf(
+  dir: string,
+): Promise<{ placement: Placement; versions: Versions; prettier: prettier.Options }> {
+  if (!frameworkRoot || !isInside(dir, frameworkRoot)) {
+    const kit = await standaloneKit()
     return {
-      kind: 'standalone',
-      compilerOptions: base.compilerOptions,
-      eslintConfig: readFileSync(join(frameworkRoot, 'eslint.config.js'), 'utf8'),
+      placement: {
+        kind: 'standalone',
+        compilerOptions: kit.compilerOptions,
+        eslintConfig: kit.eslintConfig,
+      },
+      versions: kit.versions,
+      prettier: kit.prettier,
     }
   }
   if (dirname(dir) !== join(frameworkRoot, 'boilerplate')) {
@@ -112,45 +120,33 @@ function placementOf(dir: string): Placement {
       `inside this monorepo a service goes in boilerplate/<name> (a workspace folder), not ${relative(frameworkRoot, dir)}`,
     )
   }
-  return { kind: 'workspace', baseTsconfig: '../../tsconfig.base.json' }
+  return {
+    placement: { kind: 'workspace', baseTsconfig: '../../tsconfig.base.json' },
+    versions: workspaceVersions(frameworkRoot),
+    prettier: (await prettier.resolveConfig(join(frameworkRoot, 'package.json'))) ?? {},
+  }
 }
 
-function readJson(path: string): {
-  version: string
-  dependencies?: Record<string, string>
-  devDependencies?: Record<string, string>
-} {
-  return JSON.parse(readFileSync(path, 'utf8')) as ReturnType<typeof readJson>
-}
-
-/** The workspace's own versions: the framework's packages, and what the blog service uses. */
-function versionsFor(placement: Placement): Versions {
-  const root = readJson(join(frameworkRoot, 'package.json')).devDependencies ?? {}
-  const blog = readJson(blogPackageJson).dependencies ?? {}
-  const framework = (pkg: string) =>
-    placement.kind === 'workspace'
-      ? 'workspace:*'
-      : `^${readJson(join(frameworkRoot, 'packages', pkg, 'package.json')).version}`
+/** A service in this monorepo: the framework's packages from the workspace, the rest as the blog. */
+function workspaceVersions(root: string): Versions {
+  const read = (path: string) =>
+    JSON.parse(readFileSync(path, 'utf8')) as {
+      dependencies?: Record<string, string>
+      devDependencies?: Record<string, string>
+    }
+  const rootDev = read(join(root, 'package.json')).devDependencies ?? {}
+  const blog = read(blogPackageJson(root)).dependencies ?? {}
   const pick = (from: Record<string, string>, keys: string[]) =>
     Object.fromEntries(keys.map((key) => [key, from[key]!]))
   return {
     dependencies: {
-      '@event-driven/core': framework('core'),
-      '@event-driven/service-kit': framework('service-kit'),
-      ...pick(blog, ['pino', 'zod']),
+      '@event-driven/core': 'workspace:*',
+      '@event-driven/service-kit': 'workspace:*',
+      ...pick(blog, ['@nats-io/transport-node', 'graphql', 'mongodb', 'pino', 'zod']),
     },
     devDependencies: {
-      '@event-driven/testing': framework('testing'),
-      ...(placement.kind === 'workspace'
-        ? pick(root, ['@types/node', 'typescript', 'vitest'])
-        : pick(root, [
-            '@eslint/js',
-            '@types/node',
-            'eslint',
-            'typescript',
-            'typescript-eslint',
-            'vitest',
-          ])),
+      '@event-driven/testing': 'workspace:*',
+      ...pick(rootDev, ['@types/node', 'typescript', 'vitest']),
     },
   }
 }
@@ -160,7 +156,9 @@ function versionsFor(placement: Placement): Versions {
  * `src/services.ts`, whose modules main.ts starts and the gateway serves. Both files are written
  * only once both new contents are ready; returns their paths.
  */
-async function wireIntoBlogService(names: ServiceNames): Promise<string[]> {
+async function wireIntoBlogService(names: ServiceNames, root: string): Promise<string[]> {
+  const registry = servicesList(root)
+  const packageJsonPath = blogPackageJson(root)
   const source = await readFile(registry, 'utf8')
   const list = /export const addedServices: ServiceModule\[\] = \[([^\]]*)\]/
   const match = list.exec(source)
@@ -191,7 +189,7 @@ async function wireIntoBlogService(names: ServiceNames): Promise<string[]> {
     source.slice(afterImports)
   ).replace(list, declaration)
 
-  const pkgSource = await readFile(blogPackageJson, 'utf8')
+  const pkgSource = await readFile(packageJsonPath, 'utf8')
   const pkg = JSON.parse(pkgSource) as { dependencies: Record<string, string> }
   pkg.dependencies = Object.fromEntries(
     Object.entries({ ...pkg.dependencies, [names.packageName]: 'workspace:*' }).sort(([a], [b]) =>
@@ -200,10 +198,10 @@ async function wireIntoBlogService(names: ServiceNames): Promise<string[]> {
   )
   await writeFile(registry, nextSource)
   try {
-    await writeFile(blogPackageJson, `${JSON.stringify(pkg, null, 2)}\n`)
+    await writeFile(packageJsonPath, `${JSON.stringify(pkg, null, 2)}\n`)
   } catch (error) {
     await writeFile(registry, source)
     throw error
   }
-  return [registry, blogPackageJson]
+  return [registry, packageJsonPath]
 }

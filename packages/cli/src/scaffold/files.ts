@@ -115,7 +115,7 @@ function packageJson(names: ServiceNames, placement: Placement, versions: Versio
     },
     dependencies: versions.dependencies,
     devDependencies: versions.devDependencies,
-    ...(placement.kind === 'standalone' ? { engines: { node: '>=22' } } : {}),
+    ...(placement.kind === 'standalone' ? { engines: { node: '>=22.18' } } : {}),
   })
 }
 

@@ -1,5 +1,6 @@
-import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook'
+import type { IncomingWebhookSendArguments } from '@slack/webhook'
 import type { Logger } from 'pino'
+import { slackSdk } from '../optional-peers.ts'
 import { runEvery } from '../periodic.ts'
 import type { AlertClaimRecord, EventStore, PendingAlertRecord } from '../store/event-store.ts'
 import { isDuplicateKey } from '../store/insert-new.ts'
@@ -108,7 +109,7 @@ export function startDlqAlerts(
   const windowMs = options.windowMs ?? 10_000
   const leaseMs = options.leaseMs ?? 60_000
   const retryBaseMs = options.retryBaseMs ?? 1_000
-  const webhook = new IncomingWebhook(url)
+  const webhook = new (slackSdk().IncomingWebhook)(url)
   const { pending, claims } = alertCollections(store)
   let stopped = false
 

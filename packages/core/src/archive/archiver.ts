@@ -1,13 +1,8 @@
-import {
-  CreateBucketCommand,
-  HeadBucketCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3'
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { MongoBulkWriteError, type Document } from 'mongodb'
 import type { Logger } from 'pino'
 import { newId } from '../ids.ts'
+import { s3Sdk } from '../optional-peers.ts'
 import { runEvery } from '../periodic.ts'
 import type { ArchiveBatchRecord, EventStore } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
@@ -80,7 +75,9 @@ export interface Archiver {
 const claimKeepMs = 7 * 86_400_000
 
 export function s3Client(s3: S3Client | S3ClientConfig): S3Client {
-  return s3 instanceof S3Client ? s3 : new S3Client({ forcePathStyle: true, ...s3 })
+  // A client made from another copy of the SDK (the user's) is no instance of this one's class.
+  if (typeof (s3 as Partial<S3Client>).send === 'function') return s3 as S3Client
+  return new (s3Sdk().S3Client)({ forcePathStyle: true, ...s3 })
 }
 
 /**
@@ -99,6 +96,7 @@ export function createArchiver(options: {
 }): Archiver {
   const { store, archive, keep = {}, logger } = options
   const s3 = s3Client(archive.s3)
+  const { CreateBucketCommand, HeadBucketCommand, PutObjectCommand } = s3Sdk()
   const prefix = archive.prefix ?? ''
   const batchSize = archive.batchSize ?? 1_000
   const leaseMs = archive.leaseMs ?? 60_000

@@ -1,6 +1,7 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { EventRecord } from '../store/event-store.ts'
 import { decodeObject, partitionPrefix, utcDay, type StoredDoc } from './layout.ts'
+import { s3Sdk } from '../optional-peers.ts'
 
 /** Which archived events to read. Every bound is optional; the days read follow `since`/`until`. */
 export interface ArchivedEventQuery {
@@ -49,6 +50,7 @@ export async function* readArchivedEvents(
   archive: { bucket: string; prefix?: string },
   query: ArchivedEventQuery,
 ): AsyncGenerator<EventRecord> {
+  const { GetObjectCommand, ListObjectsV2Command } = s3Sdk()
   for (const folder of eventPrefixes(archive.prefix ?? '', query)) {
     let token: string | undefined
     do {

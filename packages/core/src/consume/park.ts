@@ -11,8 +11,8 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream'
 import { headers as natsHeaders, nanos } from '@nats-io/transport-node'
-import { IncomingWebhook } from '@slack/webhook'
 import type { Logger } from 'pino'
+import { slackSdk } from '../optional-peers.ts'
 import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import { eventHeaders } from '../publish/wire.ts'
 import { currentFormat, formatOf } from '../version/formats.ts'
@@ -226,7 +226,7 @@ export function parkAlerts(
   windowMs: number,
   logger: Logger,
 ): { parked(letter: DeadLetter, cause: unknown): void; stop(): Promise<void> } {
-  const webhook = slackWebhookUrl ? new IncomingWebhook(slackWebhookUrl) : undefined
+  const webhook = slackWebhookUrl ? new (slackSdk().IncomingWebhook)(slackWebhookUrl) : undefined
   let batch: { letter: DeadLetter; cause: string }[] = []
   let timer: NodeJS.Timeout | undefined
   let sending: Promise<void> = Promise.resolve()

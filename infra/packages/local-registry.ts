@@ -1,0 +1,96 @@
+// A local npm registry for tests: verdaccio on loopback, with its own storage. The framework's
+// packages are published to it; every other package is fetched from the machine's registry.
+import { spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { freePort } from '../../packages/testing/src/ports.ts'
+import { repoRoot } from './pack.ts'
+
+export interface LocalRegistry {
+  url: string
+  /** An npm config file with this registry and a token that may publish to it. */
+  npmrc: string
+  stop(): Promise<void>
+}
+
+/** The environment for npm and node in a user's shoes: nothing of this workspace's settings. */
+export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env))
+    if (!/^(npm_|pnpm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(key)) env[key] = value
+  return { ...env, ...extra }
+}
+
+export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const upstream = execFileSync('npm', ['config', 'get', 'registry'], {
+    encoding: 'utf8',
+    env: userEnv(),
+  }).trim()
+  mkdirSync(join(dir, 'storage'), { recursive: true })
+  const config = join(dir, 'verdaccio.yaml')
+  writeFileSync(
+    config,
+    [
+      `storage: ${join(dir, 'storage')}`,
+      `auth: { htpasswd: { file: ${join(dir, 'htpasswd')} } }`,
+      `uplinks: { upstream: { url: '${upstream}', timeout: 120s } }`,
+      'packages:',
+      `  '@event-driven/*': { access: $all, publish: $authenticated }`,
+      `  'create-event-driven': { access: $all, publish: $authenticated }`,
+      `  '**': { access: $all, proxy: upstream }`,
+      'log: { type: stdout, format: pretty, level: warn }',
+    ].join('\n'),
+  )
+  const child = spawn(
+    join(repoRoot, 'node_modules', '.bin', 'verdaccio'),
+    ['--config', config, '--listen', `127.0.0.1:${port}`],
+    { env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const ok = await fetch(`${url}/-/ping`).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (ok) break
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill()
+      throw new Error(`verdaccio did not start on ${url}:\n${output}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  // A user for publishing (verdaccio registers one on first sign-in).
+  const signUp = await fetch(`${url}/-/user/org.couchdb.user:e2e`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'e2e', password: 'e2e-password-1' }),
+  })
+  const { token } = (await signUp.json()) as { token?: string }
+  if (!token) throw new Error(`verdaccio refused the test user: ${signUp.status}`)
+  const npmrc = join(dir, '.npmrc')
+  writeFileSync(
+    npmrc,
+    [
+      `registry=${url}/`,
+      `//127.0.0.1:${port}/:_authToken=${token}`,
+      'fund=false',
+      'audit=false',
+      'update-notifier=false',
+    ].join('\n') + '\n',
+  )
+  return {
+    url,
+    npmrc,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
