@@ -1,16 +1,10 @@
 import { defineConfig } from 'vitest/config'
+import { workspaceResolve } from './vitest.workspace-resolve.ts'
 
 // Two projects: `unit` needs no servers; `integration` (real servers, whole processes) gets them
 // from the environment or from testcontainers in its global setup.
-// The workspace's packages resolve to their sources (`@event-driven/source` in their exports;
-// published, they resolve to their builds). Vite's own conditions follow it.
-const resolve = { conditions: ['@event-driven/source', 'node', 'import', 'development|production'] }
-
 export default defineConfig({
-  resolve,
-  ssr: {
-    resolve: { conditions: resolve.conditions, externalConditions: ['@event-driven/source'] },
-  },
+  ...workspaceResolve,
   test: {
     reporters: ['default', './packages/testing/src/vitest/summary-reporter.ts'],
     projects: [

@@ -9,7 +9,7 @@ ed_pnpm_version=$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ed_r
 
 ed_toolchain_ok() {
   command -v node >/dev/null 2>&1 && command -v pnpm >/dev/null 2>&1 &&
-    [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 22 ] &&
+    [ "$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 22 || (a === 22 && b >= 18)')" = true ] &&
     [ "$(pnpm --version 2>/dev/null)" = "$ed_pnpm_version" ]
 }
 
@@ -26,6 +26,6 @@ if ! ed_toolchain_ok; then
       "node@$ed_node_version" "pnpm@$ed_pnpm_version" >&2
   fi
   export PATH="$ed_tools/node_modules/.bin:$PATH"
-  ed_toolchain_ok || { echo "[setup] error: Node >= 22 and pnpm $ed_pnpm_version are still not usable from $ed_tools" >&2; exit 1; }
+  ed_toolchain_ok || { echo "[setup] error: Node >= 22.18 and pnpm $ed_pnpm_version are still not usable from $ed_tools" >&2; exit 1; }
 fi
 echo "[setup] node $(node --version), pnpm $(pnpm --version)" >&2

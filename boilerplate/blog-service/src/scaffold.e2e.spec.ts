@@ -35,9 +35,13 @@ let blog: NodeProcess | undefined
 
 function run(command: string, args: string[], cwd = workspace) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    // Without the outer pnpm's INIT_CWD and npm_* settings: the commands run as in a terminal.
+    // Without the outer pnpm's INIT_CWD, NODE_OPTIONS, NODE_PATH and npm_* settings: the
+    // commands run as in a terminal (pnpm gives the workspace's own from its .npmrc).
     const env = Object.fromEntries(
-      Object.entries(process.env).filter(([key]) => key !== 'INIT_CWD' && !key.startsWith('npm_')),
+      Object.entries(process.env).filter(
+        ([key]) =>
+          !['INIT_CWD', 'NODE_OPTIONS', 'NODE_PATH'].includes(key) && !key.startsWith('npm_'),
+      ),
     )
     const child = spawn(command, args, { cwd, env: { ...env, CI: 'true' } })
     let stdout = ''
@@ -48,7 +52,11 @@ function run(command: string, args: string[], cwd = workspace) {
   })
 }
 const cli = (...args: string[]) =>
-  run(process.execPath, [join(workspace, 'packages/cli/src/main.ts'), ...args])
+  run(process.execPath, [
+    '--conditions=@event-driven/source',
+    join(workspace, 'packages/cli/src/main.ts'),
+    ...args,
+  ])
 const install = () => run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile'])
 
 /** What `new` may touch: the folders under boilerplate/ and the two files it wires into. */

@@ -15,6 +15,7 @@ type ExportEntry = string | { '@event-driven/source': string; types: string; def
 interface PackageJson {
   name: string
   private?: boolean
+  bin?: Record<string, string>
   dependencies?: Record<string, string>
   peerDependencies?: Record<string, string>
   exports?: Record<string, ExportEntry>
@@ -57,13 +58,20 @@ describe.each(published)('the published build of $pkg.name', ({ dir, pkg }) => {
 
   const entries = Object.values(pkg.exports ?? {}).filter((entry) => typeof entry !== 'string')
 
-  it('compiles every entry of its exports, to where the exports say', () => {
-    expect(entries.length).toBeGreaterThan(0)
-    const outDir = relative(dir, program.getCompilerOptions().outDir!)
+  const outDir = relative(dir, program.getCompilerOptions().outDir!)
+  const builtAs = (source: string) =>
+    `./${outDir}/${source.replace(/^\.?\/?src\//, '').replace(/\.ts$/, '.js')}`
+
+  it('compiles every entry of its exports and its commands, to where they point', () => {
+    expect(entries.length + Object.keys(pkg.bin ?? {}).length).toBeGreaterThan(0)
+    for (const target of Object.values(pkg.bin ?? {})) {
+      const source = built.find((file) => builtAs(file) === target)
+      expect(source, `${target} is built from no source`).toBeDefined()
+    }
     for (const entry of entries) {
       const source = entry['@event-driven/source'].replace(/^\.\//, '')
       expect(built).toContain(source)
-      const output = `./${outDir}/${source.replace(/^src\//, '').replace(/\.ts$/, '.js')}`
+      const output = builtAs(source)
       expect(entry).toEqual({
         '@event-driven/source': `./${source}`,
         types: output.replace(/\.js$/, '.d.ts'),

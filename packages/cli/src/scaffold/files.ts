@@ -92,8 +92,16 @@ export function serviceFiles(
     }
   }
   if (placement.kind === 'standalone') files['eslint.config.js'] = placement.eslintConfig
+  // In the workspace, its tests resolve the framework's packages to their sources, as the root's.
+  else files['vitest.config.ts'] = workspaceVitestConfig
   return files
 }
+
+const workspaceVitestConfig = `import { defineConfig } from 'vitest/config'
+import { workspaceResolve } from '../../vitest.workspace-resolve.ts'
+
+export default defineConfig({ ...workspaceResolve, test: { include: ['src/**/*.spec.ts'] } })
+`
 
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`
