@@ -14,8 +14,11 @@ case "$job" in
 esac
 
 source infra/local/toolchain.sh
-pnpm install --frozen-lockfile
-pnpm build # the dashboard's bundle, which the admin part serves
+# SETUP=skip: the checkout is set up already (installed and built), as in CI after `pnpm lint`.
+if [ "${SETUP:-}" != skip ]; then
+  pnpm install --frozen-lockfile
+  pnpm build # every package, and the dashboard's bundle, which the admin part serves
+fi
 
 # Fills in the server variables that are not set from local servers, starting them if needed.
 use_local_servers() {
@@ -46,9 +49,11 @@ run_job() {
   local child=$! status=0
   set +m
   trap 'kill -TERM -- "-$child" 2>/dev/null || true' TERM INT
+  wait "$child" || true
+  # A signal interrupts `wait`: wait again until the job has finished stopping, then take the
+  # status the job exited with (bash keeps it), not the signal's that interrupted the wait.
+  while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
   wait "$child" || status=$?
-  # A signal interrupts `wait`: wait again until the job has finished stopping.
-  while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
   return "$status"
 }
 
@@ -65,7 +70,11 @@ case "$job" in
       export ADMIN_API_KEYS
       echo "dashboard key for this run: ${ADMIN_API_KEYS#admin:}"
     fi
-    run_job pnpm start
+    # Node itself, not `pnpm start`: Ctrl-C then ends with the blog's own exit status (0 once it
+    # has drained), without pnpm's "Command failed" for a signal. The workspace's packages
+    # resolve to their sources under this condition (.npmrc gives it to pnpm commands).
+    export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--conditions=@event-driven/source"
+    run_job node boilerplate/blog-service/src/main.ts
     ;;
   test) run_job pnpm test ;;
 esac

@@ -6,8 +6,12 @@
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { pino } from 'pino'
-import { configFromEnv, startGateway, type ServiceModule } from '@event-driven/service-kit'
+import {
+  configFromEnv,
+  createLogger,
+  startGateway,
+  type ServiceModule,
+} from '@event-driven/service-kit'
 import { startAdmin } from './admin.ts'
 import { blogs } from './blogs/service.ts'
 import { comments } from './comments/service.ts'
@@ -23,7 +27,8 @@ const parts: readonly Part[] = [
   ...(process.env.ADMIN_API_KEYS ? ['admin'] : []),
 ]
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+// Text in a terminal or in development, JSON lines otherwise; LOG_LEVEL sets the level.
+const logger = createLogger()
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'

@@ -1,5 +1,6 @@
 export { configFromEnv, eventStoreDatabase, type ServiceConfig } from './config.ts'
 export { createRuntime, type ServiceRuntime } from './runtime.ts'
+export { createLogger, logsForPeople } from './logger.ts'
 export {
   loadRpcSettings,
   parseInput,

@@ -1,10 +1,10 @@
 // Runs the order-history service alone, with a gateway of its own: `pnpm start`.
 // In the event-driven monorepo, the blog service's main.ts runs it beside the others.
-import { configFromEnv, startGateway } from '@event-driven/service-kit'
-import { pino } from 'pino'
+import { configFromEnv, createLogger, startGateway } from '@event-driven/service-kit'
 import { orderHistory } from './service.ts'
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+// Text in a terminal or in development, JSON lines otherwise; LOG_LEVEL sets the level.
+const logger = createLogger()
 const config = configFromEnv()
 const service = await orderHistory.start(config, logger)
 const gateway = await startGateway(config, logger, [orderHistory])
