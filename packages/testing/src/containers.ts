@@ -1,12 +1,19 @@
+import { MongoDBContainer, type StartedMongoDBContainer } from '@testcontainers/mongodb'
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers'
 import type { S3Server } from './servers.ts'
 
-/** Container images, pinned to the versions the project supports. */
+/**
+ * Container images, pinned to the versions the project supports. S3 is versitygw, the server
+ * `pnpm infra:up` builds (MinIO's image repository is no longer maintained).
+ */
 export const images = {
   nats: 'nats:2.12',
   mongodb: 'mongo:8',
-  minio: 'minio/minio:RELEASE.2025-09-07T16-13-09Z',
+  s3: 'ghcr.io/versity/versitygw:v1.7.0',
 } as const
+
+/** The S3 credentials of the container, as `pnpm infra:up` uses them. */
+const s3Credentials = { accessKeyId: 'test', secretAccessKey: 'testsecret' }
 
 export interface StartedContainers {
   natsUrl?: string
@@ -24,7 +31,7 @@ export async function startContainers(wanted: {
   const results = await Promise.allSettled([
     wanted.nats ? startNats() : undefined,
     wanted.mongodb ? startMongoReplicaSet() : undefined,
-    wanted.s3 ? startMinio() : undefined,
+    wanted.s3 ? startS3() : undefined,
   ])
   const started = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []))
   const stop = async () => {
@@ -35,25 +42,26 @@ export async function startContainers(wanted: {
     await stop()
     throw failure.reason
   }
-  const [nats, mongodb, minio] = results.map((r) =>
+  const [nats, mongodb, s3] = results.map((r) =>
     r.status === 'fulfilled' ? r.value : undefined,
-  )
+  ) as [StartedTestContainer?, StartedMongoDBContainer?, StartedTestContainer?]
   return {
     natsUrl: nats && `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`,
     // One member whose advertised host is the container's own name: connect directly.
-    mongodbUrl:
-      mongodb &&
-      `mongodb://${mongodb.getHost()}:${mongodb.getMappedPort(27017)}/?directConnection=true`,
-    s3: minio && {
-      endpoint: `http://${minio.getHost()}:${minio.getMappedPort(9000)}`,
+    mongodbUrl: mongodb && `${mongodb.getConnectionString()}/?directConnection=true`,
+    s3: s3 && {
+      endpoint: `http://${s3.getHost()}:${s3.getMappedPort(7070)}`,
       region: 'us-east-1',
-      accessKeyId: 'minioadmin',
-      secretAccessKey: 'minioadmin',
+      ...s3Credentials,
     },
     stop,
   }
 }
 
+/**
+ * A generic container, not testcontainers' NATS module: the module's server always asks for a
+ * user and password, which a `NATS_URL` does not carry to the framework.
+ */
 function startNats(): Promise<StartedTestContainer> {
   return new GenericContainer(images.nats)
     .withCommand(['-js', '-m', '8222'])
@@ -62,32 +70,19 @@ function startNats(): Promise<StartedTestContainer> {
     .start()
 }
 
-async function startMongoReplicaSet(): Promise<StartedTestContainer> {
-  const container = await new GenericContainer(images.mongodb)
-    .withCommand(['--replSet', 'rs0', '--bind_ip_all'])
-    .withExposedPorts(27017)
-    .withWaitStrategy(Wait.forLogMessage(/Waiting for connections/))
-    .start()
-  // A single-node replica set gives transactions and change streams, as in production.
-  const result = await container.exec([
-    'mongosh',
-    '--quiet',
-    '--eval',
-    "rs.initiate({ _id: 'rs0', members: [{ _id: 0, host: 'localhost:27017' }] }); " +
-      'while (!db.hello().isWritablePrimary) sleep(100)',
-  ])
-  if (result.exitCode !== 0) {
-    await container.stop()
-    throw new Error(`MongoDB replica set did not initiate: ${result.output}`)
-  }
-  return container
+/** The MongoDB module starts a single-node replica set: transactions and change streams. */
+function startMongoReplicaSet(): Promise<StartedMongoDBContainer> {
+  return new MongoDBContainer(images.mongodb).start()
 }
 
-function startMinio(): Promise<StartedTestContainer> {
-  return new GenericContainer(images.minio)
-    .withCommand(['server', '/data'])
-    .withEnvironment({ MINIO_ROOT_USER: 'minioadmin', MINIO_ROOT_PASSWORD: 'minioadmin' })
-    .withExposedPorts(9000)
-    .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000))
+function startS3(): Promise<StartedTestContainer> {
+  return new GenericContainer(images.s3)
+    .withEnvironment({
+      ROOT_ACCESS_KEY: s3Credentials.accessKeyId,
+      ROOT_SECRET_KEY: s3Credentials.secretAccessKey,
+    })
+    .withCommand(['--port', ':7070', '--health', '/health', 'posix', '/tmp/vgw'])
+    .withExposedPorts(7070)
+    .withWaitStrategy(Wait.forHttp('/health', 7070))
     .start()
 }

@@ -1,10 +1,5 @@
 import { request, type RequestOptions } from 'node:http'
 
-/** Where the Docker engine listens: `DOCKER_HOST` (unix:// or tcp://) or the default socket. */
-export function dockerHostFrom(env: NodeJS.ProcessEnv): string {
-  return env.DOCKER_HOST || 'unix:///var/run/docker.sock'
-}
-
 function connectionTo(dockerHost: string): RequestOptions {
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) }
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'))

@@ -1,4 +1,5 @@
-export { dockerEngineAnswers, dockerHostFrom } from './docker.ts'
+export { containerRuntimeCheck, type ContainerRuntimeCheck } from './container-runtime.ts'
+export { dockerEngineAnswers } from './docker.ts'
 export { eventually, type EventuallyOptions } from './eventually.ts'
 export { createS3Client, createTestNamespace, type TestNamespace } from './namespace.ts'
 export {

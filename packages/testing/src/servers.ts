@@ -1,4 +1,4 @@
-import { dockerEngineAnswers, dockerHostFrom } from './docker.ts'
+import { containerRuntimeCheck } from './container-runtime.ts'
 
 /** Connection details of an S3-compatible server (path-style addressing). */
 export interface S3Server {
@@ -26,7 +26,10 @@ export type ServerSource = 'environment' | 'testcontainers'
 export interface GetTestServersOptions {
   /** Where to read `NATS_URL`, `MONGODB_URL`, `S3_URL` and S3 credentials. Default: `process.env`. */
   env?: NodeJS.ProcessEnv
-  /** Docker engine to ask for containers. Default: `DOCKER_HOST` or the default socket. */
+  /**
+   * A Docker engine to ask for containers, probed as given. Default: wherever testcontainers'
+   * own detection finds a container runtime (`container-runtime.ts`).
+   */
   dockerHost?: string
 }
 
@@ -72,10 +75,10 @@ async function findTestServers(options: GetTestServersOptions): Promise<TestServ
     return describeServers(env.NATS_URL, env.MONGODB_URL, s3FromEnv, allFrom('environment'))
   }
 
-  const dockerHost = options.dockerHost ?? dockerHostFrom(env)
-  if (!(await dockerEngineAnswers(dockerHost))) {
+  const runtime = containerRuntimeCheck(options.dockerHost)
+  if (!(await runtime.answers())) {
     throw new NoTestServersError(
-      `No test servers: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set and no Docker engine answers at ${dockerHost}, so start local servers with \`./dev.sh test\` (or export the lines that \`pnpm -s infra:up\` prints) and run the tests again.`,
+      `No test servers: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set and no container runtime answers ${runtime.where}, so start local servers with \`./dev.sh test\` (or export the lines that \`pnpm -s infra:up\` prints) and run the tests again.`,
     )
   }
   const { startContainers } = await import('./containers.ts')

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { containerRuntimeCheck } from './container-runtime.ts'
 import { dockerEngineAnswers } from './docker.ts'
 import { getTestServers, NoTestServersError } from './servers.ts'
 
@@ -81,5 +82,38 @@ describe('dockerEngineAnswers', () => {
     } finally {
       engine.close()
     }
+  })
+})
+
+describe('containerRuntimeCheck', () => {
+  const found = () => Promise.resolve({})
+  const none = () =>
+    Promise.reject(new Error('Could not find a working container runtime strategy'))
+
+  it('without a Docker host, asks testcontainers’ own detection, and says so when it finds none', async () => {
+    expect(await containerRuntimeCheck(undefined, found).answers()).toBe(true)
+    const missing = containerRuntimeCheck(undefined, none)
+    expect(await missing.answers()).toBe(false)
+    expect(missing.where).toContain('where testcontainers looks')
+  })
+
+  it('with a Docker host given, probes that host and never detects', async () => {
+    let detected = false
+    const check = containerRuntimeCheck(noDocker, () => {
+      detected = true
+      return found()
+    })
+    expect(await check.answers()).toBe(false)
+    expect(detected).toBe(false)
+    expect(check.where).toBe(`at ${noDocker}`)
+  })
+
+  it('on this machine, testcontainers’ detection decides the same way as its own client', async () => {
+    const { getContainerRuntimeClient } = await import('testcontainers')
+    const clientFound = await getContainerRuntimeClient().then(
+      () => true,
+      () => false,
+    )
+    expect(await containerRuntimeCheck(undefined).answers()).toBe(clientFound)
   })
 })
