@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       '**/dist/**',
       'packages/dashboard/lib/**',
+      'docs/api/**',
       '**/node_modules/**',
       '.local/**',
       'coverage/**',

@@ -5,6 +5,8 @@ export {
   type ServiceOptions,
 } from './service.ts'
 export { resolveServiceOptions, serviceDefaults, type ResolvedServiceOptions } from './options.ts'
+export type { ResolvedStreamOptions } from './streams.ts'
+export type { Redelivery } from './publish/wire.ts'
 export { serviceNamePattern, subjectPattern } from './names.ts'
 export {
   connectToNats,

@@ -16,7 +16,7 @@ export {
   type SlackReceiver,
   type SlackReceiverOptions,
 } from './slack-receiver.ts'
-export { startNatsServer, type NatsServerProcess } from './nats-server.ts'
+export { startNatsServer, type NatsServerOptions, type NatsServerProcess } from './nats-server.ts'
 export { startS3Server, type S3ServerProcess } from './s3-server.ts'
 export type { OwnServer } from './own-server.ts'
 export { startNodeProcess, type NodeProcess } from './node-process.ts'

@@ -2,6 +2,7 @@
 // own scripts). Services need none of this: they use `@event-driven/core`.
 export {
   openEventStore,
+  type AdminSource,
   type EventStoreTools,
   type OpenEventStoreOptions,
 } from '../open-event-store.ts'
@@ -20,7 +21,7 @@ export {
   type SubjectSummary,
 } from './views.ts'
 export { productIndexes } from '../indexes.ts'
-export { ensureIndexes, type IndexDeclaration } from '../store/indexes.ts'
+export { ensureIndexes, type IndexDeclaration, type StoreCollection } from '../store/indexes.ts'
 export {
   DlqFilterError,
   dlqFilterFields,
@@ -73,16 +74,22 @@ export {
   eventStore,
   type ArchiveBatchRecord,
   type ArchiveClaimRecord,
+  type AlertClaimRecord,
   type AttemptError,
   type ChangeClaimRecord,
   type ChangeMark,
   type DlqAction,
+  type DlqActionClaim,
   type DlqRecord,
   type DlqStatus,
   type EventRecord,
   type EventStore,
   type FailureRecord,
+  type Formatted,
+  type FrameworkKeyRecord,
+  type OperationEndRecord,
   type OperationRecord,
+  type PendingAlertRecord,
   type ProcessedRecord,
 } from '../store/event-store.ts'
 export { JetStreamCodes, MongoCodes } from '../server-codes.ts'
