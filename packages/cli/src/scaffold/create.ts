@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import * as prettier from 'prettier'
 import { serviceFiles, type Placement, type Versions } from './files.ts'
-import { frameworkRoot, standaloneKit } from './standalone-kit.ts'
+import { frameworkRoot, kitFromRepo, standaloneKit } from './standalone-kit.ts'
 import { ScaffoldError, serviceNames, type ServiceNames } from './names.ts'
 
 export interface NewServiceOptions {
@@ -120,34 +120,35 @@ async function placementOf(
       `inside this monorepo a service goes in boilerplate/<name> (a workspace folder), not ${relative(frameworkRoot, dir)}`,
     )
   }
+  const kit = await kitFromRepo(frameworkRoot)
   return {
     placement: { kind: 'workspace', baseTsconfig: '../../tsconfig.base.json' },
-    versions: workspaceVersions(frameworkRoot),
-    prettier: (await prettier.resolveConfig(join(frameworkRoot, 'package.json'))) ?? {},
+    versions: inWorkspace(kit.versions),
+    prettier: kit.prettier,
   }
 }
 
-/** A service in this monorepo: the framework's packages from the workspace, the rest as the blog. */
-function workspaceVersions(root: string): Versions {
-  const read = (path: string) =>
-    JSON.parse(readFileSync(path, 'utf8')) as {
-      dependencies?: Record<string, string>
-      devDependencies?: Record<string, string>
-    }
-  const rootDev = read(join(root, 'package.json')).devDependencies ?? {}
-  const blog = read(blogPackageJson(root)).dependencies ?? {}
-  const pick = (from: Record<string, string>, keys: string[]) =>
-    Object.fromEntries(keys.map((key) => [key, from[key]!]))
+/**
+ * A service in this monorepo takes the framework's packages from the workspace, the rest at the
+ * standalone versions; its lint and format tools are the workspace's, so of those it needs only
+ * what its own scripts run.
+ */
+function inWorkspace({ dependencies, devDependencies }: Versions): Versions {
+  const fromWorkspace = (deps: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(deps).map(([name, range]) => [
+        name,
+        name.startsWith('@event-driven/') ? 'workspace:*' : range,
+      ]),
+    )
+  const ownTools = ['@event-driven/testing', '@types/node', 'typescript', 'vitest']
   return {
-    dependencies: {
-      '@event-driven/core': 'workspace:*',
-      '@event-driven/service-kit': 'workspace:*',
-      ...pick(blog, ['@nats-io/transport-node', 'graphql', 'mongodb', 'pino', 'zod']),
-    },
-    devDependencies: {
-      '@event-driven/testing': 'workspace:*',
-      ...pick(rootDev, ['@types/node', 'typescript', 'vitest']),
-    },
+    dependencies: fromWorkspace(dependencies),
+    devDependencies: fromWorkspace(
+      Object.fromEntries(
+        Object.entries(devDependencies).filter(([name]) => ownTools.includes(name)),
+      ),
+    ),
   }
 }
 
