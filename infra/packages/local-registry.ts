@@ -1,9 +1,9 @@
 // A local npm registry for tests: verdaccio on loopback, with its own storage. The framework's
 // packages are published to it; every other package is fetched from the machine's registry.
-import { spawn } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { startProcess } from '../../packages/testing/src/node-process.ts'
 import { freePort } from '../../packages/testing/src/ports.ts'
 import { repoRoot } from './pack.ts'
 
@@ -39,20 +39,15 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
       `uplinks: { upstream: { url: '${upstream}', timeout: 120s } }`,
       'packages:',
       `  '@event-driven/*': { access: $all, publish: $authenticated }`,
-      `  'create-event-driven': { access: $all, publish: $authenticated }`,
       `  '**': { access: $all, proxy: upstream }`,
       'log: { type: stdout, format: pretty, level: warn }',
     ].join('\n'),
   )
-  const child = spawn(
+  const verdaccio = startProcess(
     join(repoRoot, 'node_modules', '.bin', 'verdaccio'),
     ['--config', config, '--listen', `127.0.0.1:${port}`],
-    { env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: userEnv() },
   )
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const deadline = Date.now() + 60_000
   for (;;) {
     const ok = await fetch(`${url}/-/ping`).then(
@@ -60,9 +55,9 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
       () => false,
     )
     if (ok) break
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill()
-      throw new Error(`verdaccio did not start on ${url}:\n${output}`)
+    if (verdaccio.child.exitCode !== null || Date.now() > deadline) {
+      await verdaccio.stop()
+      throw new Error(`verdaccio did not start on ${url}:\n${verdaccio.output()}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
@@ -89,8 +84,7 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
     url,
     npmrc,
     stop: async () => {
-      child.kill('SIGTERM')
-      await exited
+      await verdaccio.stop()
     },
   }
 }

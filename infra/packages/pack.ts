@@ -11,31 +11,41 @@ export interface PublishablePackage {
   name: string
   version: string
   dir: string
+  /** What its `exports` and `bin` point at, installed: its build. */
+  builtFiles: string[]
+}
+
+interface PackageJson {
+  name: string
+  version: string
+  private?: boolean
+  exports?: Record<string, string | { default: string }>
+  bin?: Record<string, string>
 }
 
 export function publishablePackages(): PublishablePackage[] {
   const packagesDir = join(repoRoot, 'packages')
-  return readdirSync(packagesDir)
-    .map((entry) => join(packagesDir, entry))
-    .filter((dir) => existsSync(join(dir, 'package.json')))
-    .map((dir) => ({
-      dir,
-      ...(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name: string
-        version: string
-        private?: boolean
-      }),
-    }))
-    .filter((pkg) => !('private' in pkg && pkg.private))
-    .map(({ name, version, dir }) => ({ name, version, dir }))
+  return readdirSync(packagesDir).flatMap((entry) => {
+    const dir = join(packagesDir, entry)
+    if (!existsSync(join(dir, 'package.json'))) return []
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson
+    const builtFiles = [
+      ...Object.values(pkg.exports ?? {}).flatMap((entry) =>
+        typeof entry === 'string' ? [] : [entry.default],
+      ),
+      ...Object.values(pkg.bin ?? {}),
+    ].map((file) => join(dir, file))
+    return pkg.private ? [] : [{ name: pkg.name, version: pkg.version, dir, builtFiles }]
+  })
 }
 
 /** Packs each package into `destination`; returns each package with its tarball's path. */
 export function packAll(destination: string): (PublishablePackage & { tarball: string })[] {
   mkdirSync(destination, { recursive: true })
   return publishablePackages().map((pkg) => {
-    const built = join(pkg.dir, pkg.name === '@event-driven/dashboard' ? 'lib' : 'dist')
-    if (!existsSync(built)) throw new Error(`${pkg.name} is not built (${built}): run pnpm build`)
+    const missing = pkg.builtFiles.filter((file) => !existsSync(file))
+    if (missing.length > 0)
+      throw new Error(`${pkg.name} is not built (no ${missing.join(', ')}): run pnpm build`)
     const out = execFileSync('pnpm', ['pack', '--pack-destination', destination], {
       cwd: pkg.dir,
       encoding: 'utf8',

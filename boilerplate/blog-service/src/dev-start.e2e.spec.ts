@@ -1,6 +1,11 @@
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { createTestNamespace, eventually, freePort, getTestServers } from '@event-driven/testing'
+import {
+  createTestNamespace,
+  eventually,
+  freePort,
+  getTestServers,
+  startProcess,
+} from '@event-driven/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { blogEnv } from './testing/blog-process.ts'
 
@@ -26,25 +31,23 @@ describe('./dev.sh start', () => {
       }),
     }
     delete env.NODE_ENV // dev.sh makes it development
-    const child = spawn('bash', [join(repo, 'dev.sh'), 'start'], {
+    // Its own process group, as a terminal's foreground job.
+    const devStart = startProcess('bash', [join(repo, 'dev.sh'), 'start'], {
       cwd: repo,
       env,
-      detached: true, // its own process group, as a terminal's foreground job
-      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    const exited = new Promise<number | string>((resolve) =>
-      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-    )
+    const group = -devStart.child.pid!
     try {
-      await eventually(() => expect(output).toContain('GraphQL: http://'), { timeoutMs: 60_000 })
-      process.kill(-child.pid!, 'SIGINT')
-      expect(await exited, output).toBe(0)
+      await eventually(() => expect(devStart.output()).toContain('GraphQL: http://'), {
+        timeoutMs: 60_000,
+      })
+      process.kill(group, 'SIGINT')
+      expect(await devStart.exited, devStart.output()).toBe(0)
     } finally {
-      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
+      if (devStart.child.exitCode === null) process.kill(group, 'SIGKILL')
     }
+    const output = devStart.output()
     expect(output).not.toMatch(/Command failed|ELIFECYCLE/)
     // pino-pretty's lines: a level word and the message, not JSON objects.
     expect(output).toMatch(/INFO.*: /)

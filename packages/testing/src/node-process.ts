@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 
-/** A Node process started by a test, with everything it printed. */
+/** A process started by a test, with everything it printed. */
 export interface NodeProcess {
   child: ChildProcess
   /** stdout and stderr so far, interleaved. */
@@ -17,8 +17,22 @@ export function startNodeProcess(
   args: string[],
   env: Record<string, string>,
 ): NodeProcess {
-  const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...env },
+  return startProcess(process.execPath, [script, ...args], { env: { ...process.env, ...env } })
+}
+
+/**
+ * Runs any command with exactly `env` (default: the test's), collecting what it prints.
+ * `detached` gives it a process group of its own, as a terminal gives its foreground job.
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {},
+): NodeProcess {
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    detached: options.detached,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
