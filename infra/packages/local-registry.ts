@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startProcess } from '../../packages/testing/src/node-process.ts'
 import { freePort } from '../../packages/testing/src/ports.ts'
-import { repoRoot } from './pack.ts'
+import { packAll, repoRoot } from './pack.ts'
 
 export interface LocalRegistry {
   url: string
@@ -38,7 +38,9 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
       `auth: { htpasswd: { file: ${join(dir, 'htpasswd')} } }`,
       `uplinks: { upstream: { url: '${upstream}', timeout: 120s } }`,
       'packages:',
+      // The framework's packages come from here only, never from upstream.
       `  '@event-driven/*': { access: $all, publish: $authenticated }`,
+      `  'create-event-driven': { access: $all, publish: $authenticated }`,
       `  '**': { access: $all, proxy: upstream }`,
       'log: { type: stdout, format: pretty, level: warn }',
     ].join('\n'),
@@ -87,4 +89,26 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
       await verdaccio.stop()
     },
   }
+}
+
+/**
+ * Packs every publishable package (built already), starts a local registry in `dir` and
+ * publishes them to it, as a release would; returns the registry and the packages' version.
+ */
+export async function publishLocally(
+  dir: string,
+): Promise<{ registry: LocalRegistry; version: string }> {
+  const packed = packAll(join(dir, 'tarballs'))
+  const registry = await startLocalRegistry(join(dir, 'registry'))
+  try {
+    for (const pkg of packed)
+      execFileSync('npm', ['publish', pkg.tarball], {
+        env: userEnv({ npm_config_userconfig: registry.npmrc }),
+        stdio: 'pipe',
+      })
+  } catch (error) {
+    await registry.stop()
+    throw error
+  }
+  return { registry, version: packed.find((p) => p.name === '@event-driven/core')!.version }
 }

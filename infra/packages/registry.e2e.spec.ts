@@ -4,9 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestNamespace, getTestServers } from '../../packages/testing/src/index.ts'
-import { startLocalRegistry, userEnv, type LocalRegistry } from './local-registry.ts'
-import { packAll } from './pack.ts'
+import {
+  createTestNamespace,
+  eventually,
+  freePort,
+  getTestServers,
+  startProcess,
+} from '../../packages/testing/src/index.ts'
+import { publishLocally, userEnv, type LocalRegistry } from './local-registry.ts'
 
 // A user's path on a clean machine, with the packages as a release publishes them: every
 // package built and packed, published to a local registry (verdaccio on loopback), then
@@ -27,10 +32,7 @@ const inUserShell = (cwd: string, command: string, args: string[]) =>
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'event-driven-user-'))
-  const packed = packAll(join(work, 'tarballs'))
-  version = packed.find((p) => p.name === '@event-driven/core')!.version
-  registry = await startLocalRegistry(join(work, 'registry'))
-  for (const pkg of packed) await inUserShell(work, 'npm', ['publish', pkg.tarball])
+  ;({ registry, version } = await publishLocally(work))
 }, 180_000)
 afterAll(async () => {
   await registry?.stop()
@@ -130,4 +132,154 @@ describe('the packages from a registry', () => {
     // npm test exits 0 only when the tests pass; this says they ran.
     expect(tested.stdout).toContain('onInvoicePaid.unit.spec.ts')
   }, 400_000)
+})
+
+/** `KEY=value` lines (as `event-driven servers up` prints them) as an object. */
+function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .map((line) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim()))
+      .flatMap((match) => (match ? [[match[1]!, match[2]!]] : [])),
+  )
+}
+
+async function graphql(url: string, query: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  })
+  return (await response.json()) as {
+    data: Record<string, Record<string, unknown> | null> | null
+    errors?: { message: string }[]
+  }
+}
+
+describe('npm create event-driven', () => {
+  let app: string
+  let serversEnv: Record<string, string> = {}
+  const inApp = (command: string, args: string[], extra: Record<string, string> = {}) =>
+    run(command, args, {
+      cwd: app,
+      env: userEnv({ npm_config_userconfig: registry.npmrc, ...serversEnv, ...extra }),
+      maxBuffer: 16 * 1024 * 1024,
+    })
+  afterAll(async () => {
+    // The servers this app started, stopped by the pids they recorded.
+    if (app && existsSync(join(app, '.event-driven')))
+      await inApp('npx', ['event-driven', 'servers', 'down'])
+  })
+
+  it('makes an app that installs, gets its own servers, passes its tests and answers a mutation with its chain', async () => {
+    await inUserShell(work, 'npm', ['create', '--yes', `event-driven@${version}`, 'my-app'])
+    app = join(work, 'my-app')
+    const made = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+      devDependencies: Record<string, string>
+    }
+    expect(made.dependencies['@event-driven/core']).toBe(`^${version}`)
+    expect(made.devDependencies['@event-driven/cli']).toBe(`^${version}`)
+    await inApp('npm', ['install'])
+
+    // Servers of its own, on ports of their own (the repo's tests use the usual ones).
+    const ports = {
+      ED_NATS_PORT: String(await freePort()),
+      ED_NATS_MONITOR_PORT: String(await freePort()),
+      ED_MONGODB_PORT: String(await freePort()),
+      ED_POSTGRES_PORT: String(await freePort()),
+      ED_S3_PORT: String(await freePort()),
+    }
+    const { stdout } = await inApp('npx', ['event-driven', 'servers', 'up'], ports)
+    serversEnv = parseEnv(stdout)
+    expect(serversEnv.NATS_URL).toBe(`nats://127.0.0.1:${ports.ED_NATS_PORT}`)
+
+    const tested = await inApp('npm', ['test'])
+    expect(tested.stdout).toContain('app.int.spec.ts')
+
+    const gatewayPort = await freePort()
+    const started = startProcess('npm', ['start'], {
+      cwd: app,
+      env: userEnv({
+        ...serversEnv,
+        PORT: String(gatewayPort),
+        ADMIN_PORT: String(await freePort()),
+      }),
+      detached: true,
+    })
+    try {
+      await eventually(() => expect(started.output()).toMatch(/ready: .*gateway/), {
+        timeoutMs: 60_000,
+      })
+      const url = `http://127.0.0.1:${gatewayPort}/graphql`
+      const registered = await graphql(
+        url,
+        `
+          mutation {
+            userRegister(
+              input: {
+                username: "grace"
+                password: "correct-horse"
+                firstName: "Grace"
+                lastName: "Hopper"
+              }
+            ) {
+              operationId
+            }
+          }
+        `,
+      )
+      const operationId = registered.data?.userRegister?.operationId as string
+      expect(operationId, JSON.stringify(registered)).toBeTruthy()
+      await eventually(
+        async () => {
+          const { data } = await graphql(
+            url,
+            `{ operation(id: "${operationId}") { status events { subject handledBy } } }`,
+          )
+          expect(data?.operation).toMatchObject({
+            status: 'completed',
+            events: [{ subject: 'User.registered' }],
+          })
+        },
+        { timeoutMs: 20_000 },
+      )
+    } finally {
+      // Ctrl-C, as a terminal sends it to the foreground job: the app stops cleanly.
+      if (started.child.exitCode === null) process.kill(-started.child.pid!, 'SIGINT')
+      expect(await started.exited, started.output()).toBe(0)
+    }
+
+    // Growing it: a service in src/billing wired into the app, an event and a handler more.
+    await inApp('npx', ['event-driven', 'new', 'billing', '--consumes', 'User.registered'])
+    expect(readFileSync(join(app, 'src', 'services.ts'), 'utf8')).toContain(
+      "import { billing } from './billing/service.ts'",
+    )
+    await inApp('npx', ['event-driven', 'add', 'event', 'Invoice.sent', '--service', 'billing'])
+    await inApp('npx', ['event-driven', 'add', 'handler', 'Blog.created', '--service', 'billing'])
+    await inApp('npm', ['run', 'lint'])
+    const again = await inApp('npm', ['test'])
+    expect(again.stdout).toContain('onUserRegistered.unit.spec.ts')
+    expect(again.stdout).toContain('onBlogCreated.unit.spec.ts')
+    expect(again.stdout).toContain('app.int.spec.ts')
+  }, 600_000)
+
+  it('makes a minimal one-service app with --minimal that installs and passes its tests', async () => {
+    await inUserShell(work, 'npm', [
+      'create',
+      '--yes',
+      `event-driven@${version}`,
+      'solo',
+      '--',
+      '--minimal',
+    ])
+    const solo = join(work, 'solo')
+    expect(existsSync(join(solo, 'src', 'main.ts'))).toBe(true)
+    await run('npm', ['install'], {
+      cwd: solo,
+      env: userEnv({ npm_config_userconfig: registry.npmrc }),
+    })
+    const tested = await run('npm', ['test'], { cwd: solo, env: userEnv() })
+    expect(tested.stdout).toContain('onSoloRecorded.unit.spec.ts')
+  }, 300_000)
 })

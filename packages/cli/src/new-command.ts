@@ -12,7 +12,8 @@ const usage = `usage: event-driven new <name> [--dir DIR] [--events Entity.verb,
   --consumes    subjects it consumes, each with a handler and its test
   --dir DIR     its folder, from the current directory (the repo root under pnpm create-service).
                 Default: boilerplate/<name> in this monorepo (wired into the blog service's
-                gateway and main.ts), ./<name> elsewhere (published package versions)
+                gateway and main.ts); src/<name> in an app made with event-driven create
+                (wired into its src/services.ts); ./<name> elsewhere (published package versions)
 Nothing is written when a name or subject is refused, or the folder exists.`
 
 export async function runNew(argv: string[], io: Io): Promise<number> {
@@ -45,10 +46,13 @@ export async function runNew(argv: string[], io: Io): Promise<number> {
     io.out(`created the ${result.names.name} service in ${where}:`)
     for (const file of result.files) io.out(`  ${file}`)
     for (const file of result.wired) io.out(`wired into ${relative(process.cwd(), file)}`)
+    const mutations = result.names.publishes.map((e) => e.mutation).join(', ')
     io.out(
-      result.placement === 'workspace'
-        ? `next: pnpm install, then ./dev.sh start: the gateway serves ${result.names.publishes.map((e) => e.mutation).join(', ')}`
-        : `next: cd ${where} && pnpm install && pnpm test`,
+      {
+        workspace: `next: pnpm install, then ./dev.sh start: the gateway serves ${mutations}`,
+        app: `next: npm test, then npm start: the gateway serves ${mutations}`,
+        standalone: `next: cd ${where} && npm install && npm test`,
+      }[result.placement],
     )
     return 0
   } catch (error) {

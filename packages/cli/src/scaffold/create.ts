@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import * as prettier from 'prettier'
@@ -29,8 +29,25 @@ export interface NewServiceResult {
 }
 
 const blogService = (root: string) => join(root, 'boilerplate', 'blog-service')
-const servicesList = (root: string) => join(blogService(root), 'src', 'services.ts')
 const blogPackageJson = (root: string) => join(blogService(root), 'package.json')
+
+/** The list of services `event-driven new` adds to: in the blog service, and in every app. */
+const servicesFileOf = (projectRoot: string) => join(projectRoot, 'src', 'services.ts')
+const servicesList = /export const addedServices: ServiceModule\[\] = \[([^\]]*)\]/
+
+/**
+ * The app (made with `event-driven create`) that `cwd` is in: the folder of the nearest
+ * package.json, when its `src/services.ts` holds the list of added services.
+ */
+export function appRootOf(cwd: string): string | undefined {
+  let dir = resolve(cwd)
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) return undefined
+    dir = dirname(dir)
+  }
+  const services = servicesFileOf(dir)
+  return existsSync(services) && servicesList.test(readFileSync(services, 'utf8')) ? dir : undefined
+}
 
 /**
  * Makes a new service. Everything is checked before anything is written; the files are written
@@ -39,17 +56,15 @@ const blogPackageJson = (root: string) => join(blogService(root), 'package.json'
  */
 export async function createNewService(options: NewServiceOptions): Promise<NewServiceResult> {
   const names = serviceNames(options.name, options)
-  const dir = resolve(options.cwd, options.dir ?? join(defaultParent(options.cwd), names.name))
-  const { placement, versions, prettier: formatting } = await placementOf(dir)
+  const app =
+    frameworkRoot && isInside(options.cwd, frameworkRoot) ? undefined : appRootOf(options.cwd)
+  const dir = resolve(options.cwd, options.dir ?? join(defaultParent(options.cwd, app), names.name))
+  const { placement, versions, prettier: formatting } = await placementOf(dir, app)
   if (existsSync(dir))
     throw new ScaffoldError(`${dir} exists already: choose another name or --dir`)
-  if (placement.kind === 'workspace') {
-    const wiredAlready = (await readFile(servicesList(frameworkRoot!), 'utf8')).includes(
-      `'${names.packageName}'`,
-    )
-    if (wiredAlready) {
-      throw new ScaffoldError(`a service named ${names.name} is wired into the gateway already`)
-    }
+  const wiring = wiringOf(placement, names, app)
+  if (wiring && (await readFile(wiring.servicesFile, 'utf8')).includes(`'${wiring.from}'`)) {
+    throw new ScaffoldError(`a service named ${names.name} is wired into the gateway already`)
   }
 
   const files = await formatted(serviceFiles(names, placement, versions), formatting)
@@ -66,9 +81,9 @@ export async function createNewService(options: NewServiceOptions): Promise<NewS
   }
 
   const wired: string[] = []
-  if (placement.kind === 'workspace') {
+  if (wiring) {
     try {
-      wired.push(...(await wireIntoBlogService(names, frameworkRoot!)))
+      wired.push(...(await wireIn(names, wiring)))
     } catch (error) {
       await rm(dir, { recursive: true, force: true })
       throw error
@@ -89,12 +104,17 @@ async function formatted(
   return out
 }
 
-/** In this monorepo, new services go under `boilerplate/` (a workspace folder); elsewhere, here. */
-function defaultParent(cwd: string): string {
-  return frameworkRoot && isInside(cwd, frameworkRoot) ? join(frameworkRoot, 'boilerplate') : cwd
+/**
+ * In this monorepo, new services go under `boilerplate/` (a workspace folder); in an app, under
+ * its `src/`; elsewhere, here.
+ */
+function defaultParent(cwd: string, app: string | undefined): string {
+  if (frameworkRoot && isInside(cwd, frameworkRoot)) return join(frameworkRoot, 'boilerplate')
+  return app ? join(app, 'src') : cwd
 }
 
-function isInside(path: string, root: string): boolean {
+/** True when `path` is `root` or under it. */
+export function isInside(path: string, root: string): boolean {
   const rel = relative(root, path)
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== path)
 }
@@ -102,9 +122,13 @@ function isInside(path: string, root: string): boolean {
 /** Where the service goes, and what it is given there: the versions, settings and formatting. */
 async function placementOf(
   dir: string,
+  app: string | undefined,
 ): Promise<{ placement: Placement; versions: Versions; prettier: prettier.Options }> {
   if (!frameworkRoot || !isInside(dir, frameworkRoot)) {
     const kit = await standaloneKit()
+    // A folder of the app's src/: the app's package.json and main.ts serve it.
+    if (app && dirname(dir) === join(app, 'src'))
+      return { placement: { kind: 'app' }, versions: kit.appVersions, prettier: kit.prettier }
     return {
       placement: {
         kind: 'standalone',
@@ -153,16 +177,41 @@ function inWorkspace({ dependencies, devDependencies }: Versions): Versions {
 }
 
 /**
- * Adds the service to the blog service: a dependency in its package.json and an entry in
- * `src/services.ts`, whose modules main.ts starts and the gateway serves. Both files are written
- * only once both new contents are ready; returns their paths.
+ * Where a new service is wired in: the list of added services (main.ts starts them, the gateway
+ * serves them) and, in the workspace, the blog service's package.json that depends on it.
  */
-async function wireIntoBlogService(names: ServiceNames, root: string): Promise<string[]> {
-  const registry = servicesList(root)
-  const packageJsonPath = blogPackageJson(root)
+interface Wiring {
+  servicesFile: string
+  /** What the list imports the service from. */
+  from: string
+  packageJson?: string
+}
+
+function wiringOf(
+  placement: Placement,
+  names: ServiceNames,
+  app: string | undefined,
+): Wiring | undefined {
+  if (placement.kind === 'workspace')
+    return {
+      servicesFile: servicesFileOf(blogService(frameworkRoot!)),
+      from: names.packageName,
+      packageJson: blogPackageJson(frameworkRoot!),
+    }
+  if (placement.kind === 'app')
+    return { servicesFile: servicesFileOf(app!), from: `./${names.name}/service.ts` }
+  return undefined
+}
+
+/**
+ * Adds the service to the list of added services (an import and an entry) and, in the
+ * workspace, a dependency to the blog's package.json. Both files are written only once both new
+ * contents are ready; returns their paths.
+ */
+async function wireIn(names: ServiceNames, wiring: Wiring): Promise<string[]> {
+  const registry = wiring.servicesFile
   const source = await readFile(registry, 'utf8')
-  const list = /export const addedServices: ServiceModule\[\] = \[([^\]]*)\]/
-  const match = list.exec(source)
+  const match = servicesList.exec(source)
   if (!match) {
     throw new ScaffoldError(
       `${registry} no longer has "export const addedServices: ServiceModule[] = [...]"`,
@@ -181,15 +230,20 @@ async function wireIntoBlogService(names: ServiceNames, root: string): Promise<s
     oneLine.length <= 100
       ? oneLine
       : `export const addedServices: ServiceModule[] = [\n${entries.map((e) => `  ${e},\n`).join('')}]`
-  const importLine = `import { ${names.camel} } from '${names.packageName}'\n`
+  const importLine = `import { ${names.camel} } from '${wiring.from}'\n`
   const lastImport = source.lastIndexOf('\nimport ')
   const afterImports = source.indexOf('\n', lastImport + 1) + 1
   const nextSource = (
     source.slice(0, afterImports) +
     importLine +
     source.slice(afterImports)
-  ).replace(list, declaration)
+  ).replace(servicesList, declaration)
+  if (!wiring.packageJson) {
+    await writeFile(registry, nextSource)
+    return [registry]
+  }
 
+  const packageJsonPath = wiring.packageJson
   const pkgSource = await readFile(packageJsonPath, 'utf8')
   const pkg = JSON.parse(pkgSource) as { dependencies: Record<string, string> }
   pkg.dependencies = Object.fromEntries(

@@ -12,11 +12,13 @@ import {
 
 /**
  * Where the service goes decides how it depends on the framework: inside this monorepo on the
- * workspace's packages (`workspace:*`), elsewhere on their published versions, with a tsconfig
- * and an ESLint config of its own.
+ * workspace's packages (`workspace:*`); inside an app made with `event-driven create` as a
+ * folder of the app's `src/` (the app's package.json, settings and main.ts serve it); elsewhere
+ * on their published versions, with a tsconfig and an ESLint config of its own.
  */
 export type Placement =
   | { kind: 'workspace'; baseTsconfig: string }
+  | { kind: 'app' }
   | { kind: 'standalone'; compilerOptions: Record<string, unknown>; eslintConfig: string }
 
 /** Versions the new package.json uses: the workspace's own, read when the service is made. */
@@ -75,25 +77,42 @@ export function serviceFiles(
       standalone: placement.kind === 'standalone',
     },
   }
+  // In an app, the service is its src/ files in a folder of the app's src/, without main.ts:
+  // the app's package.json, settings and main.ts serve it.
+  if (placement.kind === 'app')
+    return renderFiles(context, (path) =>
+      path.startsWith('src/') && path !== 'src/main.ts' ? path.slice('src/'.length) : undefined,
+    )
   const files: Record<string, string> = {
     'package.json': packageJson(names, placement, versions),
     'tsconfig.json': tsconfig(placement),
-  }
-  for (const file of templateFiles) {
-    if (file.when && !context.conditions[file.when]) continue
-    const source = readFileSync(join(templateDir, file.path), 'utf8')
-    if (!file.each) {
-      files[file.path] = renderTemplate(source, context, templateNames)
-      continue
-    }
-    for (const event of context.lists[file.each]) {
-      const pairs = eventPairs(templateNames, file.each, event)
-      files[replaceNames(file.path, pairs)] = renderTemplate(source, context, templateNames, pairs)
-    }
+    ...renderFiles(context, (path) => path),
   }
   if (placement.kind === 'standalone') files['eslint.config.js'] = placement.eslintConfig
   // In the workspace, its tests resolve the framework's packages to their sources, as the root's.
   else files['vitest.config.ts'] = workspaceVitestConfig
+  return files
+}
+
+/** The template's files that `target` keeps (by the path it gives them), rendered. */
+function renderFiles(
+  context: TemplateContext,
+  target: (templatePath: string) => string | undefined,
+): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (const file of templateFiles) {
+    const path = target(file.path)
+    if (path === undefined || (file.when && !context.conditions[file.when])) continue
+    const source = readFileSync(join(templateDir, file.path), 'utf8')
+    if (!file.each) {
+      files[path] = renderTemplate(source, context, templateNames)
+      continue
+    }
+    for (const event of context.lists[file.each]) {
+      const pairs = eventPairs(templateNames, file.each, event)
+      files[replaceNames(path, pairs)] = renderTemplate(source, context, templateNames, pairs)
+    }
+  }
   return files
 }
 
@@ -107,7 +126,10 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`
 }
 
-function packageJson(names: ServiceNames, placement: Placement, versions: Versions): string {
+/** A service that is a package of its own. */
+type PackagePlacement = Exclude<Placement, { kind: 'app' }>
+
+function packageJson(names: ServiceNames, placement: PackagePlacement, versions: Versions): string {
   return json({
     name: names.packageName,
     version: '0.1.0',
@@ -127,7 +149,7 @@ function packageJson(names: ServiceNames, placement: Placement, versions: Versio
   })
 }
 
-function tsconfig(placement: Placement): string {
+function tsconfig(placement: PackagePlacement): string {
   return placement.kind === 'workspace'
     ? json({
         extends: placement.baseTsconfig,

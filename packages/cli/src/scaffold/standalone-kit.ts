@@ -19,6 +19,8 @@ export const frameworkRoot: string | undefined = import.meta.filename.endsWith('
  */
 export interface StandaloneKit {
   versions: Versions
+  /** What an app made with `event-driven create` depends on: the blog's packages, and the CLI. */
+  appVersions: Versions
   compilerOptions: Record<string, unknown>
   eslintConfig: string
   prettier: prettier.Options
@@ -37,6 +39,7 @@ const readJson = (path: string) =>
     version: string
     dependencies?: Record<string, string>
     devDependencies?: Record<string, string>
+    peerDependencies?: Record<string, string>
     compilerOptions?: Record<string, unknown>
   }
 
@@ -52,6 +55,15 @@ export async function kitFromRepo(root: string): Promise<StandaloneKit> {
   // The workspace resolves its own packages to their sources; a service elsewhere installs builds.
   const compilerOptions = { ...readJson(join(root, 'tsconfig.base.json')).compilerOptions }
   delete compilerOptions.customConditions
+  const corePeers = readJson(join(root, 'packages', 'core', 'package.json')).peerDependencies ?? {}
+  const tools = pick(rootDev, [
+    '@eslint/js',
+    '@types/node',
+    'eslint',
+    'typescript',
+    'typescript-eslint',
+    'vitest',
+  ])
   return {
     versions: {
       dependencies: {
@@ -59,16 +71,28 @@ export async function kitFromRepo(root: string): Promise<StandaloneKit> {
         '@event-driven/service-kit': framework('service-kit'),
         ...pick(blog, ['@nats-io/transport-node', 'graphql', 'mongodb', 'pino', 'zod']),
       },
-      devDependencies: {
-        '@event-driven/testing': framework('testing'),
-        ...pick(rootDev, [
-          '@eslint/js',
-          '@types/node',
-          'eslint',
-          'typescript',
-          'typescript-eslint',
-          'vitest',
+      devDependencies: { '@event-driven/testing': framework('testing'), ...tools },
+    },
+    appVersions: {
+      dependencies: {
+        '@event-driven/core': framework('core'),
+        '@event-driven/dashboard': framework('dashboard'),
+        '@event-driven/service-kit': framework('service-kit'),
+        ...pick(blog, [
+          '@nats-io/transport-node',
+          'graphql',
+          'graphql-yoga',
+          'mongodb',
+          'pino',
+          'zod',
         ]),
+        // The core's peers: JetStream, and the S3 archive and Slack alerts the app can turn on.
+        ...pick(corePeers, ['@nats-io/jetstream', '@aws-sdk/client-s3', '@slack/webhook']),
+      },
+      devDependencies: {
+        '@event-driven/cli': framework('cli'),
+        '@event-driven/testing': framework('testing'),
+        ...tools,
       },
     },
     compilerOptions,
