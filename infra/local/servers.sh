@@ -235,6 +235,9 @@ up_nats() {
   mkdir -p "$data_dir/nats"
   local auth=()
   if [ "${NATS_AUTH:-0}" = 1 ]; then
+    # The CLI ships this script without the monorepo's users and permissions.
+    [ -f "$repo_root/infra/local/nats-auth.ts" ] ||
+      fail "NATS_AUTH=1 works in the event-driven monorepo only (infra/local/nats-auth.ts)"
     # A user per part with the least it needs, and `blog` for the all-in-one process.
     node "$repo_root/infra/local/nats-auth.ts" "$data_dir/nats" >"$data_dir/nats/client.env" ||
       fail "could not write the NATS authorization config"

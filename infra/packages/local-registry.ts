@@ -2,7 +2,7 @@
 // packages are published to it; every other package is fetched from the machine's registry.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { startProcess } from '../../packages/testing/src/node-process.ts'
 import { freePort } from '../../packages/testing/src/ports.ts'
 import { packAll, repoRoot } from './pack.ts'
@@ -14,11 +14,17 @@ export interface LocalRegistry {
   stop(): Promise<void>
 }
 
-/** The environment for npm and node in a user's shoes: nothing of this workspace's settings. */
+/**
+ * The environment for npm and node in a user's shoes: nothing of this workspace's settings.
+ * `E2E_USER_NODE_BIN` (a folder with another `node`, e.g. Node 22) goes first on the PATH, so
+ * the user's commands run on that Node while the tests run on the workspace's.
+ */
 export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env))
     if (!/^(npm_|pnpm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(key)) env[key] = value
+  const nodeBin = process.env.E2E_USER_NODE_BIN
+  if (nodeBin) env.PATH = `${nodeBin}${delimiter}${env.PATH ?? ''}`
   return { ...env, ...extra }
 }
 

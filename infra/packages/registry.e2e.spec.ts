@@ -33,6 +33,9 @@ const inUserShell = (cwd: string, command: string, args: string[]) =>
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'event-driven-user-'))
   ;({ registry, version } = await publishLocally(work))
+  const { stdout: node } = await inUserShell(work, 'node', ['--version'])
+  const { stdout: npm } = await inUserShell(work, 'npm', ['--version'])
+  console.log(`the user's shell: node ${node.trim()}, npm ${npm.trim()}`)
 }, 180_000)
 afterAll(async () => {
   await registry?.stop()

@@ -14,8 +14,8 @@ const usage = `usage: event-driven servers up|down|status|env
 
   up       builds what is missing (once: Go >= 1.24 and PostgreSQL are needed; the builds are
            cached in ~/.cache/event-driven), starts what is not running, and prints NATS_URL,
-           MONGODB_URL and S3_* lines; they are also written to .event-driven/servers/servers.env,
-           which the app's npm start and npm test read
+           MONGODB_URL and S3_* lines (also in .event-driven/servers/servers.env). An app's .env
+           names the usual ports; on other ports, set the variables it prints
   down     stops what up started (by the pids it recorded)
   status   says what runs (exit 0 when all of it does)
   env      prints the KEY=value lines without starting anything
@@ -54,9 +54,7 @@ export async function runServers(argv: string[], io: Io): Promise<number> {
   const inRepo = !fromRoot.startsWith('..') && !isAbsolute(fromRoot)
   const env = {
     ...process.env,
-    ...(process.env.ED_INFRA_DIR || inRepo
-      ? {}
-      : { ED_INFRA_DIR: serversDataDir(process.cwd()) }),
+    ...(process.env.ED_INFRA_DIR || inRepo ? {} : { ED_INFRA_DIR: serversDataDir(process.cwd()) }),
   }
   return new Promise((done, fail) => {
     // Progress goes to stderr, the KEY=value lines to stdout: both pass through as they come.
