@@ -2,6 +2,7 @@
 // event-driven <command>: operate an event-driven system from a terminal.
 // Exit codes: 0 done; 1 refused, not found or partly failed; 2 wrong usage or configuration.
 import { createRequire } from 'node:module'
+import { runAdd } from './add-command.ts'
 import { runArchive } from './archive-command.ts'
 import { runDlq } from './dlq-command.ts'
 import { runMigrate } from './migrate-command.ts'
@@ -16,6 +17,7 @@ const usage = `usage: event-driven <command> [options]   (--help after a command
 
 commands:
   new <name>                               a new service from the boilerplate's template
+  add event|handler <Entity.verb>          an event or a handler more in a service made by new
   dlq list|show|redrive|discard|resolve   the dead letter queue
   replay                                   deliver stored or archived events to one consumer group
   migrate                                  rewrite stored events to their current version, or the
@@ -25,6 +27,7 @@ commands:
 
 const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   new: runNew,
+  add: runAdd,
   dlq: runDlq,
   replay: runReplay,
   migrate: runMigrate,
