@@ -4,10 +4,12 @@
 import { createRequire } from 'node:module'
 import { runAdd } from './add-command.ts'
 import { runArchive } from './archive-command.ts'
+import { runCreate } from './create-command.ts'
 import { runDlq } from './dlq-command.ts'
 import { runMigrate } from './migrate-command.ts'
 import { runNew } from './new-command.ts'
 import { runReplay } from './replay-command.ts'
+import { runServers } from './servers-command.ts'
 import type { Io } from './settings.ts'
 
 // The package's own version: package.json is one folder up from both src/ and dist/.
@@ -16,6 +18,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 const usage = `usage: event-driven <command> [options]   (--help after a command for its options)
 
 commands:
+  create <name> [--minimal]                a new app (what npm create event-driven runs)
   new <name>                               a new service from the boilerplate's template
   add event|handler <Entity.verb>          an event or a handler more in a service made by new
   dlq list|show|redrive|discard|resolve   the dead letter queue
@@ -23,15 +26,18 @@ commands:
   migrate                                  rewrite stored events to their current version, or the
                                            framework's own records to the current format
   archive status|run                       what waits for the S3 archive; archive it now
+  servers up|down|status|env               local NATS, MongoDB (FerretDB) and S3 servers
   --version                                this CLI's version`
 
 const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  create: runCreate,
   new: runNew,
   add: runAdd,
   dlq: runDlq,
   replay: runReplay,
   migrate: runMigrate,
   archive: runArchive,
+  servers: runServers,
 }
 
 const io: Io = {

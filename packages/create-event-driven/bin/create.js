@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import process from 'node:process'
 
 const cliPackageJson = createRequire(import.meta.url).resolve('@event-driven/cli/package.json')
 const { bin } = JSON.parse(readFileSync(cliPackageJson, 'utf8'))

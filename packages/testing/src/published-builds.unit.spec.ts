@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { isBuiltin } from 'node:module'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
@@ -26,7 +26,8 @@ const published = readdirSync(packagesDir)
     dir: join(packagesDir, dir),
     pkg: JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8')) as PackageJson,
   }))
-  .filter(({ pkg }) => !pkg.private)
+  // Compiled ones: create-event-driven's command is a plain JavaScript file, built by nothing.
+  .filter(({ dir, pkg }) => !pkg.private && existsSync(join(dir, 'tsconfig.build.json')))
 
 function buildProgram(dir: string) {
   const configPath = join(dir, 'tsconfig.build.json')

@@ -81,6 +81,6 @@ describe('serviceFiles', () => {
     ])
     expect(files['src/service.ts']).not.toContain('received')
     expect(files['README.md']).toContain('- none yet')
-    expect(files['README.md']).toContain('`pnpm install`, then `pnpm start`')
+    expect(files['README.md']).toContain('`npm install`, then `npm start`')
   })
 })
