@@ -39,6 +39,8 @@ beforeAll(async () => {
     EVENTS_SUBJECT_PREFIX: ns.subjectPrefix,
     RPC_PREFIX: `${ns.subjectPrefix}_rpc`,
     AUTH_SECRET: 'app-test-secret',
+    // The comments service's moderation webhook: outside development it needs a secret.
+    WEBHOOK_SECRET_MODERATION: 'whsec_V6Ga1K/OKvLkWqPc4seGXLDHh2JjUuzTr1jXccA0tf4=',
     PORT: '0',
     RETRY_BASE_DELAY_MS: '50',
   })
@@ -73,9 +75,23 @@ async function graphql(query: string, token?: string) {
 }
 
 it('records a registration and shows its chain with operation(id)', async () => {
-  const registered = await graphql(
-    `mutation { userRegister(input: { username: "ada", password: "correct-horse", firstName: "Ada", lastName: "Lovelace" }) { operationId user { id } } }`,
-  )
+  const registered = await graphql(`
+    mutation {
+      userRegister(
+        input: {
+          username: "ada"
+          password: "correct-horse"
+          firstName: "Ada"
+          lastName: "Lovelace"
+        }
+      ) {
+        operationId
+        user {
+          id
+        }
+      }
+    }
+  `)
   const operationId = registered.userRegister!.operationId as string
 
   // Each service that keeps a copy of users handles User.registered; the chain shows who did.
@@ -97,11 +113,25 @@ it('records a registration and shows its chain with operation(id)', async () => 
 })
 
 it('serves a signed-in user: a blog is created under its author', async () => {
-  const { userLogin } = await graphql(
-    `mutation { userLogin(username: "ada", password: "correct-horse") { token } }`,
-  )
+  const { userLogin } = await graphql(`
+    mutation {
+      userLogin(username: "ada", password: "correct-horse") {
+        token
+      }
+    }
+  `)
   const { blogCreate } = await graphql(
-    `mutation { blogCreate(title: "First", content: "Hello") { operationId blog { id title } } }`,
+    `
+      mutation {
+        blogCreate(title: "First", content: "Hello") {
+          operationId
+          blog {
+            id
+            title
+          }
+        }
+      }
+    `,
     userLogin!.token as string,
   )
   expect(blogCreate).toMatchObject({ blog: { title: 'First' } })

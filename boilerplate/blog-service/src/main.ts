@@ -6,6 +6,7 @@
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { join, relative } from 'node:path'
 import {
   configFromEnv,
   createLogger,
@@ -36,6 +37,7 @@ const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
 interface RunningPart {
   stop(): Promise<void>
   url?: string
+  webhookUrls?: Record<string, string>
   adminUrl?: string
 }
 
@@ -48,7 +50,7 @@ async function startPart(part: Part): Promise<RunningPart> {
   return startGateway(config, logger, modules, { actorLookup: { service: 'users', method: 'get' } })
 }
 
-function announce(url: string) {
+function announce(url: string, webhookUrls: Record<string, string> = {}) {
   // The idempotency key makes it safe to send again after a timeout: it is applied once.
   const mutation = `mutation { userRegister(input: { username: "ada", password: "correct-horse", firstName: "Ada", lastName: "Lovelace" }, idempotencyKey: "register-ada-1") { operationId user { id username } } }`
   process.stdout.write(
@@ -59,6 +61,13 @@ function announce(url: string) {
       `  curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: mutation })}'`,
       `Then: userLogin(username: "ada", password: "correct-horse") { token } and send "Authorization: Bearer <token>"`,
       `for userUpdateNames, blogCreate and commentCreate; operation(id) shows each chain.`,
+      ...(webhookUrls.moderation
+        ? [
+            `Webhook: POST ${webhookUrls.moderation} (signed, Standard Webhooks) moderates a comment; send one with`,
+            `  node ${relative(process.cwd(), join(import.meta.dirname, 'send-webhook.ts'))} ${webhookUrls.moderation} '{"commentId":"<comment id>","verdict":"approved"}'`,
+            `  (it signs with WEBHOOK_SECRET_MODERATION, or the development secret) and see operation(id) for its chain.`,
+          ]
+        : []),
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
@@ -118,7 +127,7 @@ if (split && !only) {
     for (const part of running.reverse()) await part.stop()
   })
   const gateway = running.find((r) => r.url)
-  if (gateway?.url) announce(gateway.url)
+  if (gateway?.url) announce(gateway.url, gateway.webhookUrls)
   const admin = running.find((r) => r.adminUrl)
   if (admin?.adminUrl)
     process.stdout.write(

@@ -10,6 +10,7 @@ import {
 } from '@event-driven/core'
 import { defaultRpcTimeoutMs } from './rpc.ts'
 import { gatewayLimitsFromEnv, type GatewayLimits } from './gateway-limits.ts'
+import { webhookSecretsFromEnv } from './webhook-secrets.ts'
 
 /** Everything a process of a service (or the gateway) reads from its environment. */
 export interface ServiceConfig {
@@ -38,6 +39,16 @@ export interface ServiceConfig {
    * tokens, directives, mutations, body bytes). Unset ones keep `defaultGatewayLimits`.
    */
   gatewayLimits?: Partial<GatewayLimits>
+  /**
+   * `WEBHOOK_SECRET_<NAME>`: the `whsec_…` secret each webhook's sender signs with, by webhook
+   * name (`WEBHOOK_SECRET_PAYMENT_RECEIVED` is webhook `payment-received`).
+   */
+  webhookSecrets?: Record<string, string>
+  /**
+   * `NODE_ENV` is `development` or `test`: a webhook without a secret gets a public development
+   * one (with a warning) instead of stopping the gateway's start.
+   */
+  development?: boolean
   /** Where the gateway listens. Default 127.0.0.1; 0.0.0.0 in a container. */
   host: string
   port: number
@@ -114,6 +125,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     host: env.HOST ?? '127.0.0.1',
     port: number('PORT', 4000, { min: 0, max: 65_535 }),
     gatewayLimits: attempt(() => gatewayLimitsFromEnv(env)),
+    webhookSecrets: attempt(() => webhookSecretsFromEnv(env)),
+    development,
     retryBaseDelayMs: number('RETRY_BASE_DELAY_MS', serviceDefaults.retry.baseDelayMs),
     archive: attempt(() => archiveOptionsFromEnv(env)),
     retention: attempt(() => retentionFromEnv(env)),

@@ -12,11 +12,16 @@ import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.t
 import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from './idempotency.ts'
 import { loadRpcSettings, rpcClient, ServiceError } from './rpc.ts'
 import { gatewayLimitOptions } from './gateway-limits.ts'
+import { webhookServer, webhooksOf } from './webhook-route.ts'
 
 type Context = GatewayContext
 
+/** A running gateway: where it serves GraphQL and each webhook, and what stops it. */
 export interface Gateway {
+  /** The GraphQL endpoint, `http://<host>:<port>/graphql`. */
   url: string
+  /** Each webhook's URL (`http://<host>:<port>/webhooks/<name>`), by name. */
+  webhookUrls: Record<string, string>
   stop(): Promise<void>
 }
 
@@ -167,10 +172,7 @@ function withOperationIds(
   return { ...resolvers, Mutation: Object.fromEntries(wrapped) }
 }
 
-/**
- * The graphql-yoga gateway: one schema made of each module's piece, plus `operation(id)` (the
- * chain of any operation). Resolvers reach their service over request-reply as the caller.
- */
+/** What the gateway does beyond serving the modules' pieces. */
 export interface GatewayOptions {
   /**
    * The service and method that return a user's record (null when there is none). Given, every
@@ -180,6 +182,12 @@ export interface GatewayOptions {
   actorLookup?: { service: string; method: string }
 }
 
+/**
+ * The graphql-yoga gateway: one schema made of each module's piece, plus `operation(id)` (the
+ * chain of any operation), and `POST /webhooks/<name>` for each webhook a module declares.
+ * Resolvers and webhooks reach their service over request-reply. Rejects before connecting to
+ * anything when a webhook has no secret outside development.
+ */
 export async function startGateway(
   config: ServiceConfig,
   logger: Logger,
@@ -189,6 +197,7 @@ export async function startGateway(
   if (config.authSecretIsDevelopmentDefault) {
     logger.warn('AUTH_SECRET is not set: login tokens are signed with a development secret')
   }
+  const webhooks = webhooksOf(modules, config, logger)
   const nc: NatsConnection = await connectToNats(config.nats, 'gateway')
   const mongo = await new MongoClient(config.mongodbUrl).connect()
   const eventStoreDb = mongo.db(eventStoreDatabase(config))
@@ -265,16 +274,28 @@ export async function startGateway(
     maxRequestBodySize: limits.maxRequestBodySize,
   })
 
-  // yoga's handler is async; node:http wants a plain listener.
-  const server: Server = createServer((req, res) => void yoga(req, res))
+  const serveWebhook = webhookServer(webhooks, {
+    keys,
+    rpc,
+    timeoutMs: config.rpcTimeoutMs,
+    logger,
+  })
+  // yoga's handler is async; node:http wants a plain listener. Other paths stay yoga's.
+  const server: Server = createServer((req, res) => {
+    if (!serveWebhook(req, res)) void yoga(req, res)
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, resolve)
   })
   const { port } = server.address() as { port: number }
   logger.info({ port }, 'gateway listening')
+  const origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
   return {
-    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/graphql`,
+    url: `${origin}/graphql`,
+    webhookUrls: Object.fromEntries(
+      webhooks.map((webhook) => [webhook.name, `${origin}/webhooks/${webhook.name}`]),
+    ),
     async stop() {
       await new Promise((resolve) => server.close(resolve))
       await nc.drain().catch(() => nc.close())

@@ -5,6 +5,7 @@ export {
   loadRpcSettings,
   parseInput,
   requireActor,
+  requireWebhook,
   rpcClient,
   serveRpc,
   ServiceError,
@@ -14,6 +15,7 @@ export {
   type RpcClient,
   type RpcMethod,
   type RpcSettings,
+  type WebhookCall,
 } from './rpc.ts'
 export {
   gatewayPermissions,
@@ -52,4 +54,36 @@ export {
   type RunningService,
   type ServiceCall,
   type ServiceModule,
+  type WebhookRoute,
 } from './module.ts'
+export {
+  checkWebhookSignature,
+  developmentWebhookSecret,
+  signedWebhookHeaders,
+  signWebhook,
+  webhookIdHeader,
+  webhookKey,
+  webhookSignatureHeader,
+  webhookTimestampHeader,
+  webhookToleranceMs,
+  type WebhookCheck,
+  type WebhookDelivery,
+  type WebhookSignatureHeaders,
+} from './webhook-signature.ts'
+export {
+  webhookNamePattern,
+  webhookSecretEnvName,
+  webhookSecretOf,
+  type WebhookSecret,
+} from './webhook-secrets.ts'
+export { defaultWebhookBodyBytes } from './webhook-request.ts'
+export {
+  checkTimerOptions,
+  startTimer,
+  timerOperationId,
+  type Timer,
+  type TimerHost,
+  type TimerOptions,
+  type TimerTask,
+  type TimerTick,
+} from './timer.ts'

@@ -2,6 +2,7 @@ import { serviceNamePattern } from '@event-driven/core'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from './config.ts'
 import type { Actor } from './rpc.ts'
+import { webhookNamePattern } from './webhook-secrets.ts'
 
 /** What a resolver gets as its context: who calls, and whether the token sent was bad. */
 export interface GatewayContext {
@@ -41,6 +42,20 @@ export interface ServiceModule {
   start(config: ServiceConfig, logger: Logger): Promise<RunningService>
   /** Its piece of the GraphQL gateway, if it has one. */
   gateway?: GatewayPiece
+  /**
+   * Its webhooks, by name: the gateway serves each at `POST /webhooks/<name>`, checks the
+   * sender's signature (secret `WEBHOOK_SECRET_<NAME>`) and forwards each delivery, once per
+   * delivery id, to the service's request-reply `method` (see `webhook-route.ts`).
+   */
+  webhooks?: Record<string, WebhookRoute>
+}
+
+/** One webhook of a service: the method a delivery goes to. */
+export interface WebhookRoute {
+  /** The service's request-reply method that handles a delivery (its input: the JSON body). */
+  method: string
+  /** Largest body accepted, in bytes: a larger one is refused with 413. Default 256 KiB. */
+  maxBodyBytes?: number
 }
 
 export function defineServiceModule(module: ServiceModule): ServiceModule {
@@ -49,5 +64,10 @@ export function defineServiceModule(module: ServiceModule): ServiceModule {
       `service name "${module.name}" must be lowercase letters, digits and dashes, starting with a letter`,
     )
   }
+  for (const name of Object.keys(module.webhooks ?? {}))
+    if (!webhookNamePattern.test(name))
+      throw new Error(
+        `webhook name "${name}" of service ${module.name} must be lowercase letters, digits and dashes, starting with a letter (at most 50)`,
+      )
   return module
 }

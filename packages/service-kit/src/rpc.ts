@@ -52,6 +52,19 @@ export interface CallInfo {
    * happens. Record the operation under it (`startOperation({ id })`) before anything else.
    */
   operationId?: string
+  /**
+   * For a webhook delivery: the webhook and the sender's delivery id. Only the gateway sets it,
+   * after checking the sender's signature (see `requireWebhook`).
+   */
+  webhook?: WebhookCall
+}
+
+/** The webhook a call delivers, as the gateway checked it. */
+export interface WebhookCall {
+  /** The webhook's name (its path is `/webhooks/<name>`). */
+  name: string
+  /** The sender's delivery id (`webhook-id`): the same on every redelivery. */
+  deliveryId: string
 }
 
 export type RpcMethod = (input: unknown, actor: Actor, call: CallInfo) => Promise<unknown>
@@ -109,6 +122,20 @@ export function requireActor(actor: Actor): { userId: string } {
       'log in first: this needs a valid token (Authorization: Bearer …)',
     )
   return actor
+}
+
+/**
+ * Refuses a call that is not a delivery of webhook `name` (`FORBIDDEN`): a method meant for a
+ * webhook is reached by no GraphQL resolver. Returns the actor to record its operation with,
+ * `webhook:<name>`, and the delivery id.
+ */
+export function requireWebhook(
+  call: CallInfo,
+  name: string,
+): { actor: `webhook:${string}`; deliveryId: string } {
+  if (call.webhook?.name !== name)
+    throw new ServiceError('FORBIDDEN', `only a signed delivery of webhook ${name} may call this`)
+  return { actor: `webhook:${name}`, deliveryId: call.webhook.deliveryId }
 }
 
 /** Where requests go, and how they are signed: what a client and a server share. */
@@ -169,14 +196,17 @@ export function serveRpc(
     const method = methods[msg.subject.slice(msg.subject.lastIndexOf('.') + 1)]
     if (!method)
       return { ok: false, error: { code: 'NOT_FOUND', message: `no method ${msg.subject}` } }
-    let request: { input: unknown; actor: unknown; operationId?: unknown }
+    let request: { input: unknown; actor: unknown; operationId?: unknown; webhook?: unknown }
     try {
       request = msg.json()
     } catch {
       return { ok: false, error: { code: 'BAD_REQUEST', message: 'the request is not JSON' } }
     }
-    const call: CallInfo =
-      typeof request.operationId === 'string' ? { operationId: request.operationId } : {}
+    const webhook = webhookOf(request.webhook)
+    const call: CallInfo = {
+      ...(typeof request.operationId === 'string' ? { operationId: request.operationId } : {}),
+      ...(webhook ? { webhook } : {}),
+    }
     try {
       return {
         ok: true,
@@ -226,6 +256,15 @@ function actorOf(value: unknown): Actor {
   return typeof userId === 'string' ? { userId } : null
 }
 
+/** A signed request's webhook, kept only in its one valid shape. */
+function webhookOf(value: unknown): WebhookCall | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const { name, deliveryId } = value as { name?: unknown; deliveryId?: unknown }
+  return typeof name === 'string' && typeof deliveryId === 'string'
+    ? { name, deliveryId }
+    : undefined
+}
+
 /** How long a caller waits for a service's answer by default. */
 export const defaultRpcTimeoutMs = 10_000
 
@@ -256,10 +295,15 @@ export function rpcClient(
       service: string,
       method: string,
       input: unknown,
-      { actor = null, operationId, timeoutMs = defaultTimeoutMs }: RpcCallOptions = {},
+      { actor = null, operationId, webhook, timeoutMs = defaultTimeoutMs }: RpcCallOptions = {},
     ) {
       const subject = `${prefix}.${service}.${method}`
-      const body = JSON.stringify({ input, actor, ...(operationId ? { operationId } : {}) })
+      const body = JSON.stringify({
+        input,
+        actor,
+        ...(operationId ? { operationId } : {}),
+        ...(webhook ? { webhook } : {}),
+      })
       const bytes = Buffer.byteLength(body)
       // Refused here with a code, rather than by the client with an error nobody can act on.
       const maxPayload = nc.info?.max_payload ?? 1024 * 1024

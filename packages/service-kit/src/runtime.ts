@@ -4,6 +4,13 @@ import { MongoClient, type Db } from 'mongodb'
 import type { Logger } from 'pino'
 import { eventStoreDatabase, type ServiceConfig } from './config.ts'
 import { loadRpcSettings, rpcClient, serveRpc, type RpcClient, type RpcMethod } from './rpc.ts'
+import {
+  checkTimerOptions,
+  startTimer,
+  type Timer,
+  type TimerOptions,
+  type TimerTask,
+} from './timer.ts'
 
 /** One service: its own database, its core service, and its request-reply methods. */
 export interface ServiceRuntime {
@@ -16,8 +23,15 @@ export interface ServiceRuntime {
   rpc: RpcClient
   config: ServiceConfig
   logger: Logger
-  /** Answers requests for these methods (call once handlers are registered). */
+  /** Answers requests for these methods (call once handlers are registered); starts the timers. */
   start(methods: Record<string, RpcMethod>): Promise<void>
+  /**
+   * Runs `task` once per tick of `options.intervalMs` across every instance of this service, as
+   * an operation (actor `timer:<name>`): see `startTimer`. It starts ticking at `start()` (at
+   * once, when called after it) and stops at `stop()`, which waits for a running tick.
+   */
+  every(options: TimerOptions, task: TimerTask): void
+  /** Stops the timers (waiting for running ticks), the request-reply methods, then the service. */
   stop(): Promise<void>
 }
 
@@ -48,6 +62,10 @@ export async function createRuntime(
     stopOnSignals: false, // main.ts stops every runtime of the process, then exits
   })
   let subscription: Subscription | undefined
+  let started = false
+  const pendingTimers: { options: TimerOptions; task: TimerTask }[] = []
+  const timers: Timer[] = []
+  const host = { service: name, core, logger: logger.child({ service: name }) }
   return {
     name,
     core,
@@ -59,8 +77,20 @@ export async function createRuntime(
     async start(methods) {
       await core.start()
       subscription = serveRpc(nc, rpc, name, methods, logger)
+      started = true
+      for (const { options, task } of pendingTimers.splice(0))
+        timers.push(startTimer(host, options, task))
+    },
+    every(options, task) {
+      checkTimerOptions(options)
+      const names = [...timers.map((t) => t.name), ...pendingTimers.map((t) => t.options.name)]
+      if (names.includes(options.name))
+        throw new Error(`${name}: timer ${options.name} is started twice`)
+      if (started) timers.push(startTimer(host, options, task))
+      else pendingTimers.push({ options, task })
     },
     async stop() {
+      await Promise.all(timers.splice(0).map((timer) => timer.stop()))
       subscription?.unsubscribe()
       await core.stop()
       await nc.drain().catch(() => nc.close())

@@ -15,6 +15,7 @@ import { blogsGateway } from './gateway.ts'
 import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
 import { BlogAuthorUpdated, BlogCreated, CommentCreated } from '../shared/events.ts'
+import { digestEveryMs, startDigest } from './digest.ts'
 
 interface BlogDocument {
   _id: string
@@ -36,12 +37,16 @@ const UpdateInput = z.object({
 const GetInput = z.object({ id: z.string() })
 
 /**
- * The blogs service: blogs, its copy of their authors, their comment counts.
- * Consumes User.registered, User.nameUpdated (→ Blog.authorUpdated) and Comment.created.
+ * The blogs service: blogs, its copy of their authors, their comment counts, and a digest timer.
+ * Consumes User.registered, User.nameUpdated (→ Blog.authorUpdated) and Comment.created;
+ * publishes Blog.digestCompiled once per tick of `BLOG_DIGEST_EVERY_MS` (see `digest.ts`).
  */
 async function startBlogs(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
+  const everyMs = digestEveryMs() // a bad value stops the start before anything connects
   const runtime = await createRuntime('blogs', config, logger)
   const blogs = runtime.db.collection<BlogDocument>('blogs')
+  // The digest counts blogs by creation time, and the list sorts by it.
+  await blogs.createIndex({ createdAt: 1 })
   const authors = authorCopies(runtime, async (user, ctx) => {
     await ctx.publish(BlogAuthorUpdated, {
       authorId: user.userId,
@@ -105,6 +110,11 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
     return { operationId: op.id, blog: await toBlog(updated!) }
   }
 
+  startDigest(
+    runtime,
+    (from, to) => blogs.countDocuments({ createdAt: { $gte: from, $lt: to } }),
+    everyMs,
+  )
   await runtime.start({
     create,
     update,

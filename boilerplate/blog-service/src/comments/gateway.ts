@@ -6,6 +6,8 @@ export const commentsGateway: GatewayPiece = {
       id: ID!
       blogId: ID!
       content: String!
+      "approved or rejected by the moderation webhook; null until a verdict arrives."
+      moderation: String
       author: User
     }
     type CommentPayload {

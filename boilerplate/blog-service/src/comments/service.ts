@@ -5,6 +5,7 @@ import {
   defineServiceModule,
   parseInput,
   requireActor,
+  requireWebhook,
   type Actor,
   type CallInfo,
   type ServiceConfig,
@@ -14,7 +15,9 @@ import type { Logger } from 'pino'
 import { commentsGateway } from './gateway.ts'
 import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
-import { CommentAuthorUpdated, CommentCreated } from '../shared/events.ts'
+import { CommentAuthorUpdated, CommentCreated, CommentModerated } from '../shared/events.ts'
+
+type Verdict = 'approved' | 'rejected'
 
 interface CommentDocument {
   _id: string
@@ -22,6 +25,8 @@ interface CommentDocument {
   content: string
   authorId: string
   createdAt: Date
+  /** The latest verdict of the moderation webhook, at its position in the comment's stream. */
+  moderation?: { verdict: Verdict; position: number }
 }
 
 const CreateInput = z.object({
@@ -29,10 +34,16 @@ const CreateInput = z.object({
   content: z.string().trim().min(1, 'must not be empty').max(10_000, 'at most 10,000 characters'),
 })
 const ListInput = z.object({ blogId: z.string() })
+/** The moderation webhook's body. */
+const ModerateInput = z.object({
+  commentId: z.string().min(1, 'must not be empty').max(100, 'at most 100 characters'),
+  verdict: z.enum(['approved', 'rejected']),
+})
 
 /**
- * The comments service: comments and its copy of their authors.
- * Consumes User.registered and User.nameUpdated (→ Comment.authorUpdated).
+ * The comments service: comments, their moderation and its copy of their authors.
+ * Consumes User.registered and User.nameUpdated (→ Comment.authorUpdated); its `moderation`
+ * webhook (`POST /webhooks/moderation`) publishes Comment.moderated.
  */
 async function startComments(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const runtime = await createRuntime('comments', config, logger)
@@ -48,8 +59,46 @@ async function startComments(config: ServiceConfig, logger: Logger): Promise<Ser
     id: doc._id,
     blogId: doc.blogId,
     content: doc.content,
+    moderation: doc.moderation?.verdict ?? null,
     author: await authors.get(doc.authorId),
   })
+
+  // A verdict and its event together (`op.change`): neither is kept without the other.
+  const moderationState = runtime.core.entityState<{ verdict: Verdict }>({
+    type: 'commentModeration',
+    // Writes only a newer position; missing `moderation` counts as none.
+    async apply({ key, position, state }) {
+      await comments.updateOne(
+        { _id: key, 'moderation.position': { $not: { $gte: position } } },
+        { $set: { moderation: { verdict: state.verdict, position } } },
+      )
+    },
+  })
+
+  /** A delivery of the moderation webhook: the gateway checked its signature and its id. */
+  const moderate = async (input: unknown, _actor: Actor, call: CallInfo) => {
+    const { actor, deliveryId } = requireWebhook(call, 'moderation')
+    const { commentId, verdict } = parseInput(ModerateInput, input)
+    const comment = await comments.findOne({ _id: commentId })
+    if (!comment) throw new ServiceError('NOT_FOUND', `no comment ${commentId}`, 'commentId')
+    const op = await runtime.core.startOperation({
+      id: call.operationId,
+      name: 'commentModerate',
+      input: { commentId, verdict, deliveryId },
+      actor,
+    })
+    // The latest verdict wins, whatever the order two of them are handled in.
+    await op.change(moderationState, {
+      key: commentId,
+      expectedPosition: comment.moderation?.position ?? 0,
+      onConflict: 'next',
+      state: () => ({ verdict }),
+      event: CommentModerated,
+      data: () => ({ commentId, blogId: comment.blogId, verdict }),
+    })
+    await op.complete()
+    return { commentId, verdict }
+  }
 
   const create = async (input: unknown, actor: Actor, call: CallInfo) => {
     const { userId } = requireActor(actor)
@@ -83,6 +132,7 @@ async function startComments(config: ServiceConfig, logger: Logger): Promise<Ser
 
   await runtime.start({
     create,
+    moderate,
     list: async (input) =>
       Promise.all(
         (
@@ -101,4 +151,6 @@ export const comments = defineServiceModule({
   name: 'comments',
   start: startComments,
   gateway: commentsGateway,
+  // Signed with WEBHOOK_SECRET_MODERATION (a development secret in development).
+  webhooks: { moderation: { method: 'moderate' } },
 })

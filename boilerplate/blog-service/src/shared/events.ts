@@ -57,3 +57,25 @@ export const CommentAuthorUpdated = defineEvent({
     comments: z.number().int(),
   }),
 })
+
+/** A moderator's verdict on a comment, delivered by the moderation webhook. */
+export const CommentModerated = defineEvent({
+  subject: 'Comment.moderated',
+  version: 1,
+  schema: z.object({
+    commentId: z.string(),
+    blogId: z.string(),
+    verdict: z.enum(['approved', 'rejected']),
+  }),
+})
+
+/** What one tick of the blogs digest timer counted: blogs created in [from, to). */
+export const BlogDigestCompiled = defineEvent({
+  subject: 'Blog.digestCompiled',
+  version: 1,
+  schema: z.object({
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    blogsCreated: z.number().int().positive(),
+  }),
+})

@@ -26,6 +26,8 @@ export function blogEnv(
     PORT: String(port),
     RETRY_BASE_DELAY_MS: '50',
     LOG_LEVEL: 'warn',
+    // No digest ticks: a test that counts operations would count them too (flow.e2e turns it on).
+    BLOG_DIGEST_EVERY_MS: '0',
     ...extra,
   }
 }
