@@ -187,6 +187,8 @@ function commonFiles(name: string): Record<string, string> {
       `AUTH_SECRET=${secret()}`,
       '# The dashboard and admin API on http://127.0.0.1:4001: sign in with the part after "admin:".',
       `ADMIN_API_KEYS=admin:${secret()}`,
+      '# The moderation webhook signs with a public development secret here (src/send-webhook.ts',
+      '# uses it too); production must set its own: WEBHOOK_SECRET_MODERATION=whsec_<base64>.',
       '',
     ].join('\n'),
   }
