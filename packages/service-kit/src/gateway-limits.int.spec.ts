@@ -2,7 +2,7 @@ import { createTestNamespace, freePort, getTestServers } from '@event-driven/tes
 import { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ServiceConfig } from './config.ts'
+import { testServiceConfig } from './test-config.ts'
 import { startGateway, type Gateway } from './gateway.ts'
 import { defaultGatewayLimits } from './gateway-limits.ts'
 import { defineServiceModule, type RunningService } from './module.ts'
@@ -83,19 +83,7 @@ let manyTokens: Gateway
 let service: RunningService
 const logged: Record<string, unknown>[] = []
 beforeAll(async () => {
-  const config: ServiceConfig = {
-    nats: { servers: servers.natsUrl },
-    mongodbUrl: servers.mongodbUrl,
-    databasePrefix: `${ns.database}_`,
-    stream: { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix },
-    rpcPrefix: `${ns.subjectPrefix}_rpc`,
-    rpcTimeoutMs: 5_000,
-    authSecret: 'test-secret',
-    authSecretIsDevelopmentDefault: false,
-    host: '127.0.0.1',
-    port: await freePort(),
-    retryBaseDelayMs: 50,
-  }
+  const config = testServiceConfig(servers, ns, { port: await freePort() })
   const logger = pino(
     { level: 'warn' },
     { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },

@@ -3,6 +3,7 @@ import { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServiceConfig } from './config.ts'
+import { testServiceConfig } from './test-config.ts'
 import { startGateway, type Gateway } from './gateway.ts'
 import { defineServiceModule, type RunningService } from './module.ts'
 import { ServiceError } from './rpc.ts'
@@ -109,20 +110,11 @@ let service: RunningService
 let config: ServiceConfig
 const logged: Record<string, unknown>[] = []
 beforeAll(async () => {
-  config = {
-    nats: { servers: servers.natsUrl },
-    mongodbUrl: servers.mongodbUrl,
-    databasePrefix: `${ns.database}_`,
-    stream: { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix },
-    rpcPrefix: `${ns.subjectPrefix}_rpc`,
+  config = testServiceConfig(servers, ns, {
     rpcTimeoutMs: 700,
-    authSecret: 'test-secret',
-    authSecretIsDevelopmentDefault: false,
-    host: '127.0.0.1',
     port: await freePort(),
-    retryBaseDelayMs: 50,
     operations: { sweepIntervalMs: 200 },
-  }
+  })
   const logger = pino(
     { level: 'warn' },
     { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },

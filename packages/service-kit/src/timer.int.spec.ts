@@ -3,6 +3,7 @@ import { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServiceConfig } from './config.ts'
+import { testServiceConfig } from './test-config.ts'
 import { createRuntime, type ServiceRuntime } from './runtime.ts'
 import { timerOperationId } from './timer.ts'
 
@@ -24,19 +25,7 @@ let config: ServiceConfig
 const logger = pino({ level: 'silent' })
 const started: ServiceRuntime[] = []
 beforeAll(() => {
-  config = {
-    nats: { servers: servers.natsUrl },
-    mongodbUrl: servers.mongodbUrl,
-    databasePrefix: `${ns.database}_`,
-    stream: { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix },
-    rpcPrefix: `${ns.subjectPrefix}_rpc`,
-    rpcTimeoutMs: 5_000,
-    authSecret: 'test-secret',
-    authSecretIsDevelopmentDefault: false,
-    host: '127.0.0.1',
-    port: 0,
-    retryBaseDelayMs: 50,
-  }
+  config = testServiceConfig(servers, ns)
 })
 afterAll(async () => {
   await Promise.all(started.map((runtime) => runtime.stop()))

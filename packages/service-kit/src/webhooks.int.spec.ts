@@ -7,6 +7,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { ServiceConfig } from './config.ts'
+import { testServiceConfig } from './test-config.ts'
 import { startGateway, type Gateway } from './gateway.ts'
 import { defineServiceModule, type RunningService } from './module.ts'
 import { parseInput, requireWebhook } from './rpc.ts'
@@ -77,20 +78,10 @@ let gateway: Gateway
 let service: RunningService
 let config: ServiceConfig
 beforeAll(async () => {
-  config = {
-    nats: { servers: servers.natsUrl },
-    mongodbUrl: servers.mongodbUrl,
-    databasePrefix: `${ns.database}_`,
-    stream: { name: `${ns.subjectPrefix}_EVENTS`, subjectPrefix: ns.subjectPrefix },
-    rpcPrefix: `${ns.subjectPrefix}_rpc`,
-    rpcTimeoutMs: 5_000,
-    authSecret: 'test-secret',
-    authSecretIsDevelopmentDefault: false,
+  config = testServiceConfig(servers, ns, {
     webhookSecrets: { 'payment-received': secret, 'payment-slow': secret },
-    host: '127.0.0.1',
     port: await freePort(),
-    retryBaseDelayMs: 50,
-  }
+  })
   const logger = pino({ level: 'silent' })
   service = await payments.start(config, logger)
   gateway = await startGateway(config, logger, [payments])
