@@ -2,7 +2,7 @@ import { createTestNamespace, freePort, getTestServers } from '@event-driven/tes
 import { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { testServiceConfig } from './test-config.ts'
+import { testServiceConfig } from './testing/service-config.ts'
 import { startGateway, type Gateway } from './gateway.ts'
 import { defaultGatewayLimits } from './gateway-limits.ts'
 import { defineServiceModule, type RunningService } from './module.ts'

@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ServiceConfig } from './config.ts'
-import { testServiceConfig } from './test-config.ts'
+import { testServiceConfig } from './testing/service-config.ts'
 import { createRuntime, type ServiceRuntime } from './runtime.ts'
 import { timerOperationId } from './timer.ts'
 

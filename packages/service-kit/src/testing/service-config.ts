@@ -1,5 +1,5 @@
 import type { TestNamespace, TestServers } from '@event-driven/testing'
-import type { ServiceConfig } from './config.ts'
+import type { ServiceConfig } from '../config.ts'
 
 /**
  * For this package's integration tests: a service config on the test servers, with every name
