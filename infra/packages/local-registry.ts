@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { startProcess } from '../../packages/testing/src/node-process.ts'
+import { startProcess, terminalEnv } from '../../packages/testing/src/node-process.ts'
 import { freePort } from '../../packages/testing/src/ports.ts'
 import { packAll, repoRoot } from './pack.ts'
 
@@ -20,9 +20,7 @@ export interface LocalRegistry {
  * the user's commands run on that Node while the tests run on the workspace's.
  */
 export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(process.env))
-    if (!/^(npm_|pnpm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(key)) env[key] = value
+  const env = terminalEnv()
   const nodeBin = process.env.E2E_USER_NODE_BIN
   if (nodeBin) env.PATH = `${nodeBin}${delimiter}${env.PATH ?? ''}`
   return { ...env, ...extra }

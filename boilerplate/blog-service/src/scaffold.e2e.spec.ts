@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import {
   cpSync,
   existsSync,
@@ -16,6 +16,8 @@ import {
   eventually,
   freePort,
   getTestServers,
+  runCommand,
+  terminalEnv,
   type NodeProcess,
 } from '@event-driven/testing'
 import { MongoClient } from 'mongodb'
@@ -33,24 +35,9 @@ const workspace = mkdtempSync(join(tmpdir(), 'event-driven-ws-'))
 const outside = mkdtempSync(join(tmpdir(), 'event-driven-outside-'))
 let blog: NodeProcess | undefined
 
-function run(command: string, args: string[], cwd = workspace) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    // Without the outer pnpm's INIT_CWD, NODE_OPTIONS, NODE_PATH and npm_* settings: the
-    // commands run as in a terminal (pnpm gives the workspace's own from its .npmrc).
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([key]) =>
-          !['INIT_CWD', 'NODE_OPTIONS', 'NODE_PATH'].includes(key) && !key.startsWith('npm_'),
-      ),
-    )
-    const child = spawn(command, args, { cwd, env: { ...env, CI: 'true' } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+// As in a terminal: without the outer runner's settings (terminalEnv).
+const run = (command: string, args: string[], cwd = workspace) =>
+  runCommand(command, args, { cwd, env: terminalEnv({ CI: 'true' }) })
 const cli = (...args: string[]) =>
   run(process.execPath, [
     '--conditions=@event-driven/source',

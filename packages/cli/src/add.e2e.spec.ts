@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
@@ -10,6 +9,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { runCommand, terminalEnv } from '@event-driven/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { standaloneKit } from './scaffold/standalone-kit.ts'
 
@@ -22,23 +22,9 @@ const temp = mkdtempSync(join(tmpdir(), 'event-driven-add-e2e-'))
 const service = join(temp, 'reports')
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
-function run(command: string, args: string[], cwd: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    // Without the outer runner's NODE_OPTIONS, NODE_PATH and npm_* settings: as in a terminal.
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([key]) =>
-          !['INIT_CWD', 'NODE_OPTIONS', 'NODE_PATH'].includes(key) && !key.startsWith('npm_'),
-      ),
-    )
-    const child = spawn(command, args, { cwd, env: { ...env, CI: 'true' } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+// As in a terminal: without the outer runner's settings (terminalEnv).
+const run = (command: string, args: string[], cwd: string) =>
+  runCommand(command, args, { cwd, env: terminalEnv({ CI: 'true' }) })
 const cli = (cwd: string, ...args: string[]) =>
   run(
     process.execPath,

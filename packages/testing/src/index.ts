@@ -19,7 +19,14 @@ export {
 export { startNatsServer, type NatsServerOptions, type NatsServerProcess } from './nats-server.ts'
 export { startS3Server, type S3ServerProcess } from './s3-server.ts'
 export type { OwnServer } from './own-server.ts'
-export { startNodeProcess, startProcess, type NodeProcess } from './node-process.ts'
+export {
+  runCommand,
+  startNodeProcess,
+  startProcess,
+  terminalEnv,
+  type CommandResult,
+  type NodeProcess,
+} from './node-process.ts'
 export { freePort, portAccepts } from './ports.ts'
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
 export { rawPublish } from './raw-nats.ts'

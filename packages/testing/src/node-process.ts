@@ -51,3 +51,38 @@ export function startProcess(
     },
   }
 }
+
+/**
+ * The environment of a command run as in a terminal: the test's, without what the runner
+ * around it set for itself (npm and pnpm settings, `NODE_OPTIONS`, `NODE_PATH`, `INIT_CWD`).
+ */
+export function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env))
+    if (!/^(npm_|pnpm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(key)) env[key] = value
+  return { ...env, ...extra }
+}
+
+/** What a command run to its end gave: its exit code, and each stream's text. */
+export interface CommandResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a command to its end (default environment: `terminalEnv()`); never rejects on a failure. */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? terminalEnv() })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
