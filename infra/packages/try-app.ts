@@ -15,7 +15,15 @@ const dir = resolve(
 const step = (text: string) => console.error(`[try:app] ${text}`)
 
 step('building the packages (pnpm build)')
-execFileSync('pnpm', ['build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] })
+try {
+  execFileSync('pnpm', ['build'], { cwd: repoRoot, stdio: 'pipe', encoding: 'utf8' })
+} catch (error) {
+  // tsc reports on stdout: show both streams, then stop.
+  const { stdout, stderr } = error as { stdout?: string; stderr?: string }
+  process.stderr.write(`${stdout ?? ''}${stderr ?? ''}`)
+  step('pnpm build failed (above); nothing was published')
+  process.exit(1)
+}
 const work = mkdtempSync(join(tmpdir(), 'event-driven-registry-'))
 step('publishing them to a local registry')
 const { registry, version } = await publishLocally(work)
