@@ -81,6 +81,9 @@ export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
     [
       `registry=${url}/`,
       `//127.0.0.1:${port}/:_authToken=${token}`,
+      // A cache of its own: the user's npx cache would run a create-event-driven of the same
+      // version published by an earlier run, and every run publishes the same versions.
+      `cache=${join(dir, 'npm-cache')}`,
       'fund=false',
       'audit=false',
       'update-notifier=false',
