@@ -3,6 +3,8 @@
 //   node src/main.ts --split    each service and the gateway as its own process (or BLOG_SPLIT=1)
 //   node src/main.ts --only X   one of users | blogs | comments | <added services> | gateway | admin
 // The admin API (DLQ, operations, consumer groups) runs too when ADMIN_API_KEYS is set.
+// PROBE_PORT set: every process serves /healthz and /readyz there (0: a free port, printed as
+// `probe: <url>`; with --split the children take PROBE_PORT + their index). See docs/observability.md.
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -10,7 +12,11 @@ import { join, relative } from 'node:path'
 import {
   configFromEnv,
   createLogger,
+  probePortOfPart,
+  probeSettingsFromEnv,
   startGateway,
+  startProbeServer,
+  type Readiness,
   type ServiceModule,
 } from '@event-driven/service-kit'
 import { startAdmin } from './admin.ts'
@@ -33,12 +39,35 @@ const logger = createLogger()
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
+// Read first: a bad PROBE_PORT stops the start before anything connects.
+const probeSettings = probeSettingsFromEnv()
 
 interface RunningPart {
   stop(): Promise<void>
   url?: string
   webhookUrls?: Record<string, string>
   adminUrl?: string
+  health?(): Promise<Readiness>
+}
+
+/**
+ * The probe server of this process: alive from the start, ready once every part started and
+ * while each is ready; not ready from the moment the process begins to stop.
+ */
+async function startProbe(names: readonly Part[], started: Map<Part, RunningPart>) {
+  if (!probeSettings) return { stopping() {}, close: async () => {} }
+  let stopping = false
+  const checks = names.map((name) => async (): Promise<Readiness> => {
+    const part = started.get(name)
+    if (!part) return { name, ready: false, reason: 'starting' } as Readiness
+    const health = part.health ? await part.health() : { name, ready: true }
+    return stopping
+      ? ({ ...health, ready: false, reason: 'the process is stopping' } as Readiness)
+      : health
+  })
+  const probe = await startProbeServer({ ...probeSettings, checks })
+  process.stdout.write(`probe: ${probe.url} (${names.join(', ')})\n`)
+  return { stopping: () => void (stopping = true), close: () => probe.close() }
 }
 
 async function startPart(part: Part): Promise<RunningPart> {
@@ -95,9 +124,12 @@ function stopOnSignals(stop: () => Promise<void>) {
 if (split && !only) {
   // One child process per part; this process only starts, forwards output, and stops them.
   const children: ChildProcess[] = []
-  for (const part of parts) {
+  for (const [index, part] of parts.entries()) {
     const child = spawn(process.execPath, [import.meta.filename, '--only', part], {
       stdio: ['ignore', 'inherit', 'inherit'],
+      env: probeSettings
+        ? { ...process.env, PROBE_PORT: String(probePortOfPart(probeSettings.port, index)) }
+        : process.env,
     })
     children.push(child)
     child.once('exit', (code) => {
@@ -117,14 +149,19 @@ if (split && !only) {
     )
   })
 } else {
-  const running: RunningPart[] = []
-  for (const part of only ? [only] : parts) {
+  const here = only ? [only] : parts
+  for (const part of here)
     if (!parts.includes(part))
       throw new Error(`--only takes one of ${parts.join(', ')}; got ${part}`)
-    running.push(await startPart(part))
-  }
+  const started = new Map<Part, RunningPart>()
+  const probe = await startProbe(here, started)
+  for (const part of here) started.set(part, await startPart(part))
+  const running = [...started.values()]
   stopOnSignals(async () => {
+    // Not ready first, so a load balancer stops sending work before any part stops taking it.
+    probe.stopping()
     for (const part of running.reverse()) await part.stop()
+    await probe.close()
   })
   const gateway = running.find((r) => r.url)
   if (gateway?.url) announce(gateway.url, gateway.webhookUrls)
@@ -133,5 +170,5 @@ if (split && !only) {
     process.stdout.write(
       `Dashboard: ${admin.adminUrl}  (sign in with the secret of a key in ADMIN_API_KEYS)\nAdmin API: ${admin.adminUrl}/api/openapi.json (the same secret as Bearer)\n`,
     )
-  process.stdout.write(`ready: ${(only ? [only] : parts).join(', ')}\n`)
+  process.stdout.write(`ready: ${here.join(', ')}\n`)
 }

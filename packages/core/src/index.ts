@@ -67,4 +67,18 @@ export type { RetryPolicy } from './consume/retry.ts'
 export type { StreamDifference, StreamOptions } from './streams.ts'
 export type { EventRecord } from './store/event-store.ts'
 export { newId } from './ids.ts'
+export {
+  judgeHealth,
+  type ConsumerGroupState,
+  type HealthInputs,
+  type ServiceHealth,
+  type ServiceLifecycle,
+} from './health/service-health.ts'
+export { watchNatsState, type NatsState, type NatsStateWatch } from './health/nats-state.ts'
+export {
+  cachedMongoPing,
+  mongoPingDefaults,
+  type MongoCheck,
+  type MongoPingOptions,
+} from './health/mongo-ping.ts'
 export { isDuplicateKey } from './store/insert-new.ts'

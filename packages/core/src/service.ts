@@ -13,6 +13,14 @@ import type { DlqManager } from './dlq/manage.ts'
 import { ConfigurationError } from './errors.ts'
 import type { EventDefinition } from './event-definition.ts'
 import { onStop, startedBy, startParts, type Part } from './lifecycle.ts'
+import { cachedMongoPing } from './health/mongo-ping.ts'
+import { watchNatsState } from './health/nats-state.ts'
+import {
+  judgeHealth,
+  type ConsumerGroupState,
+  type ServiceHealth,
+  type ServiceLifecycle,
+} from './health/service-health.ts'
 import {
   operationRecorder,
   operationStarter,
@@ -48,6 +56,7 @@ import { pino } from 'pino'
 
 export type { ServiceOptions } from './options.ts'
 export type { ConsumerGroupInfo } from './consume/group-info.ts'
+export type { ServiceHealth } from './health/service-health.ts'
 
 export interface Service {
   readonly name: string
@@ -84,8 +93,17 @@ export interface Service {
   entityState<State>(options: EntityStateOptions<State>): EntityState<State>
   /** Records an operation and returns it, to publish its events. Works before `start()`. */
   startOperation(input: StartOperationInput): Promise<Operation>
-  /** Stops pulling, drains in-flight handlers, acks what finished, closes what it opened. */
+  /**
+   * Stops pulling, drains in-flight handlers, acks what finished, closes what it opened.
+   * Readiness (`health()`) turns false first, before any handler is drained.
+   */
   stop(): Promise<void>
+  /**
+   * Whether this instance can take work, with each check: running, NATS connected (from the
+   * connection's status events: no round trip), MongoDB answering (a `ping`, cached for 1 s),
+   * every consumer group pulling, and not draining. Never throws.
+   */
+  health(): Promise<ServiceHealth>
 }
 
 /**
@@ -149,6 +167,10 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     parked.parked(letter, cause)
   }
   const groups: { context: ConsumerGroupContext; concurrency: number }[] = []
+  let running: RunningConsumerGroup[] = []
+  let startedUp = false
+  const natsState = watchNatsState(connections.nc)
+  const pingMongo = cachedMongoPing(store.db)
   // One S3 client for the archiver and for replays.
   const archive = options.archive && { ...options.archive, s3: s3Client(options.archive.s3) }
 
@@ -157,7 +179,6 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     // First, so a retention setting the server cannot honour stops the start before any work.
     const remover = await chooseRemover(store, options.retention)
     logger.info({ remover }, retentionMessage(remover, Boolean(archive)))
-    let running: RunningConsumerGroup[] = []
     return [
       // Last to stop: what handlers and the relay left in flight is flushed.
       onStop('buffers', async () => {
@@ -252,6 +273,20 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   let stopParts: (() => Promise<void>) | undefined
   let forgetSignals: (() => void) | undefined
 
+  const lifecycle = (): ServiceLifecycle => {
+    if (state === 'created') return 'not started'
+    if (state === 'started') return startedUp ? 'running' : 'starting'
+    return state === 'stopping' ? 'draining' : 'stopped'
+  }
+  const groupStates = (): Record<string, ConsumerGroupState> =>
+    Object.fromEntries(
+      groups.map(({ context: { consumerGroup } }) => [
+        consumerGroup,
+        running.find((group) => group.consumerGroup === consumerGroup)?.state() ??
+          (state === 'created' ? 'not started' : 'starting'),
+      ]),
+    )
+
   const service: Service = {
     name,
     ...storeTools({ store, js, jsm, stream, signer, archive }),
@@ -310,6 +345,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
       if (state !== 'created') throw new ConfigurationError(`${name}: start() was called already`)
       state = 'started'
       stopParts = await startParts(await parts(), logger)
+      startedUp = true
       if (options.stopOnSignals) forgetSignals = stopOnSignals(service)
       logger.info(
         { consumerGroups: groups.map((g) => g.context.consumerGroup) },
@@ -324,7 +360,23 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
       await stopParts?.()
       state = 'stopped'
       await connections.close()
+      natsState.stop()
       logger.info(`service ${name} stopped`)
+    },
+
+    async health() {
+      const now = lifecycle()
+      return judgeHealth({
+        name,
+        lifecycle: now,
+        nats: natsState.state(),
+        // A closed client would reconnect to answer a ping: a stopped service asks nothing.
+        mongodb:
+          now === 'stopped'
+            ? { state: 'not checked', reason: 'the service is stopped' }
+            : await pingMongo(),
+        consumerGroups: groupStates(),
+      })
     },
   }
   return service

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import { connectToNats, newId } from '@event-driven/core'
+import { cachedMongoPing, connectToNats, newId, watchNatsState } from '@event-driven/core'
 import { errors as natsErrors, type NatsConnection } from '@nats-io/transport-node'
 import { GraphQLError } from 'graphql'
 import { createSchema, createYoga } from 'graphql-yoga'
@@ -13,6 +13,7 @@ import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from '.
 import { loadRpcSettings, rpcClient, ServiceError } from './rpc.ts'
 import { gatewayLimitOptions } from './gateway-limits.ts'
 import { webhookServer, webhooksOf } from './webhook-route.ts'
+import { gatewayHealth, type GatewayHealth } from './process-health.ts'
 
 type Context = GatewayContext
 
@@ -22,7 +23,10 @@ export interface Gateway {
   url: string
   /** Each webhook's URL (`http://<host>:<port>/webhooks/<name>`), by name. */
   webhookUrls: Record<string, string>
+  /** Stops taking requests (readiness turns false first) and closes its connections. */
   stop(): Promise<void>
+  /** NATS connected, MongoDB answering, not stopping: what `/readyz` reports. */
+  health(): Promise<GatewayHealth>
 }
 
 /** A service error as a GraphQL error: its code and field in `extensions`, its message as is. */
@@ -202,6 +206,9 @@ export async function startGateway(
   const mongo = await new MongoClient(config.mongodbUrl).connect()
   const eventStoreDb = mongo.db(eventStoreDatabase(config))
   const keys = idempotencyKeys(eventStoreDb)
+  const natsState = watchNatsState(nc)
+  const pingMongo = cachedMongoPing(eventStoreDb)
+  let stopping = false
   // Requests carry the actor this gateway authenticated, signed so services can trust it.
   const rpc = rpcClient(
     nc,
@@ -296,9 +303,18 @@ export async function startGateway(
     webhookUrls: Object.fromEntries(
       webhooks.map((webhook) => [webhook.name, `${origin}/webhooks/${webhook.name}`]),
     ),
+    health: async () =>
+      gatewayHealth(
+        natsState.state(),
+        // A closed client would reconnect to answer a ping: a stopping gateway asks nothing.
+        stopping ? { state: 'not checked', reason: 'the gateway is stopping' } : await pingMongo(),
+        stopping,
+      ),
     async stop() {
+      stopping = true
       await new Promise((resolve) => server.close(resolve))
       await nc.drain().catch(() => nc.close())
+      natsState.stop()
       await mongo.close()
     },
   }

@@ -1,5 +1,24 @@
 export { configFromEnv, eventStoreDatabase, type ServiceConfig } from './config.ts'
 export { createRuntime, type ServiceRuntime } from './runtime.ts'
+export {
+  probeHandler,
+  probeServerDefaults,
+  readinessOf,
+  startProbeServer,
+  type MetricsAnswer,
+  type ProbeServer,
+  type ProbeServerOptions,
+  type Readiness,
+  type ReadinessAnswer,
+  type ReadinessCheck,
+} from './probe-server.ts'
+export { probePortOfPart, probeSettingsFromEnv, type ProbeSettings } from './probe-config.ts'
+export {
+  gatewayHealth,
+  runtimeHealth,
+  type GatewayHealth,
+  type RuntimeHealth,
+} from './process-health.ts'
 export { createLogger, logsForPeople } from './logger.ts'
 export {
   loadRpcSettings,

@@ -1,6 +1,7 @@
 import { serviceNamePattern } from '@event-driven/core'
 import type { Logger } from 'pino'
 import type { ServiceConfig } from './config.ts'
+import type { Readiness } from './probe-server.ts'
 import type { Actor } from './rpc.ts'
 import { webhookNamePattern } from './webhook-secrets.ts'
 
@@ -26,9 +27,11 @@ export interface GatewayPiece {
   resolvers(call: ServiceCall): Record<string, Record<string, Resolver>>
 }
 
-/** A running service (or gateway): what stops it. */
+/** A running service (or gateway): what stops it, and whether it can take work. */
 export interface RunningService {
   stop(): Promise<void>
+  /** Its readiness for the process's `/readyz` (a `ServiceRuntime` gives its health). */
+  health?(): Promise<Readiness>
 }
 
 /**

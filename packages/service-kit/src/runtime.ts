@@ -1,8 +1,9 @@
-import { connectToNats, createService, type Service } from '@event-driven/core'
+import { connectToNats, createService, watchNatsState, type Service } from '@event-driven/core'
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 import { MongoClient, type Db } from 'mongodb'
 import type { Logger } from 'pino'
 import { eventStoreDatabase, type ServiceConfig } from './config.ts'
+import { runtimeHealth, type RuntimeHealth } from './process-health.ts'
 import { loadRpcSettings, rpcClient, serveRpc, type RpcClient, type RpcMethod } from './rpc.ts'
 import {
   checkTimerOptions,
@@ -31,8 +32,13 @@ export interface ServiceRuntime {
    * once, when called after it) and stops at `stop()`, which waits for a running tick.
    */
   every(options: TimerOptions, task: TimerTask): void
-  /** Stops the timers (waiting for running ticks), the request-reply methods, then the service. */
+  /**
+   * Stops the timers (waiting for running ticks), the request-reply methods, then the service.
+   * Readiness turns false first.
+   */
   stop(): Promise<void>
+  /** The core service's health and the request-reply connection's: what `/readyz` reports. */
+  health(): Promise<RuntimeHealth>
 }
 
 export async function createRuntime(
@@ -63,6 +69,8 @@ export async function createRuntime(
   })
   let subscription: Subscription | undefined
   let started = false
+  let stopping = false
+  const requestReply = watchNatsState(nc)
   const pendingTimers: { options: TimerOptions; task: TimerTask }[] = []
   const timers: Timer[] = []
   const host = { service: name, core, logger: logger.child({ service: name }) }
@@ -89,11 +97,14 @@ export async function createRuntime(
       if (started) timers.push(startTimer(host, options, task))
       else pendingTimers.push({ options, task })
     },
+    health: () => runtimeHealth(core, requestReply.state(), stopping),
     async stop() {
+      stopping = true
       await Promise.all(timers.splice(0).map((timer) => timer.stop()))
       subscription?.unsubscribe()
       await core.stop()
       await nc.drain().catch(() => nc.close())
+      requestReply.stop()
       await mongo.close()
     },
   }

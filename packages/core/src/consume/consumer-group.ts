@@ -14,11 +14,14 @@ import { storedDeadLetters } from './dead-letter.ts'
 import { handleDelivery, type ConsumerGroup, type ConsumerGroupContext } from './delivery.ts'
 import { failureLog } from './failures.ts'
 import { durableName } from './group-names.ts'
+import type { ConsumerGroupState } from '../health/service-health.ts'
 import { retry } from './outcome.ts'
 import { settle } from './settle.ts'
 
 export interface RunningConsumerGroup {
   consumerGroup: string
+  /** Where it stands: `pulling` while its consume loop runs (see `ConsumerGroupState`). */
+  state(): ConsumerGroupState
   /** Stops pulling, waits up to `drainTimeoutMs` for in-flight deliveries, and returns how many did not finish. */
   stop(drainTimeoutMs: number): Promise<number>
 }
@@ -63,6 +66,7 @@ export async function startConsumerGroup(
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency })
   const inFlight = new Set<Promise<void>>()
   let stopping = false
+  let state: ConsumerGroupState = 'pulling'
   let freeSlot: (() => void) | undefined
 
   const loop = (async () => {
@@ -91,18 +95,27 @@ export async function startConsumerGroup(
         await new Promise<void>((resolve) => (freeSlot = resolve))
       }
     }
-  })().catch((error: unknown) => {
-    // The pull ended with an error (its consumer or stream was deleted): say so, never crash.
-    context.logger.error(
-      { err: error, consumerGroup: context.consumerGroup },
-      'the consumer group stopped pulling messages',
-    )
-  })
+  })().then(
+    () => {
+      // The messages ended without stop(): nothing pulls any more.
+      if (state === 'pulling') state = 'stopped'
+    },
+    (error: unknown) => {
+      // The pull ended with an error (its consumer or stream was deleted): say so, never crash.
+      state = 'failed'
+      context.logger.error(
+        { err: error, consumerGroup: context.consumerGroup },
+        'the consumer group stopped pulling messages',
+      )
+    },
+  )
 
   return {
     consumerGroup: context.consumerGroup,
+    state: () => state,
     async stop(drainTimeoutMs) {
       stopping = true
+      if (state === 'pulling') state = 'stopping'
       freeSlot?.()
       // With NATS down the pull cannot be closed cleanly; it is abandoned, and JetStream
       // redelivers whatever this instance did not ack.
@@ -118,6 +131,7 @@ export async function startConsumerGroup(
         timedOut,
       ])
       clearTimeout(timer)
+      if (state === 'stopping') state = 'stopped'
       return outcome === 'drained' ? 0 : inFlight.size
     },
   }
