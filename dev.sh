@@ -37,8 +37,11 @@ use_local_servers() {
   done <<<"$lines"
 }
 use_local_servers
-# The dashboard's browser tests drive Chromium.
-if [ "$job" = test ]; then source infra/local/chromium.sh; fi
+# The dashboard's browser tests drive Chromium; the metrics tests run Prometheus and promtool.
+if [ "$job" = test ]; then
+  source infra/local/chromium.sh
+  source infra/local/prometheus.sh
+fi
 
 # Runs the job in a process group of its own, in the background, so that SIGTERM/SIGINT reach
 # every process of it (pnpm does not pass TERM on to the node process it runs): it drains, then

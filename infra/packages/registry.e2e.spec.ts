@@ -78,11 +78,12 @@ describe('the packages from a registry', () => {
     const dir = project('plain-app')
     await inUserShell(dir, 'npm', ['install', `@event-driven/core@${version}`])
     const installed = (name: string) => existsSync(join(dir, 'node_modules', name, 'package.json'))
-    // Its peers come with it; the S3 archive's and Slack's do not (optional, loaded on use).
+    // Its peers come with it; the S3 archive's, Slack's and Prometheus's do not (optional,
+    // loaded on use).
     expect(
       ['mongodb', '@nats-io/jetstream', '@nats-io/transport-node'].filter(installed),
     ).toHaveLength(3)
-    expect(['@aws-sdk/client-s3', '@slack/webhook'].filter(installed)).toEqual([])
+    expect(['@aws-sdk/client-s3', '@slack/webhook', 'prom-client'].filter(installed)).toEqual([])
     const { stdout: size } = await run('du', ['-sk', join(dir, 'node_modules')])
     console.log(
       `npm install @event-driven/core: node_modules ${Number(size.split('\t')[0]) >> 10} MB`,
@@ -117,6 +118,16 @@ describe('the packages from a registry', () => {
     }).catch((error: { stderr: string }) => error)
     expect('stderr' in refused && refused.stderr).toContain(
       'Slack alerts needs the package @slack/webhook (an optional peer dependency of @event-driven/core): npm install @slack/webhook',
+    )
+    writeFileSync(
+      join(dir, 'metrics.js'),
+      "import { prometheusMetrics } from '@event-driven/core'\nprometheusMetrics()\n",
+    )
+    const noMetrics = await run('node', ['metrics.js'], { cwd: dir, env: userEnv(env) }).catch(
+      (error: { stderr: string }) => error,
+    )
+    expect('stderr' in noMetrics && noMetrics.stderr).toContain(
+      'Prometheus metrics needs the package prom-client (an optional peer dependency of @event-driven/core): npm install prom-client',
     )
   }, 240_000)
 })

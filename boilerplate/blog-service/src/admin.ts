@@ -1,3 +1,4 @@
+import { prometheusMetrics } from '@event-driven/core'
 import { openEventStore, parseApiKeys, startAdminServer } from '@event-driven/core/admin'
 import { dashboardHandler } from '@event-driven/dashboard'
 import type { Logger } from 'pino'
@@ -5,8 +6,9 @@ import { eventStoreDatabase, type ServiceConfig } from '@event-driven/service-ki
 
 /**
  * The dashboard and the admin HTTP API over this system's event store (DLQ, operations, events,
- * consumer groups), on one port. Keys: ADMIN_API_KEYS=name:secret[:read],…; port: ADMIN_PORT
- * (4001); ADMIN_SECURE_COOKIES=1 behind a TLS-terminating proxy.
+ * consumer groups, and the system's metrics at /api/metrics), on one port. Keys:
+ * ADMIN_API_KEYS=name:secret[:read],…; port: ADMIN_PORT (4001); ADMIN_SECURE_COOKIES=1 behind a
+ * TLS-terminating proxy.
  */
 export async function startAdmin(config: ServiceConfig, logger: Logger) {
   const apiKeys = parseApiKeys(process.env.ADMIN_API_KEYS)
@@ -27,6 +29,8 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
     // Behind a proxy that terminates TLS: session cookies are sent over HTTPS only.
     secureCookies: process.env.ADMIN_SECURE_COOKIES === '1',
     logger: logger.child({ service: 'admin' }),
+    // The figures of the whole system (pending, in flight, outbox), once: not from every process.
+    metrics: prometheusMetrics({ system: service }).scrape,
   })
   logger.info({ url: server.url }, 'dashboard and admin API listening')
   return {

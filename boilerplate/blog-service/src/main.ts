@@ -3,12 +3,14 @@
 //   node src/main.ts --split    each service and the gateway as its own process (or BLOG_SPLIT=1)
 //   node src/main.ts --only X   one of users | blogs | comments | <added services> | gateway | admin
 // The admin API (DLQ, operations, consumer groups) runs too when ADMIN_API_KEYS is set.
-// PROBE_PORT set: every process serves /healthz and /readyz there (0: a free port, printed as
-// `probe: <url>`; with --split the children take PROBE_PORT + their index). See docs/observability.md.
+// PROBE_PORT set: every process serves /healthz, /readyz and /metrics there (0: a free port,
+// printed as `probe: <url>`; with --split the children take PROBE_PORT + their index). See
+// docs/observability.md.
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join, relative } from 'node:path'
+import { prometheusMetrics } from '@event-driven/core'
 import {
   configFromEnv,
   createLogger,
@@ -39,6 +41,8 @@ const logger = createLogger()
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
+// One registry for every service of this process: served at the probe server's /metrics.
+const metrics = prometheusMetrics()
 // Read first: a bad PROBE_PORT stops the start before anything connects.
 const probeSettings = probeSettingsFromEnv()
 
@@ -65,13 +69,13 @@ async function startProbe(names: readonly Part[], started: Map<Part, RunningPart
       ? ({ ...health, ready: false, reason: 'the process is stopping' } as Readiness)
       : health
   })
-  const probe = await startProbeServer({ ...probeSettings, checks })
+  const probe = await startProbeServer({ ...probeSettings, checks, metrics: metrics.scrape })
   process.stdout.write(`probe: ${probe.url} (${names.join(', ')})\n`)
   return { stopping: () => void (stopping = true), close: () => probe.close() }
 }
 
 async function startPart(part: Part): Promise<RunningPart> {
-  const config = configFromEnv()
+  const config = { ...configFromEnv(), metrics }
   const module = modules.find((m) => m.name === part)
   if (module) return module.start(config, logger)
   if (part === 'admin') return startAdmin(config, logger)

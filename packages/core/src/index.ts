@@ -82,3 +82,18 @@ export {
   type MongoPingOptions,
 } from './health/mongo-ping.ts'
 export { isDuplicateKey } from './store/insert-new.ts'
+export {
+  otherSubject,
+  type DeliveryOutcome,
+  type HandlerRun,
+  type PublishedEvent,
+  type ServiceMetrics,
+  type SettledDelivery,
+} from './observe/metrics.ts'
+export {
+  prometheusMetrics,
+  type MetricsText,
+  type PrometheusMetrics,
+  type PrometheusMetricsOptions,
+} from './observe/prometheus.ts'
+export type { SystemSource } from './observe/system-figures.ts'

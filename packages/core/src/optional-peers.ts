@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module'
 import type * as S3 from '@aws-sdk/client-s3'
 import type * as Slack from '@slack/webhook'
+import type * as Prom from 'prom-client'
 import { ConfigurationError } from './errors.ts'
 
 // Loaded synchronously, when a feature that needs one is turned on: a service that does not
-// archive or alert never loads (or needs installed) the S3 client or the Slack webhook.
+// archive or alert never loads (or needs installed) the S3 client or the Slack webhook, nor one
+// without metrics prom-client.
 const require = createRequire(import.meta.url)
 
 function optionalPeer<T>(name: string, feature: string): T {
@@ -26,3 +28,6 @@ export const s3Sdk = () => optionalPeer<typeof S3>('@aws-sdk/client-s3', 'The S3
 
 /** `@slack/webhook`, for Slack alerts. */
 export const slackSdk = () => optionalPeer<typeof Slack>('@slack/webhook', 'Slack alerts')
+
+/** `prom-client`, for `prometheusMetrics()`. */
+export const promClient = () => optionalPeer<typeof Prom>('prom-client', 'Prometheus metrics')

@@ -5,6 +5,7 @@ import { defaultRetryPolicy, type RetryPolicy } from './consume/retry.ts'
 import { ConfigurationError } from './errors.ts'
 import { serviceNamePattern } from './names.ts'
 import type { NatsTarget } from './nats-connection.ts'
+import type { ServiceMetrics } from './observe/metrics.ts'
 import { defaultOperationOptions, type OperationOptions } from './operation.ts'
 import type { RetentionOptions } from './retention/retention.ts'
 import type { ChangeStep, StateChange } from './state/entity-state.ts'
@@ -108,6 +109,12 @@ export interface ServiceOptions {
    * @default currentFormat
    */
   messageFormat?: WritableFormat
+  /**
+   * Where the service reports handler runs, settled deliveries and published events:
+   * `prometheusMetrics()` (one per process, shared by its services), or an observer of your own.
+   * @default off: nothing is measured, nothing is allocated for it
+   */
+  metrics?: ServiceMetrics
 }
 
 /** Options with every default filled in. */
@@ -131,6 +138,7 @@ export interface ResolvedServiceOptions {
   logger?: Logger
   stopOnSignals: boolean
   messageFormat: WritableFormat
+  metrics?: ServiceMetrics
 }
 
 /**
@@ -190,6 +198,15 @@ export function resolveServiceOptions(
       problems.push(error.message)
     }
   }
+  if (
+    options.metrics &&
+    (['handlerRan', 'delivered', 'published'] as const).some(
+      (method) => typeof options.metrics?.[method] !== 'function',
+    )
+  )
+    problems.push(
+      'metrics must be an observer with handlerRan, delivered and published (e.g. prometheusMetrics())',
+    )
   if (resolved.alerts.slackWebhookUrl) needs(slackSdk)
   if (options.archive) needs(s3Sdk)
   if (problems.length > 0)

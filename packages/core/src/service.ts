@@ -128,6 +128,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     messageFormat: options.messageFormat,
     logger,
     expireAfterMs: expireWithoutArchive?.eventsMs,
+    metrics: options.metrics,
   })
   // With retention on, a ledger entry stays as long as JetStream can redeliver its event (a
   // stream without a max age keeps its messages, and then the ledger keeps its entries).
@@ -337,6 +338,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
           signer,
           logger,
           publisher,
+          metrics: options.metrics,
         },
       })
     },

@@ -7,6 +7,7 @@ import {
   type NatsOptions,
   type OperationOptions,
   type RetentionOptions,
+  type ServiceMetrics,
 } from '@event-driven/core'
 import { defaultRpcTimeoutMs } from './rpc.ts'
 import { gatewayLimitsFromEnv, type GatewayLimits } from './gateway-limits.ts'
@@ -68,6 +69,11 @@ export interface ServiceConfig {
    * and unfinished state changes, and how old they must be. Default 5 s and 10 s.
    */
   relay?: { intervalMs?: number; minAgeMs?: number }
+  /**
+   * Where every service of the process reports its metrics (`prometheusMetrics()`, one per
+   * process). Not read from the environment: the program sets it. Default off.
+   */
+  metrics?: ServiceMetrics
 }
 
 /**

@@ -64,6 +64,7 @@ export async function createRuntime(
     retention: config.retention,
     operations: config.operations,
     relay: config.relay,
+    metrics: config.metrics,
     logger: logger.child({ service: name }),
     stopOnSignals: false, // main.ts stops every runtime of the process, then exits
   })

@@ -39,3 +39,11 @@ export {
   type TestEvent,
   type TestHandlerOptions,
 } from './handler-test.ts'
+export {
+  prometheusBinary,
+  promtoolCheck,
+  startPrometheus,
+  type PrometheusServer,
+  type PromtoolVerdict,
+  type ScrapeJob,
+} from './prometheus.ts'

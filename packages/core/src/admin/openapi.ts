@@ -602,5 +602,16 @@ export const openApiDocument = {
         responses: { 200: { description: '{ consumerGroups }' } },
       },
     },
+    '/api/metrics': {
+      get: {
+        summary:
+          "Prometheus metrics (text format) of the system: each consumer group's pending and in-flight messages, the outbox's unpublished events; 404 when the server was started without `metrics`",
+        responses: {
+          ...guarded,
+          200: { description: 'the metrics', content: { 'text/plain': {} } },
+          404: { $ref: '#/components/responses/NotFound' },
+        },
+      },
+    },
   },
 } as const

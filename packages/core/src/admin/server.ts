@@ -10,6 +10,7 @@ import {
   type DlqManager,
 } from '../dlq/manage.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
+import type { MetricsText } from '../observe/prometheus.ts'
 import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
 import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
@@ -73,6 +74,13 @@ export interface AdminServerOptions {
    * only that page and the bundle's `/assets/` (code, no data) are served to anyone.
    */
   ui?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /**
+   * Serves `GET /api/metrics` (Prometheus text), behind the same credentials as every API call
+   * (a read-only key is enough; Prometheus sends it as a bearer token): e.g. `scrape` of
+   * `prometheusMetrics({ system: service })`, which reads the system's figures once for every
+   * process. Without it `/api/metrics` answers 404.
+   */
+  metrics?: () => Promise<MetricsText>
   /**
    * Where refused requests (warn, with the reason) and failures (error, with the cause, method
    * and path) are logged. Default: a pino logger named `admin`.
@@ -522,6 +530,18 @@ export function createAdminHandler(
     send(res, 500, { error: 'internal error; see the service log' })
   }
 
+  /** `GET /api/metrics`, for a caller already admitted. */
+  const metrics = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET')
+      throw new NoRoute(`no route ${req.method} /api/metrics: metrics are read with GET`)
+    if (!options.metrics)
+      throw new NoRoute(
+        'no route /api/metrics: this admin server was started without metrics (AdminServerOptions.metrics)',
+      )
+    const { contentType, body } = await options.metrics()
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body)
+  }
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'POST' && req.url === '/api/session') return signIn(req, res)
     const path = new URL(req.url ?? '/', 'http://admin').pathname
@@ -546,6 +566,7 @@ export function createAdminHandler(
       // A read-only key may sign out too.
       if (method === 'DELETE') return signOut(req, res, caller.session ?? signedIn(req))
     }
+    if (path === '/api/metrics') return metrics(req, res)
     if (caller.role === 'read' && !readMethods.has(method)) {
       const error = `the key "${caller.name}" is read-only: ${method} ${path.slice(0, 200)} needs a key with the operate role (redrive, discard, resolve)`
       logger.warn(

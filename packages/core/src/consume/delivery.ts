@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import type { Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
+import { otherSubject, type DeliveryOutcome, type ServiceMetrics } from '../observe/metrics.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { MessageSigner } from '../publish/signature.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
@@ -11,7 +12,7 @@ import type { FailureLog } from './failures.ts'
 import type { EventHandler, ReceivedEvent } from './handler.ts'
 import { keepAlive } from './keep-alive.ts'
 import type { Ledger } from './ledger.ts'
-import { retry, type Outcome, type Settlement, type StepResult } from './outcome.ts'
+import { handledNote, retry, type Outcome, type Settlement, type StepResult } from './outcome.ts'
 import { retryDelayMs, type RetryPolicy } from './retry.ts'
 import { settle } from './settle.ts'
 import { checkHeaders } from './steps/check-headers.ts'
@@ -54,6 +55,8 @@ export interface ConsumerGroup {
   /** Where the handler's child events go (ids derived from this delivery). */
   publisher: Publisher
   logger: Logger
+  /** Told of each handler run and each settlement; absent when metrics are off. */
+  metrics?: ServiceMetrics
 }
 
 /**
@@ -132,6 +135,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroup): Promise<
       settlement = retry(1_000)
     }
     settle(msg, settlement, delivery.logger)
+    if (group.metrics) observeSettlement(group.metrics, group, delivery, settlement)
     return settlement
   } finally {
     stopKeepAlive()
@@ -153,6 +157,36 @@ export function openDelivery(msg: JsMsg, group: ConsumerGroup): Delivery {
       consumerGroup: group.consumerGroup,
       attempt,
     }),
+  }
+}
+
+function observeSettlement(
+  metrics: ServiceMetrics,
+  group: ConsumerGroup,
+  delivery: Delivery,
+  settlement: Settlement,
+) {
+  metrics.delivered({
+    consumerGroup: group.consumerGroup,
+    // From code, never from the message: a forged subject must not mint a label value.
+    subject:
+      delivery.raw.subject === group.definition.subject ? group.definition.subject : otherSubject,
+    outcome: outcomeOf(settlement),
+    attempt: delivery.attempt,
+  })
+}
+
+/** A settlement as metrics name it. */
+function outcomeOf(settlement: Settlement): DeliveryOutcome {
+  switch (settlement.kind) {
+    case 'ack':
+      return settlement.note === handledNote ? 'handled' : 'duplicate'
+    case 'retry':
+      return 'retried'
+    case 'deadLettered':
+      return 'dead_lettered'
+    default:
+      return settlement.kind
   }
 }
 

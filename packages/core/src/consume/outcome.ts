@@ -68,6 +68,9 @@ export interface Unrecorded {
 
 export const ack = (note: string): Ack => ({ kind: 'ack', note })
 
+/** The note of an ack after the handler finished (metrics tell it from a duplicate's). */
+export const handledNote = 'handled'
+
 export const retry = (delayMs: number): Retry => ({ kind: 'retry', delayMs })
 
 export const deadLetter = (

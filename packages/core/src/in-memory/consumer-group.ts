@@ -3,6 +3,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node'
 import { pino, type Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
 import { newId } from '../ids.ts'
+import type { ServiceMetrics } from '../observe/metrics.ts'
 import { handleDelivery, type ConsumerGroup } from '../consume/delivery.ts'
 import { consumerGroupName } from '../consume/group-names.ts'
 import type { EventHandler } from '../consume/handler.ts'
@@ -36,6 +37,8 @@ export interface InMemoryConsumerGroupOptions<Data> {
   timeoutMs?: number
   /** @default silent */
   logger?: Logger
+  /** Told of each handler run and settlement, as a service's `metrics` option. @default none */
+  metrics?: ServiceMetrics
 }
 
 /** An event as its message carries it: ids default to new ones, data to JSON. */
@@ -108,6 +111,7 @@ export function inMemoryConsumerGroup<Data>(
     deadLetters: inMemoryDeadLetters(),
     publisher,
     logger: options.logger ?? pino({ level: 'silent' }),
+    metrics: options.metrics,
   }
   const positions = new Map<string, number>()
 

@@ -2,6 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream'
 import type { Logger } from 'pino'
 import { PublishError, RecordError } from '../errors.ts'
 import { groupCommit } from '../group-commit.ts'
+import type { ServiceMetrics } from '../observe/metrics.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
 import { encodeEvent, wireSubject } from './wire.ts'
@@ -44,10 +45,13 @@ export interface OutboxOptions {
   expireAfterMs?: number
   /** The format of the messages it sends. Default the current one. */
   messageFormat?: WritableFormat
+  /** Told of each event JetStream confirmed; absent when metrics are off. */
+  metrics?: ServiceMetrics
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
-  const { store, js, signer, subjectPrefix, publishTimeoutMs, logger, expireAfterMs } = options
+  const { store, js, signer, subjectPrefix, publishTimeoutMs, logger, expireAfterMs, metrics } =
+    options
   const messageFormat = options.messageFormat ?? currentFormat
 
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
@@ -105,6 +109,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       void mover
         .add({ ...record, publishedAt, ...(expireAt ? { expireAt } : {}) })
         .catch(() => undefined)
+      metrics?.published({
+        subject: record.subject,
+        via: redelivery ?? (record.redelivery === 'retry' ? 'retry' : 'publish'),
+        latencyMs: publishedAt.getTime() - record.createdAt.getTime(),
+      })
     }
     return acks.map((ack, i) => {
       if (ack.status === 'fulfilled') return undefined

@@ -1,8 +1,9 @@
 import { HandlerTimeoutError } from '../../errors.ts'
 import { childPublisher } from '../../publish/publisher.ts'
-import type { DeliveryStep } from '../delivery.ts'
+import type { ServiceMetrics } from '../../observe/metrics.ts'
+import type { ConsumerGroup, Delivery, DeliveryStep } from '../delivery.ts'
 import type { HandlerContext } from '../handler.ts'
-import { ack, next } from '../outcome.ts'
+import { ack, handledNote, next } from '../outcome.ts'
 
 /**
  * Runs the handler within its timeout (the message is kept alive meanwhile, see
@@ -31,13 +32,34 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
       reject(error)
     }, timeoutMs)
   })
+  // The clock is read only with an observer: without one, a run costs nothing more.
+  const startedAt = group.metrics ? performance.now() : 0
   try {
     await Promise.race([group.handler(event, ctx), timeout])
   } catch (error) {
+    if (group.metrics) observeRun(group.metrics, group, delivery, startedAt, true)
     return next({ ...delivery, failure: { error } })
   } finally {
     clearTimeout(timer)
   }
+  if (group.metrics) observeRun(group.metrics, group, delivery, startedAt, false)
   await group.ledger.markProcessed(delivery.key, event.operationId)
-  return ack('handled')
+  return ack(handledNote)
+}
+
+function observeRun(
+  metrics: ServiceMetrics,
+  group: ConsumerGroup,
+  { event, attempt }: Delivery,
+  startedAt: number,
+  failed: boolean,
+) {
+  metrics.handlerRan({
+    consumerGroup: group.consumerGroup,
+    subject: group.definition.subject,
+    durationMs: performance.now() - startedAt,
+    failed,
+    attempt,
+    ...(event?.redelivery ? { redelivery: event.redelivery } : {}),
+  })
 }

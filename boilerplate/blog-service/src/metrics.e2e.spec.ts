@@ -1,0 +1,116 @@
+import {
+  createTestNamespace,
+  eventually,
+  freePort,
+  getTestServers,
+  promtoolCheck,
+  startPrometheus,
+  type NodeProcess,
+  type PrometheusServer,
+} from '@event-driven/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
+import { faultEnv } from './testing/faults.ts'
+import { registerAndLogin, updateNames } from './testing/flow.ts'
+
+// A real Prometheus (Debian's) scrapes the blog: the probe server's /metrics (the services'
+// counters) and the admin server's /api/metrics (the system's figures, with a read-only key).
+// The comments author-name handler always fails, so the failure and DLQ counters move too.
+const servers = await getTestServers()
+const ns = createTestNamespace(servers, 'blog metrics')
+const scrapeKey = 'prometheus-scrape-secret'
+let blog: NodeProcess | undefined
+let prometheus: PrometheusServer | undefined
+let probePort: number
+let adminPort: number
+beforeAll(async () => {
+  probePort = await freePort()
+  adminPort = await freePort()
+  const port = await freePort()
+  blog = await startBlogProcess(
+    [],
+    blogEnv(ns, servers, port, {
+      PROBE_PORT: String(probePort),
+      ADMIN_PORT: String(adminPort),
+      ADMIN_API_KEYS: `prometheus:${scrapeKey}:read`,
+      ...faultEnv({
+        failingHandler: {
+          consumerGroup: 'comments.updateAuthorName',
+          message: 'test switch: comments fail to update author names',
+        },
+      }),
+    }),
+    ['users, blogs, comments, gateway, admin'],
+  )
+  const { token } = await registerAndLogin(`http://127.0.0.1:${port}/graphql`, 'ada')
+  await updateNames(`http://127.0.0.1:${port}/graphql`, token, 'Ada', 'King')
+}, 60_000)
+afterAll(async () => {
+  await prometheus?.dispose()
+  await blog?.stop()
+  await ns.cleanup()
+})
+
+/** The one value of an instant query (fails while the series is missing). */
+async function single(expr: string): Promise<number> {
+  const result = await prometheus!.query(expr)
+  expect(result, expr).toHaveLength(1)
+  return result[0]!.value
+}
+
+describe('the blog under a real Prometheus', () => {
+  it('its /metrics pass promtool', async () => {
+    const response = await fetch(`http://127.0.0.1:${probePort}/metrics`)
+    expect(response.status).toBe(200)
+    expect(await promtoolCheck(await response.text())).toEqual({ code: 0, output: '' })
+  })
+
+  it('scrapes the probe and the admin server; counters and figures arrive', async () => {
+    prometheus = await startPrometheus([
+      { job: 'blog', targets: [`127.0.0.1:${probePort}`] },
+      {
+        job: 'admin',
+        targets: [`127.0.0.1:${adminPort}`],
+        metricsPath: '/api/metrics',
+        bearerToken: scrapeKey,
+      },
+    ])
+    await eventually(
+      async () => {
+        const targets = await prometheus!.targets()
+        expect(targets.map((t) => `${t.job}: ${t.health} ${t.lastError}`).sort()).toEqual([
+          'admin: up ',
+          'blog: up ',
+        ])
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    )
+    await eventually(
+      async () => {
+        expect(await single('up{job="blog"}')).toBe(1)
+        expect(
+          await single(
+            'event_driven_deliveries_total{job="blog",consumer_group="blogs.updateAuthorName",subject="User.nameUpdated",outcome="handled"}',
+          ),
+        ).toBe(1)
+        expect(
+          await single(
+            'event_driven_handler_failures_total{job="blog",consumer_group="comments.updateAuthorName"}',
+          ),
+        ).toBe(5)
+        expect(
+          await single(
+            'event_driven_deliveries_total{job="blog",consumer_group="comments.updateAuthorName",outcome="dead_lettered"}',
+          ),
+        ).toBe(1)
+        expect(await single('event_driven_system_figures_up{job="admin"}')).toBe(1)
+        expect(
+          await single(
+            'event_driven_consumer_group_pending{job="admin",consumer_group="comments.updateAuthorName"}',
+          ),
+        ).toBe(0)
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    )
+  }, 90_000)
+})

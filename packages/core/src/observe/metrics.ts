@@ -1,0 +1,77 @@
+import type { Redelivery } from '../publish/wire.ts'
+
+/**
+ * What a service tells a metrics observer, at the points where each fact is known: a handler's
+ * run (`runHandler`), a delivery's settlement (`handleDelivery`), JetStream's confirmation of a
+ * published event (`outbox.publishRecorded`). `prometheusMetrics()` is one observer; any object
+ * with these methods is another. Without one (the default) none of this runs: every call site
+ * checks for an observer first, so a delivery allocates nothing for metrics. Its methods run on
+ * the hot path: they must be quick and must not throw.
+ */
+export interface ServiceMetrics {
+  /** A handler finished or failed (threw, or ran past its timeout). */
+  handlerRan(run: HandlerRun): void
+  /** A delivery was settled with JetStream: exactly once per delivery. */
+  delivered(delivery: SettledDelivery): void
+  /** JetStream confirmed an event this process published. */
+  published(event: PublishedEvent): void
+}
+
+/**
+ * The subject label of a delivery whose subject is not its consumer group's (a forged or
+ * malformed message): label values come from code, never from message bytes.
+ */
+export const otherSubject = 'other'
+
+/** One run of a handler. */
+export interface HandlerRun {
+  /** `<service>.<handler>`. */
+  consumerGroup: string
+  /** The subject the consumer group handles. */
+  subject: string
+  /** From the handler's start to its end (or its timeout). */
+  durationMs: number
+  /** It threw or ran past its timeout: a failure is recorded for it. */
+  failed: boolean
+  /** JetStream's delivery count: 1 on the first delivery. */
+  attempt: number
+  /** Why the event came again: a redriven DLQ entry is `redrive`; absent on a first delivery. */
+  redelivery?: Redelivery
+}
+
+/**
+ * How a delivery was settled:
+ * - `handled`: the handler finished; acked.
+ * - `duplicate`: processed before (the ledger says so); acked without running the handler.
+ * - `retried`: to be delivered again after a delay (the handler failed, or the ledger or the
+ *   failure record could not be read or written).
+ * - `dead_lettered`: given up and written to the DLQ; terminated in JetStream.
+ * - `parked`: given up, the DLQ write failed, parked in NATS until MongoDB takes it.
+ * - `unrecorded`: given up but neither the DLQ nor the parked stream took it: left to come again.
+ */
+export type DeliveryOutcome =
+  'handled' | 'duplicate' | 'retried' | 'dead_lettered' | 'parked' | 'unrecorded'
+
+/** One settled delivery. */
+export interface SettledDelivery {
+  /** `<service>.<handler>`. */
+  consumerGroup: string
+  /** The consumer group's subject, or `other` for a message that named another. */
+  subject: string
+  outcome: DeliveryOutcome
+  /** JetStream's delivery count: 1 on the first delivery. */
+  attempt: number
+}
+
+/** One event JetStream confirmed. */
+export interface PublishedEvent {
+  subject: string
+  /**
+   * - `publish`: its first publish (by an operation, a handler or a state change);
+   * - `relay`: the relay published it, after a crash or an outage left it in the outbox;
+   * - `retry`: a retried handler emitted it again (JetStream or the ledger drops the copy).
+   */
+  via: 'publish' | 'relay' | 'retry'
+  /** From the event's record (`createdAt`) to JetStream's confirmation. */
+  latencyMs: number
+}
