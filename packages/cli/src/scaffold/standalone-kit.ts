@@ -86,8 +86,14 @@ export async function kitFromRepo(root: string): Promise<StandaloneKit> {
           'pino',
           'zod',
         ]),
-        // The core's peers: JetStream, and the S3 archive and Slack alerts the app can turn on.
-        ...pick(corePeers, ['@nats-io/jetstream', '@aws-sdk/client-s3', '@slack/webhook']),
+        // The core's peers: JetStream, the S3 archive and Slack alerts the app can turn on, and
+        // prom-client for the metrics its main.ts serves.
+        ...pick(corePeers, [
+          '@nats-io/jetstream',
+          '@aws-sdk/client-s3',
+          '@slack/webhook',
+          'prom-client',
+        ]),
       },
       devDependencies: {
         '@event-driven/cli': framework('cli'),
