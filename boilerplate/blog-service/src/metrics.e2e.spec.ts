@@ -3,11 +3,15 @@ import {
   eventually,
   freePort,
   getTestServers,
+  prometheusBinary,
   promtoolCheck,
+  runCommand,
   startPrometheus,
   type NodeProcess,
   type PrometheusServer,
 } from '@event-driven/testing'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
 import { faultEnv } from './testing/faults.ts'
@@ -19,6 +23,9 @@ import { registerAndLogin, updateNames } from './testing/flow.ts'
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'blog metrics')
 const scrapeKey = 'prometheus-scrape-secret'
+/** What docker compose's observability profile runs (compose itself cannot run here). */
+const observability = join(import.meta.dirname, '../../../infra/observability')
+const grafanaDashboard = join(observability, 'grafana/dashboards/event-driven.json')
 let blog: NodeProcess | undefined
 let prometheus: PrometheusServer | undefined
 let probePort: number
@@ -113,4 +120,26 @@ describe('the blog under a real Prometheus', () => {
       { timeoutMs: 30_000, intervalMs: 500 },
     )
   }, 90_000)
+
+  it('parses every query of the Grafana dashboard, and every metric they read was scraped', async () => {
+    const dashboard = JSON.parse(readFileSync(grafanaDashboard, 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[]
+    }
+    const queries = dashboard.panels.flatMap((panel) => panel.targets.map((t) => t.expr))
+    expect(queries.length).toBeGreaterThan(0)
+    // Prometheus answers an error (and query() throws) for a query it cannot parse.
+    for (const query of queries) await prometheus!.query(query)
+    const names = new Set(queries.flatMap((query) => query.match(/\bevent_driven_\w+/g) ?? []))
+    for (const name of names)
+      expect(await single(`count({__name__="${name}"})`), name).toBeGreaterThan(0)
+  })
+
+  it("the compose profile's Prometheus config passes promtool", async () => {
+    const checked = await runCommand(prometheusBinary('promtool'), [
+      'check',
+      'config',
+      join(observability, 'prometheus.yml'),
+    ])
+    expect(checked, checked.stdout + checked.stderr).toMatchObject({ code: 0 })
+  })
 })
