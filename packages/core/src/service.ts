@@ -14,6 +14,7 @@ import { ConfigurationError } from './errors.ts'
 import type { EventDefinition } from './event-definition.ts'
 import { onStop, startedBy, startParts, type Part } from './lifecycle.ts'
 import { cachedMongoPing } from './health/mongo-ping.ts'
+import { guardedMetrics } from './observe/metrics.ts'
 import { watchNatsState } from './health/nats-state.ts'
 import {
   judgeHealth,
@@ -115,6 +116,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   const { name, stream, retry, ackWaitMs } = options
   const logger = options.logger ?? pino({ name })
   const connections = await openServiceConnections(options, logger)
+  const metrics = options.metrics && guardedMetrics(options.metrics, logger)
   const { js, jsm, store, signer } = connections
 
   // Without archiving, retention counts from publishing (events) and the end (operations).
@@ -128,7 +130,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     messageFormat: options.messageFormat,
     logger,
     expireAfterMs: expireWithoutArchive?.eventsMs,
-    metrics: options.metrics,
+    metrics,
   })
   // With retention on, a ledger entry stays as long as JetStream can redeliver its event (a
   // stream without a max age keeps its messages, and then the ledger keeps its entries).
@@ -338,7 +340,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
           signer,
           logger,
           publisher,
-          metrics: options.metrics,
+          metrics,
         },
       })
     },

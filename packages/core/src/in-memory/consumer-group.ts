@@ -3,7 +3,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node'
 import { pino, type Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
 import { newId } from '../ids.ts'
-import type { ServiceMetrics } from '../observe/metrics.ts'
+import { guardedMetrics, type ServiceMetrics } from '../observe/metrics.ts'
 import { handleDelivery, type ConsumerGroup } from '../consume/delivery.ts'
 import { consumerGroupName } from '../consume/group-names.ts'
 import type { EventHandler } from '../consume/handler.ts'
@@ -92,6 +92,7 @@ export function inMemoryConsumerGroup<Data>(
   // Messages are signed as a service signs them, so the signature step runs as in production.
   const signer = messageSigner(randomBytes(32))
   const publisher = inMemoryPublisher(service)
+  const logger = options.logger ?? pino({ level: 'silent' })
   const group: ConsumerGroup = {
     service,
     handlerName,
@@ -110,8 +111,8 @@ export function inMemoryConsumerGroup<Data>(
     failures: inMemoryFailureLog(),
     deadLetters: inMemoryDeadLetters(),
     publisher,
-    logger: options.logger ?? pino({ level: 'silent' }),
-    metrics: options.metrics,
+    logger,
+    ...(options.metrics ? { metrics: guardedMetrics(options.metrics, logger) } : {}),
   }
   const positions = new Map<string, number>()
 

@@ -102,4 +102,25 @@ describe('what a delivery tells the metrics observer', () => {
     })
     expect(runs).toMatchObject([{ redelivery: 'redrive', attempt: 1, failed: false }])
   })
+
+  it('an observer that throws changes nothing: the event is handled once and settled', async () => {
+    let runs = 0
+    const throwing: ServiceMetrics = {
+      handlerRan: () => {
+        throw new Error('observer broke')
+      },
+      delivered: () => {
+        throw new Error('observer broke')
+      },
+      published: () => {
+        throw new Error('observer broke')
+      },
+    }
+    const notes = group(async () => void runs++, throwing)
+    const first = await notes.deliver({ eventId: 'e1', data: { text: 'a' } })
+    expect(first.settlement.kind).toBe('ack')
+    // Marked processed: a copy is a duplicate, and the handler does not run again.
+    await notes.deliver({ eventId: 'e1', data: { text: 'a' } }, 2)
+    expect(runs).toBe(1)
+  })
 })

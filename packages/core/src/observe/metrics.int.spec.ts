@@ -51,6 +51,27 @@ async function valueOf(metrics: PrometheusMetrics, series: string): Promise<numb
 }
 
 describe('Prometheus metrics of a running service', () => {
+  it('an observer that throws changes nothing: publishes succeed, each event is handled once', async () => {
+    const broken = () => {
+      throw new Error('observer broke')
+    }
+    const svc = await service('observer-throws', {
+      metrics: { handlerRan: broken, delivered: broken, published: broken },
+    })
+    const handled: string[] = []
+    svc.on(PostPublished, { handler: 'index' }, async (event) => void handled.push(event.id))
+    await svc.start()
+    await publishPosts(svc, 3)
+    await eventually(() => expect(handled).toHaveLength(3))
+    // No redelivery comes after the acks: each id once, and nothing waits in the group.
+    await eventually(async () => {
+      const [group] = await svc.consumerGroups()
+      expect(group).toMatchObject({ pending: 0, inFlight: 0 })
+    })
+    expect(new Set(handled).size).toBe(3)
+    expect(handled).toHaveLength(3)
+  })
+
   it('count N published and N handled events; promtool parses the text', async () => {
     const metrics = prometheusMetrics({ processMetrics: true })
     const svc = await service('counted', { metrics })

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino'
 import type { Redelivery } from '../publish/wire.ts'
 
 /**
@@ -6,7 +7,7 @@ import type { Redelivery } from '../publish/wire.ts'
  * published event (`outbox.publishRecorded`). `prometheusMetrics()` is one observer; any object
  * with these methods is another. Without one (the default) none of this runs: every call site
  * checks for an observer first, so a delivery allocates nothing for metrics. Its methods run on
- * the hot path: they must be quick and must not throw.
+ * the hot path: they must be quick. One that throws is logged and ignored (`guardedMetrics`).
  */
 export interface ServiceMetrics {
   /** A handler finished or failed (threw, or ran past its timeout). */
@@ -74,4 +75,29 @@ export interface PublishedEvent {
   via: 'publish' | 'relay' | 'retry'
   /** From the event's record (`createdAt`) to JetStream's confirmation. */
   latencyMs: number
+}
+
+/**
+ * The observer with each call guarded: one that throws is logged (the first time) and ignored, so
+ * it never turns a handled event into a failure or a confirmed publish into an error; it only
+ * reports them. The service and the in-memory consumer group wrap the observer they are given.
+ */
+export function guardedMetrics(metrics: ServiceMetrics, logger: Logger): ServiceMetrics {
+  let logged = false
+  const guard =
+    <Fact>(call: (fact: Fact) => void) =>
+    (fact: Fact) => {
+      try {
+        call(fact)
+      } catch (error) {
+        if (logged) return
+        logged = true
+        logger.error({ err: error }, 'the metrics observer threw: its figures are incomplete')
+      }
+    }
+  return {
+    handlerRan: guard((run) => metrics.handlerRan(run)),
+    delivered: guard((delivery) => metrics.delivered(delivery)),
+    published: guard((event) => metrics.published(event)),
+  }
 }
