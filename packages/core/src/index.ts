@@ -96,4 +96,15 @@ export {
   type PrometheusMetrics,
   type PrometheusMetricsOptions,
 } from './observe/prometheus.ts'
+export {
+  openTelemetryTracing,
+  instrumentationScope,
+  type OpenTelemetryTracingOptions,
+  type ServiceTracing,
+  type SpanAttributes,
+  type SpanKind,
+  type SpanStart,
+  type TraceSpan,
+} from './observe/tracing.ts'
+export { readTraceContext, traceHeaders, type TraceContext } from './observe/trace-context.ts'
 export type { SystemSource } from './observe/system-figures.ts'

@@ -1,3 +1,4 @@
+import type { ServiceTracing } from './observe/tracing.ts'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { MongoClient } from 'mongodb'
@@ -36,6 +37,8 @@ export interface OpenEventStoreOptions {
   signingKey?: string
   /** Where replays and reads find archived events. */
   archive?: ArchiveOptions
+  /** Starts a span per redrive and per replay (`openTelemetryTracing()`). @default off */
+  tracing?: ServiceTracing
 }
 
 /**
@@ -63,7 +66,7 @@ export function storeTools(deps: ReplayDependencies): Omit<EventStoreTools, 'clo
   return {
     store,
     stream: { name: stream.name, subjectPrefix: stream.subjectPrefix },
-    dlq: dlqManager(store, js, stream.subjectPrefix, signer),
+    dlq: dlqManager(store, js, stream.subjectPrefix, signer, deps.tracing),
     consumerGroups: () => listConsumerGroups(jsm, stream.name),
     replay: (replayOptions) => replayEvents(deps, replayOptions),
     readEvents: (select, from) => selectEvents(deps, select, from),
@@ -94,7 +97,10 @@ export async function openEventStore(options: OpenEventStoreOptions): Promise<Ev
     const js = jetstream(nc)
     const jsm = await jetstreamManager(nc)
     const archive = options.archive && { ...options.archive, s3: s3Client(options.archive.s3) }
-    return { ...storeTools({ store, js, jsm, stream, signer, archive }), close }
+    return {
+      ...storeTools({ store, js, jsm, stream, signer, archive, tracing: options.tracing }),
+      close,
+    }
   } catch (error) {
     await close()
     throw error

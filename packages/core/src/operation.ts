@@ -8,6 +8,8 @@ import { insertNew } from './store/insert-new.ts'
 import { groupCommit, groupWrites } from './group-commit.ts'
 import { storableText } from './store/keys.ts'
 import { newId } from './ids.ts'
+import { operationSpan } from './observe/spans.ts'
+import type { ServiceTracing } from './observe/tracing.ts'
 import type { Publisher } from './publish/publisher.ts'
 import { makeChange, type ChangeDependencies } from './state/change.ts'
 import { inCurrentFormat } from './version/formats.ts'
@@ -258,6 +260,8 @@ export interface OperationStarterOptions {
   /** Without archiving, how long an ended operation stays in MongoDB (retention). */
   expireAfterMs?: number
   logger: Logger
+  /** Starts a span per operation, ended with it; absent when tracing is off. */
+  tracing?: ServiceTracing
 }
 
 /**
@@ -265,7 +269,8 @@ export interface OperationStarterOptions {
  * commands), then an `Operation` whose events go through the service's publisher.
  */
 export function operationStarter(options: OperationStarterOptions) {
-  const { recorder, service, publisher, changes, operations, expireAfterMs, logger } = options
+  const { recorder, service, publisher, changes, operations, expireAfterMs, logger, tracing } =
+    options
   return async ({
     name,
     input,
@@ -275,21 +280,31 @@ export function operationStarter(options: OperationStarterOptions) {
   }: StartOperationInput): Promise<Operation> => {
     checkOperationId(id)
     const startedAt = new Date()
-    await recorder.start({
-      _id: id,
-      archived: false,
-      name,
-      input: input ?? null,
-      actor: actor ?? null,
-      status: 'started',
-      service,
-      startedAt,
-      deadlineAt: new Date(startedAt.getTime() + (deadlineMs ?? operations.deadlineMs)),
-      ...(expireAfterMs === undefined
-        ? {}
-        : { expireAt: new Date(startedAt.getTime() + expireAfterMs) }),
-    })
+    // Belongs to the current span (the request that asked for it), and its events to it.
+    const span = tracing?.start(operationSpan({ id, name, service }))
+    const trace = span?.context
+    try {
+      await recorder.start({
+        _id: id,
+        archived: false,
+        name,
+        input: input ?? null,
+        actor: actor ?? null,
+        status: 'started',
+        service,
+        startedAt,
+        deadlineAt: new Date(startedAt.getTime() + (deadlineMs ?? operations.deadlineMs)),
+        ...(expireAfterMs === undefined
+          ? {}
+          : { expireAt: new Date(startedAt.getTime() + expireAfterMs) }),
+        ...(trace ? { trace } : {}),
+      })
+    } catch (error) {
+      span?.end(error)
+      throw error
+    }
     const end = async (status: 'completed' | 'failed', error?: string | Error) => {
+      span?.end(status === 'failed' ? (error ?? 'failed') : undefined)
       const recorded = await recorder.end(id, { status, error })
       if (!recorded)
         logger.warn(
@@ -301,8 +316,9 @@ export function operationStarter(options: OperationStarterOptions) {
     return {
       id,
       name,
-      publish: (definition, data) => publisher.publish(definition, data, { operationId: id }),
-      change: (entity, changeInput) => makeChange(changes, id, entity, changeInput),
+      publish: (definition, data) =>
+        publisher.publish(definition, data, { operationId: id, ...(span ? { trace: span } : {}) }),
+      change: (entity, changeInput) => makeChange(changes, id, entity, changeInput, trace),
       complete: () => end('completed'),
       fail: (reason) => end('failed', reason),
     }

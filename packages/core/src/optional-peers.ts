@@ -2,11 +2,12 @@ import { createRequire } from 'node:module'
 import type * as S3 from '@aws-sdk/client-s3'
 import type * as Slack from '@slack/webhook'
 import type * as Prom from 'prom-client'
+import type * as Otel from '@opentelemetry/api'
 import { ConfigurationError } from './errors.ts'
 
 // Loaded synchronously, when a feature that needs one is turned on: a service that does not
 // archive or alert never loads (or needs installed) the S3 client or the Slack webhook, nor one
-// without metrics prom-client.
+// without metrics prom-client, nor one without tracing the OpenTelemetry API.
 const require = createRequire(import.meta.url)
 
 function optionalPeer<T>(name: string, feature: string): T {
@@ -31,3 +32,7 @@ export const slackSdk = () => optionalPeer<typeof Slack>('@slack/webhook', 'Slac
 
 /** `prom-client`, for `prometheusMetrics()`. */
 export const promClient = () => optionalPeer<typeof Prom>('prom-client', 'Prometheus metrics')
+
+/** `@opentelemetry/api`, for `openTelemetryTracing()`. */
+export const openTelemetryApi = () =>
+  optionalPeer<typeof Otel>('@opentelemetry/api', 'OpenTelemetry tracing')

@@ -6,6 +6,7 @@ import { ConfigurationError } from './errors.ts'
 import { serviceNamePattern } from './names.ts'
 import type { NatsTarget } from './nats-connection.ts'
 import type { ServiceMetrics } from './observe/metrics.ts'
+import type { ServiceTracing } from './observe/tracing.ts'
 import { defaultOperationOptions, type OperationOptions } from './operation.ts'
 import type { RetentionOptions } from './retention/retention.ts'
 import type { ChangeStep, StateChange } from './state/entity-state.ts'
@@ -115,6 +116,14 @@ export interface ServiceOptions {
    * @default off: nothing is measured, nothing is allocated for it
    */
   metrics?: ServiceMetrics
+  /**
+   * Where the service starts its spans: `openTelemetryTracing()` (spans go to the tracer provider
+   * your OpenTelemetry SDK registers), or a tracer of your own. Operations and events store their
+   * trace context either way it is set, so chains that continue later stay in one trace
+   * (docs/observability.md).
+   * @default off: no span is started; a trace context a message carries is still passed on
+   */
+  tracing?: ServiceTracing
 }
 
 /** Options with every default filled in. */
@@ -139,6 +148,7 @@ export interface ResolvedServiceOptions {
   stopOnSignals: boolean
   messageFormat: WritableFormat
   metrics?: ServiceMetrics
+  tracing?: ServiceTracing
 }
 
 /**
@@ -207,6 +217,8 @@ export function resolveServiceOptions(
     problems.push(
       'metrics must be an observer with handlerRan, delivered and published (e.g. prometheusMetrics())',
     )
+  if (options.tracing && typeof options.tracing.start !== 'function')
+    problems.push('tracing must be a tracer with start (e.g. openTelemetryTracing())')
   if (resolved.alerts.slackWebhookUrl) needs(slackSdk)
   if (options.archive) needs(s3Sdk)
   if (problems.length > 0)

@@ -131,6 +131,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     logger,
     expireAfterMs: expireWithoutArchive?.eventsMs,
     metrics,
+    tracing: options.tracing,
   })
   // With retention on, a ledger entry stays as long as JetStream can redeliver its event (a
   // stream without a max age keeps its messages, and then the ledger keeps its entries).
@@ -148,6 +149,9 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     outbox,
     definitions,
     isStopped: () => state === 'stopped',
+    ...(options.tracing
+      ? { tracing: { tracer: options.tracing, subjectPrefix: stream.subjectPrefix } }
+      : {}),
   })
   const operationRecords = operationRecorder(store, expireWithoutArchive?.operationsMs)
   const changes = {
@@ -292,7 +296,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
 
   const service: Service = {
     name,
-    ...storeTools({ store, js, jsm, stream, signer, archive }),
+    ...storeTools({ store, js, jsm, stream, signer, archive, tracing: options.tracing }),
     streamDifferences: connections.streamDifferences,
     entityState: (entityOptions) => entities.define(entityOptions),
     startOperation: operationStarter({
@@ -303,6 +307,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
       operations: options.operations,
       expireAfterMs: expireWithoutArchive?.operationsMs,
       logger,
+      tracing: options.tracing,
     }),
 
     on(definition, handlerOptions, handler) {
@@ -341,6 +346,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
           logger,
           publisher,
           metrics,
+          tracing: options.tracing,
         },
       })
     },

@@ -2,6 +2,8 @@ import type { JsMsg } from '@nats-io/jetstream'
 import type { Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
 import { otherSubject, type DeliveryOutcome, type ServiceMetrics } from '../observe/metrics.ts'
+import { deliverySpan } from '../observe/spans.ts'
+import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { MessageSigner } from '../publish/signature.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
@@ -57,6 +59,8 @@ export interface ConsumerGroup {
   logger: Logger
   /** Told of each handler run and each settlement; absent when metrics are off. */
   metrics?: ServiceMetrics
+  /** Starts a span per delivery and per handler run; absent when tracing is off. */
+  tracing?: ServiceTracing
 }
 
 /**
@@ -78,8 +82,10 @@ export interface Delivery {
   key: string
   /** JetStream's delivery count: 1 on the first delivery; a crashed process counts too. */
   attempt: number
-  /** Its lines carry eventId, operationId, consumerGroup and attempt. */
+  /** Its lines carry eventId, operationId, consumerGroup, attempt and (when traced) traceId. */
   logger: Logger
+  /** The delivery's span, from arrival to settlement; absent when tracing is off. */
+  span?: TraceSpan
   /** The event as the handler sees it: set by `decode`. */
   event?: ReceivedEvent
   /** Why the handler did not finish: set by `runHandler`. */
@@ -136,6 +142,7 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroup): Promise<
     }
     settle(msg, settlement, delivery.logger)
     if (group.metrics) observeSettlement(group.metrics, group, delivery, settlement)
+    if (delivery.span) endDeliverySpan(delivery.span, settlement)
     return settlement
   } finally {
     stopKeepAlive()
@@ -146,6 +153,22 @@ export async function handleDelivery(msg: JsMsg, group: ConsumerGroup): Promise<
 export function openDelivery(msg: JsMsg, group: ConsumerGroup): Delivery {
   const raw = readDelivery(msg, group.settings.subjectPrefix)
   const attempt = msg.info.deliveryCount
+  const span = group.tracing?.start(
+    deliverySpan({
+      subject: labelSubject(raw, group),
+      consumerGroup: group.consumerGroup,
+      wireSubject: msg.subject,
+      eventId: raw.eventId,
+      operationId: raw.operationId,
+      attempt,
+      streamSequence: msg.seq,
+      redelivery: raw.redelivery,
+      parent: raw.trace,
+      link: raw.traceLink,
+    }),
+  )
+  // Without tracing here, lines still carry the trace the message came with.
+  const traceId = span ? span.traceId : raw.trace?.traceparent.slice(3, 35)
   return {
     msg,
     raw,
@@ -156,7 +179,41 @@ export function openDelivery(msg: JsMsg, group: ConsumerGroup): Delivery {
       operationId: raw.operationId?.slice(0, 200),
       consumerGroup: group.consumerGroup,
       attempt,
+      ...(traceId ? { traceId } : {}),
     }),
+    ...(span ? { span } : {}),
+  }
+}
+
+/** The subject metrics and spans name a delivery by: from code, never from the message. */
+function labelSubject(raw: RawDelivery, group: ConsumerGroup): string {
+  return raw.subject === group.definition.subject ? group.definition.subject : otherSubject
+}
+
+/** What became of the delivery, on its span: a retry and a dead letter are failures of it. */
+function endDeliverySpan(span: TraceSpan, settlement: Settlement) {
+  switch (settlement.kind) {
+    case 'ack':
+      if (settlement.note !== handledNote) span.event('duplicate', { reason: settlement.note })
+      span.end()
+      return
+    case 'retry':
+      span.event('retry', { 'event_driven.retry.delay_ms': settlement.delayMs })
+      // Why is on the handler's span (its error), or in the log (the ledger could not be read).
+      span.end('retried')
+      return
+    case 'deadLettered':
+    case 'parked':
+      span.event(settlement.kind === 'parked' ? 'parked' : 'dead_letter', {
+        'event_driven.dlq.entry_id': settlement.letter.entryId,
+        'event_driven.dlq.reason': settlement.letter.reason.slice(0, 500),
+      })
+      span.end(settlement.letter.reason)
+      return
+    case 'unrecorded':
+      span.event('retry', { 'event_driven.retry.delay_ms': settlement.delayMs })
+      span.end(settlement.parkError)
+      return
   }
 }
 
@@ -169,8 +226,7 @@ function observeSettlement(
   metrics.delivered({
     consumerGroup: group.consumerGroup,
     // From code, never from the message: a forged subject must not mint a label value.
-    subject:
-      delivery.raw.subject === group.definition.subject ? group.definition.subject : otherSubject,
+    subject: labelSubject(delivery.raw, group),
     outcome: outcomeOf(settlement),
     attempt: delivery.attempt,
   })

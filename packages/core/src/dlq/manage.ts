@@ -3,7 +3,10 @@ import { headers as natsHeaders } from '@nats-io/transport-node'
 import type { Filter } from 'mongodb'
 import { durableName } from '../consume/group-names.ts'
 import { ErrorCodes, EventDrivenError } from '../errors.ts'
-import { headerPairs, eventHeaders, redriveSubject } from '../publish/wire.ts'
+import { resendSpan } from '../observe/spans.ts'
+import { readTraceContext, traceHeaders } from '../observe/trace-context.ts'
+import type { ServiceTracing } from '../observe/tracing.ts'
+import { headerPairs, eventHeaders, redriveSubject, setTraceHeaders } from '../publish/wire.ts'
 import { publishSigned, signatureHeader, type MessageSigner } from '../publish/signature.ts'
 import type { DlqAction, DlqRecord, DlqStatus, EventStore } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
@@ -188,39 +191,69 @@ const closedStatus: Record<DlqAction['action'], DlqStatus> = {
 /** Headers a redrive never copies: JetStream's own (`Nats-Msg-Id`, `Nats-Expected-*`) and the ones it sets anew. */
 function copiedHeader(name: string): boolean {
   const lower = name.toLowerCase()
-  return (
-    !lower.startsWith('nats-') &&
-    lower !== signatureHeader.toLowerCase() &&
-    lower !== eventHeaders.redelivery.toLowerCase() &&
-    lower !== eventHeaders.redriveOf.toLowerCase()
-  )
+  return !lower.startsWith('nats-') && !renewed.has(lower)
 }
+
+const renewed = new Set(
+  [
+    signatureHeader,
+    eventHeaders.redelivery,
+    eventHeaders.redriveOf,
+    traceHeaders.traceparent,
+    traceHeaders.tracestate,
+    traceHeaders.link,
+  ].map((name) => name.toLowerCase()),
+)
 
 export function dlqManager(
   store: EventStore,
   js: JetStreamClient,
   subjectPrefix: string,
   signer: MessageSigner,
+  tracing?: ServiceTracing,
 ): DlqManager {
   /** One claim per entry: an insert on a unique `_id` is atomic on every server, so one action wins. */
   const claims = store.dlqActions
 
   const redeliver = async (entry: DlqRecord) => {
     const h = natsHeaders()
-    for (const { name, value } of headerPairs(entry.headers.buffer)) {
+    const stored = headerPairs(entry.headers.buffer)
+    for (const { name, value } of stored) {
       if (copiedHeader(name)) h.append(name, value)
     }
     if (!h.has(eventHeaders.eventId)) h.set(eventHeaders.eventId, entry.eventId)
     if (!h.has(eventHeaders.subject)) h.set(eventHeaders.subject, entry.subject)
     h.set(eventHeaders.redelivery, 'redrive')
     h.set(eventHeaders.redriveOf, entry._id)
+    // A new trace, linked to the one the failed message belonged to (its deliveries link to it
+    // even when this process does not trace).
+    const original = readTraceContext(
+      stored.find((pair) => pair.name === traceHeaders.traceparent)?.value,
+      stored.find((pair) => pair.name === traceHeaders.tracestate)?.value,
+    )
+    if (original) h.set(traceHeaders.link, original.traceparent)
+    const span = tracing?.start(
+      resendSpan(
+        'redrive',
+        entry.consumerGroup,
+        { 'event_driven.dlq.entry_id': entry._id, 'messaging.message.id': entry.eventId },
+        original,
+      ),
+    )
+    if (span?.context) setTraceHeaders(h, span.context)
     const subject = redriveSubject(subjectPrefix, durableName(entry.service, entry.handler))
     // Its own id: the event's would be dropped as a duplicate of the original; the same id for
     // a repeated completion of one redrive.
-    await publishSigned(js, signer, subject, Buffer.from(entry.payload.buffer), {
-      msgID: `redrive:${entry._id}`,
-      headers: h,
-    })
+    try {
+      await publishSigned(js, signer, subject, Buffer.from(entry.payload.buffer), {
+        msgID: `redrive:${entry._id}`,
+        headers: h,
+      })
+    } catch (error) {
+      span?.end(error)
+      throw error
+    }
+    span?.end()
   }
 
   /**

@@ -3,6 +3,8 @@ import type { Logger } from 'pino'
 import { PublishError, RecordError } from '../errors.ts'
 import { groupCommit } from '../group-commit.ts'
 import type { ServiceMetrics } from '../observe/metrics.ts'
+import { publishSpan } from '../observe/spans.ts'
+import type { ServiceTracing } from '../observe/tracing.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
 import { insertNew } from '../store/insert-new.ts'
 import { encodeEvent, wireSubject } from './wire.ts'
@@ -47,11 +49,22 @@ export interface OutboxOptions {
   messageFormat?: WritableFormat
   /** Told of each event JetStream confirmed; absent when metrics are off. */
   metrics?: ServiceMetrics
+  /** Starts a span for each publish by the relay (a first publish has its publisher's); absent when off. */
+  tracing?: ServiceTracing
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
-  const { store, js, signer, subjectPrefix, publishTimeoutMs, logger, expireAfterMs, metrics } =
-    options
+  const {
+    store,
+    js,
+    signer,
+    subjectPrefix,
+    publishTimeoutMs,
+    logger,
+    expireAfterMs,
+    metrics,
+    tracing,
+  } = options
   const messageFormat = options.messageFormat ?? currentFormat
 
   const mover = groupCommit<EventRecord, undefined>(async (records) => {
@@ -88,16 +101,35 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const acks = await Promise.allSettled(
       // Async, so a record this version cannot send (a newer format) fails alone.
       records.map(async (record) => {
-        const { payload, headers } = encodeEvent(
-          record,
-          redelivery ?? record.redelivery,
-          messageFormat,
-        )
-        return publishSigned(js, signer, wireSubject(subjectPrefix, record.subject), payload, {
-          msgID: record._id,
-          headers,
-          timeout: publishTimeoutMs,
-        })
+        const subject = wireSubject(subjectPrefix, record.subject)
+        // The relay's late publish is a span of the event's trace; consumers belong to it.
+        const span =
+          redelivery === 'relay'
+            ? tracing?.start(
+                publishSpan(
+                  { ...record, id: record._id, wireSubject: subject },
+                  record.trace,
+                  'relay',
+                ),
+              )
+            : undefined
+        try {
+          const { payload, headers } = encodeEvent(
+            span?.context ? { ...record, trace: span.context } : record,
+            redelivery ?? record.redelivery,
+            messageFormat,
+          )
+          const ack = await publishSigned(js, signer, subject, payload, {
+            msgID: record._id,
+            headers,
+            timeout: publishTimeoutMs,
+          })
+          span?.end()
+          return ack
+        } catch (error) {
+          span?.end(error)
+          throw error
+        }
       }),
     )
     const publishedAt = new Date()

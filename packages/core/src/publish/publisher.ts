@@ -2,6 +2,10 @@ import { validateEventData, type EventDefinition } from '../event-definition.ts'
 import { ServiceStoppedError } from '../errors.ts'
 import { childEventId, newId } from '../ids.ts'
 import type { ReceivedEvent } from '../consume/handler.ts'
+import { publishSpan } from '../observe/spans.ts'
+import type { TraceContext } from '../observe/trace-context.ts'
+import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
+import { wireSubject } from './wire.ts'
 import type { DefinitionRegistry } from '../version/registry.ts'
 import type { Outbox } from './outbox.ts'
 
@@ -11,7 +15,17 @@ import type { Outbox } from './outbox.ts'
  * - a handler's child event: an id derived from (parent event, consumer group, subject,
  *   ordinal), so a retried handler re-emits the same ids and they deduplicate.
  */
-export type Lineage = { operationId: string } | ChildLineage
+export type Lineage = (OperationLineage | ChildLineage) & {
+  /**
+   * The trace the event continues: its operation's span, or the handler's run that publishes it
+   * (or, in a process that does not trace, the context its parent carried).
+   */
+  trace?: TraceContext | TraceSpan
+}
+
+export interface OperationLineage {
+  operationId: string
+}
 
 export interface ChildLineage {
   parent: ParentEvent
@@ -46,6 +60,8 @@ export interface PublisherOptions {
   /** The service's definitions: one definition per (subject, version), checked on each use. */
   definitions: DefinitionRegistry
   isStopped: () => boolean
+  /** Starts a publish span per event (named with the wire subject); absent when tracing is off. */
+  tracing?: { tracer: ServiceTracing; subjectPrefix: string }
 }
 
 export function createPublisher({
@@ -53,6 +69,7 @@ export function createPublisher({
   outbox,
   definitions,
   isStopped,
+  tracing,
 }: PublisherOptions): Publisher {
   const validate = async <Data>(definition: EventDefinition<string, Data>, data: unknown) => {
     if (isStopped())
@@ -88,13 +105,33 @@ export function createPublisher({
               parentId: lineage.operationId,
               publishedBy: { service },
             }
-      await outbox.publish({
-        ...ids,
-        subject: definition.subject,
-        version: definition.version,
-        data: valid,
-        createdAt: new Date(),
-      })
+      const span = tracing?.tracer.start(
+        publishSpan(
+          {
+            id: ids._id,
+            subject: definition.subject,
+            operationId: ids.operationId,
+            wireSubject: wireSubject(tracing.subjectPrefix, definition.subject),
+          },
+          lineage.trace,
+        ),
+      )
+      // Without a span of its own, the event carries on the context its parent carried.
+      const trace = span ? span.context : traceContextOf(lineage.trace)
+      try {
+        await outbox.publish({
+          ...ids,
+          subject: definition.subject,
+          version: definition.version,
+          data: valid,
+          createdAt: new Date(),
+          ...(trace ? { trace } : {}),
+        })
+      } catch (error) {
+        span?.end(error)
+        throw error
+      }
+      span?.end()
       return ids._id
     },
   }
@@ -109,11 +146,22 @@ export function childPublisher(
   parent: ParentEvent,
   consumerGroup: string,
   attempt: number,
+  trace?: TraceContext | TraceSpan,
 ): <Data>(definition: EventDefinition<string, Data>, data: Data) => Promise<string> {
   const ordinals = new Map<string, number>()
   return (definition, data) => {
     const ordinal = (ordinals.get(definition.subject) ?? 0) + 1
     ordinals.set(definition.subject, ordinal)
-    return publisher.publish(definition, data, { parent, consumerGroup, attempt, ordinal })
+    return publisher.publish(definition, data, {
+      parent,
+      consumerGroup,
+      attempt,
+      ordinal,
+      ...(trace ? { trace } : {}),
+    })
   }
+}
+
+function traceContextOf(trace: TraceContext | TraceSpan | undefined): TraceContext | undefined {
+  return trace && ('traceparent' in trace ? trace : trace.context)
 }

@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node'
+import { readTraceContext, traceHeaders, type TraceContext } from '../observe/trace-context.ts'
 import type { EventRecord } from '../store/event-store.ts'
 import {
   assertReadable,
@@ -77,7 +78,15 @@ export function encodeEvent(
   headers.set(eventHeaders.parentId, record.parentId)
   headers.set(eventHeaders.createdAt, record.createdAt.toISOString())
   if (redelivery) headers.set(eventHeaders.redelivery, redelivery)
+  if (record.trace) setTraceHeaders(headers, record.trace)
   return { payload: JSON.stringify(record.data), headers }
+}
+
+/** Sets (or replaces) the trace context a message carries. */
+export function setTraceHeaders(headers: MsgHdrs, trace: TraceContext): void {
+  headers.set(traceHeaders.traceparent, trace.traceparent)
+  if (trace.tracestate) headers.set(traceHeaders.tracestate, trace.tracestate)
+  else headers.delete(traceHeaders.tracestate)
 }
 
 /** What arrived, before any check: ids from headers (when present) and the exact bytes. */
@@ -92,6 +101,10 @@ export interface RawDelivery {
   replayId?: string
   /** The DLQ entry a redrive message redelivers. */
   redriveOf?: string
+  /** The trace the message belongs to (`traceparent`); absent when it carries none that is valid. */
+  trace?: TraceContext
+  /** On a redrive or a replay: the trace it first belonged to (`Event-Trace-Link`). */
+  traceLink?: TraceContext
   /** The body, byte for byte. */
   body: Uint8Array
   /** The header block as it arrived (`NATS/1.0` and its lines), byte for byte; empty without headers. */
@@ -149,6 +162,9 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
     redelivery: redelivery !== undefined && isRedelivery(redelivery) ? redelivery : undefined,
     replayId: header(eventHeaders.replayId),
     redriveOf: header(eventHeaders.redriveOf),
+    // Anything else than a valid trace context is dropped: the delivery starts a trace of its own.
+    trace: readTraceContext(header(traceHeaders.traceparent), header(traceHeaders.tracestate)),
+    traceLink: readTraceContext(header(traceHeaders.link)),
     body: msg.data,
     headerBlock,
     headers,

@@ -5,6 +5,9 @@ import { readArchivedEvents, type ArchivedEventQuery } from '../archive/read.ts'
 import { durableName, splitConsumerGroup } from '../consume/group-names.ts'
 import { ConfigurationError } from '../errors.ts'
 import { newId } from '../ids.ts'
+import { resendSpan } from '../observe/spans.ts'
+import { storedTraceContext, traceHeaders } from '../observe/trace-context.ts'
+import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
 import { encodeEvent, eventHeaders, redriveSubject } from '../publish/wire.ts'
 import { publishSigned, type MessageSigner } from '../publish/signature.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
@@ -45,6 +48,8 @@ export interface ReplayDependencies {
   signer: MessageSigner
   /** The archive, when one is configured. */
   archive?: { s3: S3Client; bucket: string; prefix?: string }
+  /** Starts a span per replay and per redrive; absent when tracing is off. */
+  tracing?: ServiceTracing
 }
 
 /**
@@ -108,6 +113,29 @@ export async function replayEvents(
     return { replayId, matched: total, delivered: 0, dryRun: Boolean(options.dryRun) }
   }
   const subject = redriveSubject(deps.stream.subjectPrefix, target.durable)
+  // One new trace for the replay; each delivery links to its event's first trace.
+  const span = deps.tracing?.start(
+    resendSpan('replay', options.to, {
+      'event_driven.replay.id': replayId,
+      'event_driven.replay.events': total,
+    }),
+  )
+  try {
+    const delivered = await sendAll(deps, options, { subject, replayId, total, from, span })
+    span?.end()
+    return { replayId, matched: total, delivered, dryRun: false }
+  } catch (error) {
+    span?.end(error)
+    throw error
+  }
+}
+
+async function sendAll(
+  deps: ReplayDependencies,
+  options: ReplayOptions,
+  run: { subject: string; replayId: string; total: number; from: EventSource; span?: TraceSpan },
+): Promise<number> {
+  const { subject, replayId, total, from, span } = run
   let delivered = 0
   let window: Promise<unknown>[] = []
   const flush = async () => {
@@ -117,9 +145,11 @@ export async function replayEvents(
     options.onProgress?.({ done: delivered, total })
   }
   for await (const event of selectEvents(deps, options.select, from)) {
-    const { payload, headers } = encodeEvent(event, 'replay')
+    const original = storedTraceContext(event.trace)
+    const { payload, headers } = encodeEvent({ ...event, trace: span?.context }, 'replay')
     headers.set(eventHeaders.subject, event.subject)
     headers.set(eventHeaders.replayId, replayId)
+    if (original) headers.set(traceHeaders.link, original.traceparent)
     window.push(
       publishSigned(deps.js, deps.signer, subject, payload, {
         msgID: `${event._id}#replay:${replayId}`,
@@ -129,7 +159,7 @@ export async function replayEvents(
     if (window.length >= 100) await flush()
   }
   await flush()
-  return { replayId, matched: total, delivered, dryRun: false }
+  return delivered
 }
 
 async function count(items: AsyncIterable<unknown>): Promise<number> {

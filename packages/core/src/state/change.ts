@@ -1,3 +1,4 @@
+import type { TraceContext } from '../observe/trace-context.ts'
 import type { Logger } from 'pino'
 import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
@@ -56,6 +57,8 @@ export async function makeChange<State, Data>(
   operationId: string,
   entity: EntityState<State>,
   input: ChangeInput<State, Data>,
+  /** The operation's trace: the event's deliveries belong to it. */
+  trace?: TraceContext,
 ): Promise<ChangeResult> {
   const { store, outbox, service } = deps
   const stream = `${entity.type}/${input.key}`
@@ -73,6 +76,7 @@ export async function makeChange<State, Data>(
       publishedBy: { service },
       createdAt: new Date(),
       change: mark,
+      ...(trace ? { trace } : {}),
     }
     const change: StateChange<State> = {
       type: entity.type,

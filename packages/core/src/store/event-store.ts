@@ -1,5 +1,6 @@
 import { MongoClient, type Binary, type Collection, type Db } from 'mongodb'
 import type { ArchiveLocation } from '../archive/layout.ts'
+import type { TraceContext } from '../observe/trace-context.ts'
 
 /**
  * What every stored record carries: the format it was written in (`version/formats.ts`).
@@ -22,6 +23,8 @@ export interface OperationRecord extends Formatted {
   /** Past this, an operation still `started` is ended as abandoned (see `OperationOptions`). */
   deadlineAt?: Date
   endedAt?: Date
+  /** The operation's span, when it was traced: its events' spans belong to it (`observe/tracing.ts`). */
+  trace?: TraceContext
   /** See `EventRecord.archived`. */
   archived?: boolean
   archivedAt?: Date
@@ -43,6 +46,11 @@ export interface EventRecord extends Formatted {
   publishedAt?: Date
   /** Set when this publish may repeat an earlier one (a retried handler's child). */
   redelivery?: 'relay' | 'retry'
+  /**
+   * The trace it belongs to (its publish span, or the context its parent carried): sent as
+   * `traceparent` whenever it is published, so a publish by the relay continues the same trace.
+   */
+  trace?: TraceContext
   /**
    * False until the archiver copies it to S3, then true: the archiver finds its work by this
    * equality, which FerretDB filters inside PostgreSQL, so its cost follows the backlog, not the

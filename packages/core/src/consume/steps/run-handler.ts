@@ -1,6 +1,7 @@
 import { HandlerTimeoutError } from '../../errors.ts'
 import { childPublisher } from '../../publish/publisher.ts'
 import type { ServiceMetrics } from '../../observe/metrics.ts'
+import { handlerSpan } from '../../observe/spans.ts'
 import type { ConsumerGroup, Delivery, DeliveryStep } from '../delivery.ts'
 import type { HandlerContext } from '../handler.ts'
 import { ack, handledNote, next } from '../outcome.ts'
@@ -15,12 +16,23 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
   if (!event) throw new Error('runHandler needs the decoded event: decode comes before it')
   const { timeoutMs } = group.settings
   const abort = new AbortController()
+  const span =
+    group.tracing &&
+    delivery.span &&
+    group.tracing.start(handlerSpan(group.consumerGroup, delivery.span))
   const ctx: HandlerContext = {
     consumerGroup: group.consumerGroup,
     attempt,
     signal: abort.signal,
     logger,
-    publish: childPublisher(group.publisher, event, group.consumerGroup, attempt),
+    // Children belong to this run's span; without tracing here, to the trace the event carried.
+    publish: childPublisher(
+      group.publisher,
+      event,
+      group.consumerGroup,
+      attempt,
+      span || delivery.raw.trace,
+    ),
   }
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -35,14 +47,18 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
   // The clock is read only with an observer: without one, a run costs nothing more.
   const startedAt = group.metrics ? performance.now() : 0
   try {
-    await Promise.race([group.handler(event, ctx), timeout])
+    // Current while it runs, so spans the handler's own calls start are the run's children.
+    const run = span ? span.within(() => group.handler(event, ctx)) : group.handler(event, ctx)
+    await Promise.race([run, timeout])
   } catch (error) {
     if (group.metrics) observeRun(group.metrics, group, delivery, startedAt, true)
+    span?.end(error)
     return next({ ...delivery, failure: { error } })
   } finally {
     clearTimeout(timer)
   }
   if (group.metrics) observeRun(group.metrics, group, delivery, startedAt, false)
+  span?.end()
   await group.ledger.markProcessed(delivery.key, event.operationId)
   return ack(handledNote)
 }
