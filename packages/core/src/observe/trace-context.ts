@@ -54,7 +54,8 @@ export function parseTraceparent(value: unknown): ParsedTraceparent | undefined 
 
 function laterVersionParts(value: string): string[] | undefined {
   const match = laterVersion.exec(value)
-  return match ? [match[0], match[2]!, match[3]!, match[4]!] : undefined
+  // Version 00 has exactly its four fields: anything after them makes it invalid.
+  return match && match[1] !== '00' ? [match[0], match[2]!, match[3]!, match[4]!] : undefined
 }
 
 /** `tracestate` if it is valid (at most 32 well-formed entries), else undefined. */
