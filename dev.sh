@@ -41,6 +41,7 @@ use_local_servers
 if [ "$job" = test ]; then
   source infra/local/chromium.sh
   source infra/local/prometheus.sh
+  source infra/local/jaeger.sh
 fi
 
 # Runs the job in a process group of its own, in the background, so that SIGTERM/SIGINT reach

@@ -47,3 +47,4 @@ export {
   type PromtoolVerdict,
   type ScrapeJob,
 } from './prometheus.ts'
+export { jaegerBinary, startJaeger, type Jaeger, type JaegerSpan } from './jaeger.ts'
