@@ -29,8 +29,9 @@ export async function startAdmin(config: ServiceConfig, logger: Logger) {
     // Behind a proxy that terminates TLS: session cookies are sent over HTTPS only.
     secureCookies: process.env.ADMIN_SECURE_COOKIES === '1',
     logger: logger.child({ service: 'admin' }),
-    // The figures of the whole system (pending, in flight, outbox), once: not from every process.
-    metrics: prometheusMetrics({ system: service }).scrape,
+    // The figures of the whole system (pending, in flight, outbox, open DLQ entries and, when the
+    // services archive, the archive lag), once: not from every process.
+    metrics: prometheusMetrics({ system: service, archiving: config.archive !== undefined }).scrape,
   })
   logger.info({ url: server.url }, 'dashboard and admin API listening')
   return {

@@ -17,9 +17,10 @@ import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
 import { faultEnv } from './testing/faults.ts'
 import { registerAndLogin, updateNames } from './testing/flow.ts'
 
-// A real Prometheus (Debian's) scrapes the blog: the probe server's /metrics (the services'
-// counters) and the admin server's /api/metrics (the system's figures, with a read-only key).
-// The comments author-name handler always fails, so the failure and DLQ counters move too.
+// A real Prometheus (Debian's) scrapes the blog: the probe server's /metrics (the services' and
+// the gateway's counters) and the admin server's /api/metrics (the system's figures, with a
+// read-only key). The comments author-name handler always fails, so the failure and DLQ counters
+// move too; the services archive to S3, so the admin exports the archive lag.
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'blog metrics')
 const scrapeKey = 'prometheus-scrape-secret'
@@ -40,6 +41,11 @@ beforeAll(async () => {
       PROBE_PORT: String(probePort),
       ADMIN_PORT: String(adminPort),
       ADMIN_API_KEYS: `prometheus:${scrapeKey}:read`,
+      ARCHIVE_BUCKET: ns.bucket,
+      S3_URL: servers.s3.endpoint,
+      S3_REGION: servers.s3.region,
+      S3_ACCESS_KEY_ID: servers.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: servers.s3.secretAccessKey,
       ...faultEnv({
         failingHandler: {
           consumerGroup: 'comments.updateAuthorName',
@@ -116,6 +122,28 @@ describe('the blog under a real Prometheus', () => {
             'event_driven_consumer_group_pending{job="admin",consumer_group="comments.updateAuthorName"}',
           ),
         ).toBe(0)
+        expect(
+          await single(
+            'event_driven_dlq_open_entries{job="admin",consumer_group="comments.updateAuthorName"}',
+          ),
+        ).toBe(1)
+        expect(
+          await single(
+            'event_driven_dlq_open_entries{job="admin",consumer_group="blogs.updateAuthorName"}',
+          ),
+        ).toBe(0)
+        // The archiver copies every few seconds: the oldest waiting event is seconds old at most.
+        expect(await single('event_driven_archive_lag_seconds{job="admin"}')).toBeLessThan(60)
+        expect(
+          await single(
+            'event_driven_graphql_requests_total{job="blog",operation_type="mutation",root_field="userUpdateNames",outcome="ok"}',
+          ),
+        ).toBe(1)
+        expect(
+          await single(
+            'event_driven_graphql_request_duration_seconds_count{job="blog",operation_type="mutation",root_field="userRegister"}',
+          ),
+        ).toBe(1)
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     )

@@ -83,8 +83,11 @@ export {
 } from './health/mongo-ping.ts'
 export { isDuplicateKey } from './store/insert-new.ts'
 export {
+  otherGraphqlLabel,
   otherSubject,
   type DeliveryOutcome,
+  type GatewayMetrics,
+  type GraphqlRequest,
   type HandlerRun,
   type PublishedEvent,
   type ServiceMetrics,

@@ -1,5 +1,11 @@
 import { createServer, type Server } from 'node:http'
-import { cachedMongoPing, connectToNats, newId, watchNatsState } from '@event-driven/core'
+import {
+  cachedMongoPing,
+  connectToNats,
+  newId,
+  watchNatsState,
+  type GatewayMetrics,
+} from '@event-driven/core'
 import { errors as natsErrors, type NatsConnection } from '@nats-io/transport-node'
 import { GraphQLError } from 'graphql'
 import { createSchema, createYoga } from 'graphql-yoga'
@@ -12,6 +18,7 @@ import { operationChainForGraphQL, operationTypeDefs } from './operation-chain.t
 import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from './idempotency.ts'
 import { loadRpcSettings, rpcClient, ServiceError } from './rpc.ts'
 import { gatewayLimitOptions } from './gateway-limits.ts'
+import { gatewayMetricsOf, gatewayMetricsPlugin } from './gateway-metrics.ts'
 import { webhookServer, webhooksOf } from './webhook-route.ts'
 import { gatewayHealth, type GatewayHealth } from './process-health.ts'
 
@@ -184,6 +191,11 @@ export interface GatewayOptions {
    * token, valid until it expires, acts as no one.
    */
   actorLookup?: { service: string; method: string }
+  /**
+   * Where each GraphQL request is reported, by operation type, root field and outcome.
+   * @default `config.metrics` when it takes them (`prometheusMetrics()` does)
+   */
+  metrics?: GatewayMetrics
 }
 
 /**
@@ -253,6 +265,7 @@ export async function startGateway(
       : [],
   )
   const limits = gatewayLimitOptions(config.gatewayLimits, logger)
+  const metrics = options.metrics ?? gatewayMetricsOf(config.metrics)
   const yoga = createYoga<object, Context>({
     schema: createSchema<Context>({
       // Types of one name (Query, Mutation) from several pieces are merged into one.
@@ -277,7 +290,7 @@ export async function startGateway(
     // Bad input and failed mutations come back as errors with codes; internals stay in the log.
     maskedErrors: { maskError: (error, message) => maskUnexpected(error, message, logger) },
     // Aliases, depth, cost, tokens, directives, mutations and body size: refused before any call.
-    plugins: limits.plugins,
+    plugins: [...(metrics ? [gatewayMetricsPlugin(metrics, logger)] : []), ...limits.plugins],
     maxRequestBodySize: limits.maxRequestBodySize,
   })
 

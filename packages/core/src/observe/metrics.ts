@@ -78,6 +78,30 @@ export interface PublishedEvent {
 }
 
 /**
+ * What the gateway tells a metrics observer: each GraphQL operation it answered (the service
+ * kit's gateway reports to `config.metrics` when it has this method; `prometheusMetrics()` has).
+ * Label values come from code: the gateway names a root field only when the schema has it.
+ */
+export interface GatewayMetrics {
+  graphqlRequest(request: GraphqlRequest): void
+}
+
+/** `other`: what a GraphQL request is labelled with when it names nothing the schema has. */
+export const otherGraphqlLabel = 'other'
+
+/** One GraphQL operation the gateway answered. */
+export interface GraphqlRequest {
+  /** `other` when no operation could be read (a syntax error, an unknown operation name). */
+  operationType: 'query' | 'mutation' | 'subscription' | typeof otherGraphqlLabel
+  /** The operation's first root field: one of the schema's root fields, else `other`. */
+  rootField: string
+  /** `error` when the answer carries errors (refused, failed, partly failed). */
+  outcome: 'ok' | 'error'
+  /** From the gateway reading the request's parameters to its result (a subscription's first). */
+  durationMs: number
+}
+
+/**
  * The observer with each call guarded: one that throws is logged (the first time) and ignored, so
  * it never turns a handled event into a failure or a confirmed publish into an error; it only
  * reports them. The service and the in-memory consumer group wrap the observer they are given.

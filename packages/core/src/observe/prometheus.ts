@@ -1,9 +1,9 @@
 import type * as Prom from 'prom-client'
 import { promClient } from '../optional-peers.ts'
-import type { ServiceMetrics } from './metrics.ts'
+import type { GatewayMetrics, ServiceMetrics } from './metrics.ts'
 import {
+  dlqCountLimit,
   systemFigures,
-  systemFiguresCacheMs,
   type SystemFigures,
   type SystemSource,
 } from './system-figures.ts'
@@ -17,11 +17,18 @@ export interface MetricsText {
 export interface PrometheusMetricsOptions {
   /**
    * Also export the system's figures, read on scrape: each consumer group's pending and in-flight
-   * messages (from JetStream) and the outbox's unpublished events (from MongoDB). They are the
-   * same from every process, so give a source in one process only: the admin server's.
+   * messages (from JetStream), the outbox's unpublished events and the DLQ's open entries (from
+   * MongoDB). They are the same from every process, so give a source in one process only: the
+   * admin server's.
    * @default none
    */
   system?: SystemSource
+  /**
+   * With `system`: the services archive to S3 (`archive`), so export the archive lag too. Without
+   * an archive nothing copies events and the lag would only grow: it is not exported.
+   * @default false
+   */
+  archiving?: boolean
   /**
    * How long the system's figures are reused between scrapes.
    * @default 5_000
@@ -38,7 +45,7 @@ export interface PrometheusMetricsOptions {
  * A metrics observer for `createService({ metrics })` (one per process: every service of the
  * process shares it) with the Prometheus text to serve at `/metrics`.
  */
-export interface PrometheusMetrics extends ServiceMetrics {
+export interface PrometheusMetrics extends ServiceMetrics, GatewayMetrics {
   /**
    * The current metrics, for a `/metrics` endpoint (the probe server's, the admin server's):
    * a function of its own, to pass as it is.
@@ -52,6 +59,9 @@ const handlerBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 const publishBuckets = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 ]
+
+/** A GraphQL request takes milliseconds, up to a service's answer timeout (RPC_TIMEOUT_MS). */
+const graphqlBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 /**
  * Prometheus metrics with prom-client (an optional peer dependency: `npm install prom-client`;
@@ -103,7 +113,21 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     buckets: publishBuckets,
     registers,
   })
-  if (options.system) systemGauges(prom, registers, options)
+  // Only the gateway reports them: elsewhere they show their help and no series.
+  const graphqlRequests = new prom.Counter({
+    name: 'event_driven_graphql_requests_total',
+    help: "GraphQL operations the gateway answered, by operation type, root field (one of the schema's, else other) and outcome (ok, error).",
+    labelNames: ['operation_type', 'root_field', 'outcome'] as const,
+    registers,
+  })
+  const graphqlDuration = new prom.Histogram({
+    name: 'event_driven_graphql_request_duration_seconds',
+    help: 'From the gateway reading a GraphQL request to its result, by operation type and root field.',
+    labelNames: ['operation_type', 'root_field'] as const,
+    buckets: graphqlBuckets,
+    registers,
+  })
+  if (options.system) systemGauges(prom, registers, options.system, options)
 
   return {
     handlerRan(run) {
@@ -124,6 +148,11 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
       // A clock step can make it negative: such a sample says nothing.
       if (event.latencyMs >= 0) publishLatency.observe({ via: event.via }, event.latencyMs / 1000)
     },
+    graphqlRequest(request) {
+      const labels = { operation_type: request.operationType, root_field: request.rootField }
+      graphqlRequests.inc({ ...labels, outcome: request.outcome })
+      graphqlDuration.observe(labels, request.durationMs / 1000)
+    },
     scrape: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   }
 }
@@ -132,9 +161,13 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
 function systemGauges(
   prom: typeof Prom,
   registers: Prom.Registry[],
+  source: SystemSource,
   options: PrometheusMetricsOptions,
 ) {
-  const figures = systemFigures(options.system!, options.systemCacheMs ?? systemFiguresCacheMs)
+  const figures = systemFigures(source, {
+    ...(options.systemCacheMs === undefined ? {} : { cacheMs: options.systemCacheMs }),
+    archiving: options.archiving ?? false,
+  })
   /** The figures, or undefined when they could not be read (then no gauge shows a number). */
   const read = () => figures().catch(() => undefined)
   const gauge = (
@@ -178,6 +211,21 @@ function systemGauges(
     [],
     (g, got) => g.set(got.outboxUnpublished),
   )
+  gauge(
+    'event_driven_dlq_open_entries',
+    `DLQ entries not yet redriven, discarded or resolved, by consumer group (other: one the stream no longer has); counted up to ${dlqCountLimit.toLocaleString('en')} in all.`,
+    ['consumer_group'],
+    (g, got) => {
+      for (const d of got.dlqOpen) g.set({ consumer_group: d.consumerGroup }, d.open)
+    },
+  )
+  if (options.archiving)
+    gauge(
+      'event_driven_archive_lag_seconds',
+      'Seconds since the oldest event not yet copied to S3 was recorded; 0 when none waits (NaN when it could not be read).',
+      [],
+      (g, got) => g.set(got.archiveLagSeconds ?? 0),
+    )
   new prom.Gauge({
     name: 'event_driven_system_figures_up',
     help: '1 when the figures above were read at this scrape, 0 when JetStream or MongoDB did not answer.',

@@ -11,8 +11,15 @@ function samples(body: string, name: string): string[] {
 }
 
 /** A source whose reads are counted; `fail` makes the next reads reject. */
-function fakeSource(groups: Partial<ConsumerGroupInfo>[], unpublished: number) {
-  const counts = { groups: 0, outbox: 0 }
+function fakeSource(
+  groups: Partial<ConsumerGroupInfo>[],
+  unpublished: number,
+  {
+    openEntries = [] as { _id: unknown; open: number }[],
+    oldestWaiting = null as Date | null,
+  } = {},
+) {
+  const counts = { groups: 0, outbox: 0, dlq: 0, events: 0 }
   let fail = false
   const source = {
     consumerGroups: async () => {
@@ -27,6 +34,31 @@ function fakeSource(groups: Partial<ConsumerGroupInfo>[], unpublished: number) {
           expect(filter).toEqual({ publishedAt: { $exists: false } })
           expect(options).toEqual({ limit: 100_000 })
           return unpublished
+        },
+      },
+      dlq: {
+        aggregate: () => ({
+          toArray: async () => {
+            counts.dlq++
+            return openEntries
+          },
+        }),
+      },
+      events: {
+        find: (filter: unknown) => {
+          expect(filter).toEqual({ archived: false })
+          const cursor = {
+            limit: (limit: number) => {
+              expect(limit).toBe(1_000)
+              return cursor
+            },
+            toArray: async () => {
+              counts.events++
+              // Unsorted, as a server may give them: the oldest is not first.
+              return oldestWaiting ? [{ createdAt: new Date() }, { createdAt: oldestWaiting }] : []
+            },
+          }
+          return cursor
         },
       },
     },
@@ -114,7 +146,7 @@ describe('prometheusMetrics', () => {
     const metrics = prometheusMetrics({ system: source, systemCacheMs: 60_000 })
     const [{ body }] = await Promise.all([metrics.scrape(), metrics.scrape()])
     await metrics.scrape()
-    expect(counts).toEqual({ groups: 1, outbox: 1 })
+    expect(counts).toEqual({ groups: 1, outbox: 1, dlq: 1, events: 0 })
     expect(samples(body, 'event_driven_consumer_group_pending')).toEqual([
       'event_driven_consumer_group_pending{consumer_group="blogs.updateAuthorName"} 7',
       'event_driven_consumer_group_pending{consumer_group="comments.updateAuthorName"} 0',
@@ -131,6 +163,42 @@ describe('prometheusMetrics', () => {
     ])
   })
 
+  it('open DLQ entries by consumer group, unknown stored groups as other; the archive lag only when archiving', async () => {
+    const oldestWaiting = new Date(Date.now() - 90_000)
+    const groups = [
+      { durable: 'blogs_index', pending: 0, inFlight: 0 },
+      { durable: 'comments_notify', pending: 0, inFlight: 0 },
+    ]
+    const openEntries = [
+      { _id: 'blogs.index', open: 2 },
+      { _id: 'removed.handler', open: 1 },
+      { _id: 'x"} 1\ninjected{', open: 1 },
+    ]
+    const archiving = fakeSource(groups, 0, { openEntries, oldestWaiting })
+    const metrics = prometheusMetrics({ system: archiving.source, archiving: true })
+    const { body } = await metrics.scrape()
+    expect(samples(body, 'event_driven_dlq_open_entries')).toEqual([
+      'event_driven_dlq_open_entries{consumer_group="blogs.index"} 2',
+      'event_driven_dlq_open_entries{consumer_group="comments.notify"} 0',
+      'event_driven_dlq_open_entries{consumer_group="other"} 2',
+    ])
+    const [lag] = samples(body, 'event_driven_archive_lag_seconds')
+    expect(Number(lag!.split(' ')[1])).toBeGreaterThanOrEqual(90)
+    expect(Number(lag!.split(' ')[1])).toBeLessThan(100)
+    expect(archiving.counts).toMatchObject({ dlq: 1, events: 1 })
+
+    const nothingWaits = fakeSource(groups, 0)
+    const caughtUp = prometheusMetrics({ system: nothingWaits.source, archiving: true })
+    expect(samples((await caughtUp.scrape()).body, 'event_driven_archive_lag_seconds')).toEqual([
+      'event_driven_archive_lag_seconds 0',
+    ])
+
+    const notArchiving = fakeSource(groups, 0, { oldestWaiting })
+    const without = await prometheusMetrics({ system: notArchiving.source }).scrape()
+    expect(without.body).not.toContain('event_driven_archive_lag_seconds')
+    expect(notArchiving.counts.events).toBe(0)
+  })
+
   it('a failed read: no figures (NaN for the outbox), up 0; it is not reused: the next scrape reads again', async () => {
     const { source, counts, failing } = fakeSource([{ durable: 'a_b', pending: 3, inFlight: 0 }], 1)
     const metrics = prometheusMetrics({ system: source, systemCacheMs: 60_000 })
@@ -144,6 +212,7 @@ describe('prometheusMetrics', () => {
     expect(samples(body, 'event_driven_system_figures_up')).toEqual([
       'event_driven_system_figures_up 0',
     ])
+    expect(samples(body, 'event_driven_dlq_open_entries')).toEqual([])
     failing(false)
     const again = await metrics.scrape()
     expect(counts.groups).toBe(2)
