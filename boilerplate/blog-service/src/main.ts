@@ -5,7 +5,7 @@
 // The admin API (DLQ, operations, consumer groups) runs too when ADMIN_API_KEYS is set.
 // PROBE_PORT set: every process serves /healthz, /readyz and /metrics there (0: a free port,
 // printed as `probe: <url>`; with --split the children take PROBE_PORT + their index). See
-// docs/observability.md.
+// docs/observability.md. OTEL_EXPORTER_OTLP_ENDPOINT set: spans go there (src/tracing.ts).
 // Events go through JetStream and reads through NATS request-reply in every mode: splitting
 // changes how processes start, never service code.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -22,6 +22,7 @@ import {
   type ServiceModule,
 } from '@event-driven/service-kit'
 import { startAdmin } from './admin.ts'
+import { startTracing } from './tracing.ts'
 import { blogs } from './blogs/service.ts'
 import { comments } from './comments/service.ts'
 import { addedServices } from './services.ts'
@@ -45,6 +46,9 @@ const split = args.includes('--split') || process.env.BLOG_SPLIT === '1'
 const metrics = prometheusMetrics()
 // Read first: a bad PROBE_PORT stops the start before anything connects.
 const probeSettings = probeSettingsFromEnv()
+// Before anything connects: every span of the process goes through it. A --split parent runs
+// no part, so it traces nothing.
+const processTracing = split && !only ? undefined : startTracing(only ? `blog-${only}` : 'blog')
 
 interface RunningPart {
   stop(): Promise<void>
@@ -75,7 +79,7 @@ async function startProbe(names: readonly Part[], started: Map<Part, RunningPart
 }
 
 async function startPart(part: Part): Promise<RunningPart> {
-  const config = { ...configFromEnv(), metrics }
+  const config = { ...configFromEnv(), metrics, tracing: processTracing?.tracing }
   const module = modules.find((m) => m.name === part)
   if (module) return module.start(config, logger)
   if (part === 'admin') return startAdmin(config, logger)
@@ -166,6 +170,7 @@ if (split && !only) {
     probe.stopping()
     for (const part of running.reverse()) await part.stop()
     await probe.close()
+    await processTracing?.shutdown()
   })
   const gateway = running.find((r) => r.url)
   if (gateway?.url) announce(gateway.url, gateway.webhookUrls)

@@ -162,6 +162,9 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     logger,
     validate: publisher.validate,
     onStep: options.onChangeStep,
+    ...(options.tracing
+      ? { tracing: { tracer: options.tracing, subjectPrefix: stream.subjectPrefix } }
+      : {}),
   }
   const alertsOn = Boolean(options.alerts.slackWebhookUrl)
   const parked = parkAlerts(

@@ -8,6 +8,7 @@ import {
   type OperationOptions,
   type RetentionOptions,
   type ServiceMetrics,
+  type ServiceTracing,
 } from '@event-driven/core'
 import { defaultRpcTimeoutMs } from './rpc.ts'
 import { gatewayLimitsFromEnv, type GatewayLimits } from './gateway-limits.ts'
@@ -74,6 +75,12 @@ export interface ServiceConfig {
    * process). Not read from the environment: the program sets it. Default off.
    */
   metrics?: ServiceMetrics
+  /**
+   * Where every service of the process, its request-reply calls and the gateway start their
+   * spans (`openTelemetryTracing()`). Not read from the environment: the program sets it, after
+   * registering an OpenTelemetry SDK. Default off.
+   */
+  tracing?: ServiceTracing
 }
 
 /**

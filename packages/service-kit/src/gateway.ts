@@ -19,6 +19,7 @@ import { idempotencyKeys, type IdempotencyKeys, type IdempotencyRecord } from '.
 import { loadRpcSettings, rpcClient, ServiceError } from './rpc.ts'
 import { gatewayLimitOptions } from './gateway-limits.ts'
 import { gatewayMetricsOf, gatewayMetricsPlugin } from './gateway-metrics.ts'
+import { gatewayTracingPlugin } from './gateway-tracing.ts'
 import { webhookServer, webhooksOf } from './webhook-route.ts'
 import { gatewayHealth, type GatewayHealth } from './process-health.ts'
 
@@ -170,7 +171,13 @@ function withOperationIds(
         if (claimId) await keys.answered(claimId, result)
         return result
       } catch (error) {
-        const answer = mutationError(error, field, operationId, timeoutMs, logger)
+        const answer = mutationError(
+          error,
+          field,
+          operationId,
+          timeoutMs,
+          ctx.traceId ? logger.child({ traceId: ctx.traceId }) : logger,
+        )
         const code = answer.extensions.code
         if (claimId && code === 'SERVICE_UNAVAILABLE') await keys.release(claimId)
         else if (claimId && code !== 'OUTCOME_UNKNOWN' && code !== 'INTERNAL')
@@ -224,7 +231,10 @@ export async function startGateway(
   // Requests carry the actor this gateway authenticated, signed so services can trust it.
   const rpc = rpcClient(
     nc,
-    await loadRpcSettings(eventStoreDb, config.rpcPrefix, config.signingKey),
+    {
+      ...(await loadRpcSettings(eventStoreDb, config.rpcPrefix, config.signingKey)),
+      tracing: config.tracing,
+    },
     logger,
     config.rpcTimeoutMs,
   )
@@ -290,7 +300,12 @@ export async function startGateway(
     // Bad input and failed mutations come back as errors with codes; internals stay in the log.
     maskedErrors: { maskError: (error, message) => maskUnexpected(error, message, logger) },
     // Aliases, depth, cost, tokens, directives, mutations and body size: refused before any call.
-    plugins: [...(metrics ? [gatewayMetricsPlugin(metrics, logger)] : []), ...limits.plugins],
+    plugins: [
+      // First, so the execution's span is current for everything after it.
+      ...(config.tracing ? [gatewayTracingPlugin(config.tracing)] : []),
+      ...(metrics ? [gatewayMetricsPlugin(metrics, logger)] : []),
+      ...limits.plugins,
+    ],
     maxRequestBodySize: limits.maxRequestBodySize,
   })
 

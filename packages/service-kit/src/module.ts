@@ -12,6 +12,8 @@ export interface GatewayContext {
   badToken: boolean
   /** In a mutation: the id minted for its operation (each mutation field has its own). */
   operationId?: string
+  /** The request's trace id, when the gateway traces (`config.tracing`): for log lines. */
+  traceId?: string
 }
 
 /** Asks the service behind a gateway piece: `call(method, input, ctx)` over request-reply. */

@@ -8,7 +8,16 @@ import {
 import type { Logger } from 'pino'
 import type { Db } from 'mongodb'
 import type { z } from 'zod'
-import { currentFormat, formatOf, unreadableFormat } from '@event-driven/core'
+import {
+  currentFormat,
+  formatOf,
+  readTraceContext,
+  traceHeaders,
+  unreadableFormat,
+  type ServiceTracing,
+  type SpanStart,
+  type TraceContext,
+} from '@event-driven/core'
 import { loadSigningSecret } from '@event-driven/core/admin'
 import {
   requestRefusal,
@@ -144,6 +153,11 @@ export interface RpcSettings {
   prefix: string
   /** Signs outgoing requests and checks incoming ones (see `request-signature.ts`). */
   signer: RequestSigner
+  /**
+   * Starts a client span per call and a server span per answered request, carrying the trace in
+   * `traceparent` between them; absent when tracing is off.
+   */
+  tracing?: ServiceTracing
 }
 
 /**
@@ -166,7 +180,7 @@ export async function loadRpcSettings(
  */
 export function serveRpc(
   nc: NatsConnection,
-  { prefix, signer }: RpcSettings,
+  { prefix, signer, tracing }: RpcSettings,
   service: string,
   methods: Record<string, RpcMethod>,
   logger: Logger,
@@ -193,7 +207,8 @@ export function serveRpc(
       'the request',
     )
     if (tooNew) return { ok: false, error: { code: 'FORMAT_UNSUPPORTED', message: tooNew } }
-    const method = methods[msg.subject.slice(msg.subject.lastIndexOf('.') + 1)]
+    const methodName = msg.subject.slice(msg.subject.lastIndexOf('.') + 1)
+    const method = Object.hasOwn(methods, methodName) ? methods[methodName] : undefined
     if (!method)
       return { ok: false, error: { code: 'NOT_FOUND', message: `no method ${msg.subject}` } }
     let request: { input: unknown; actor: unknown; operationId?: unknown; webhook?: unknown }
@@ -203,23 +218,45 @@ export function serveRpc(
       return { ok: false, error: { code: 'BAD_REQUEST', message: 'the request is not JSON' } }
     }
     const webhook = webhookOf(request.webhook)
+    const operationId = typeof request.operationId === 'string' ? request.operationId : undefined
     const call: CallInfo = {
-      ...(typeof request.operationId === 'string' ? { operationId: request.operationId } : {}),
+      ...(operationId ? { operationId } : {}),
       ...(webhook ? { webhook } : {}),
     }
+    // The caller's trace: what the method records (its operation) belongs to it.
+    const span = tracing?.start(
+      rpcSpan(
+        'server',
+        service,
+        methodName,
+        readTraceContext(
+          headers?.get(traceHeaders.traceparent),
+          headers?.get(traceHeaders.tracestate),
+        ),
+      ),
+    )
     try {
-      return {
-        ok: true,
-        value: (await method(request.input, actorOf(request.actor), call)) ?? null,
-      }
+      const run = () => method(request.input, actorOf(request.actor), call)
+      const value = (await (span ? span.within(run) : run())) ?? null
+      span?.end()
+      return { ok: true, value }
     } catch (failure) {
+      span?.end(failure)
       if (failure instanceof ServiceError) {
         return {
           ok: false,
           error: { code: failure.code, message: failure.message, field: failure.field },
         }
       }
-      logger.error({ err: failure, subject: msg.subject }, 'request failed')
+      logger.error(
+        {
+          err: failure,
+          subject: msg.subject,
+          ...(operationId ? { operationId: operationId.slice(0, 200) } : {}),
+          ...(span?.traceId ? { traceId: span.traceId } : {}),
+        },
+        'request failed',
+      )
       return { ok: false, error: { code: 'INTERNAL', message: 'the service failed; see its log' } }
     }
   }
@@ -286,7 +323,7 @@ export interface RpcClient {
 
 export function rpcClient(
   nc: NatsConnection,
-  { prefix, signer }: RpcSettings,
+  { prefix, signer, tracing }: RpcSettings,
   logger: Logger,
   defaultTimeoutMs = defaultRpcTimeoutMs,
 ): RpcClient {
@@ -317,12 +354,43 @@ export function rpcClient(
       const headers = natsHeaders()
       headers.set(requestSignatureHeader, signer.sign(subject, body))
       headers.set(requestFormatHeader, String(currentFormat))
-      const reply = (await nc.request(subject, body, { timeout: timeoutMs, headers })).json<Reply>()
-      const tooNew = unreadableFormat(formatOf(reply.format), 'the answer')
-      if (tooNew) throw new ServiceError('FORMAT_UNSUPPORTED', tooNew)
-      if (!reply.ok)
-        throw new ServiceError(reply.error.code, reply.error.message, reply.error.field)
-      return reply.value as T
+      // Belongs to whatever is current where the call is made (the gateway's GraphQL request).
+      const span = tracing?.start(rpcSpan('client', service, method, 'active'))
+      if (span?.context) {
+        headers.set(traceHeaders.traceparent, span.context.traceparent)
+        if (span.context.tracestate) headers.set(traceHeaders.tracestate, span.context.tracestate)
+      }
+      try {
+        const answer = await nc.request(subject, body, { timeout: timeoutMs, headers })
+        const reply = answer.json<Reply>()
+        const tooNew = unreadableFormat(formatOf(reply.format), 'the answer')
+        if (tooNew) throw new ServiceError('FORMAT_UNSUPPORTED', tooNew)
+        if (!reply.ok)
+          throw new ServiceError(reply.error.code, reply.error.message, reply.error.field)
+        span?.end()
+        return reply.value as T
+      } catch (error) {
+        span?.end(error instanceof ServiceError ? `${error.code}: ${error.message}` : error)
+        throw error
+      }
     },
+  }
+}
+
+/**
+ * A request's span, after OpenTelemetry's RPC conventions: `<service>/<method>`. The server
+ * names only methods it has (the subscription takes any last token), so names stay bounded.
+ */
+function rpcSpan(
+  kind: 'client' | 'server',
+  service: string,
+  method: string,
+  parent: TraceContext | 'active' | undefined,
+): SpanStart {
+  return {
+    name: `${service}/${method}`,
+    kind,
+    ...(parent ? { parent } : {}),
+    attributes: { 'rpc.system': 'nats', 'rpc.service': service, 'rpc.method': method },
   }
 }

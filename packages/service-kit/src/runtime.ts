@@ -51,7 +51,10 @@ export async function createRuntime(
   }).connect()
   const nc = await connectToNats(config.nats, `${name}-rpc`)
   const eventStoreDb = eventStoreDatabase(config)
-  const rpc = await loadRpcSettings(mongo.db(eventStoreDb), config.rpcPrefix, config.signingKey)
+  const rpc = {
+    ...(await loadRpcSettings(mongo.db(eventStoreDb), config.rpcPrefix, config.signingKey)),
+    tracing: config.tracing,
+  }
   const core = await createService({
     name,
     nats: config.nats,
@@ -65,6 +68,7 @@ export async function createRuntime(
     operations: config.operations,
     relay: config.relay,
     metrics: config.metrics,
+    tracing: config.tracing,
     logger: logger.child({ service: name }),
     stopOnSignals: false, // main.ts stops every runtime of the process, then exits
   })

@@ -10,11 +10,22 @@ export interface FailingHandler {
   message: string
   /** Fails only while this file exists (so a test can fix the handler, then redrive); else always. */
   whileFileExists?: string
+  /** Fails only its first runs, this many, in the process. */
+  times?: number
+}
+
+/** One consumer group whose handler waits, before it runs, while a file exists. */
+export interface HeldHandler {
+  consumerGroup: string
+  whileFileExists: string
+  /** Written when a run starts waiting, so the test knows the handler is held. */
+  heldFile: string
 }
 
 /** The faults a test injects into a blog process it starts. */
 export interface Faults {
   failingHandler?: FailingHandler
+  heldHandler?: HeldHandler
   /** The process kills itself (SIGKILL) right after this step of its first state change. */
   killAtChangeStep?: ChangeStep
 }
@@ -41,6 +52,8 @@ export function faultsFromEnv(): Faults {
   return JSON.parse(value) as Faults
 }
 
-export function isFailing(fault: FailingHandler): boolean {
+/** Whether the run numbered `run` (1 for the first in this process) fails. */
+export function isFailing(fault: FailingHandler, run: number): boolean {
+  if (fault.times !== undefined && run > fault.times) return false
   return fault.whileFileExists === undefined || existsSync(fault.whileFileExists)
 }

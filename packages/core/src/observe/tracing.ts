@@ -26,6 +26,11 @@ export interface SpanStart {
    * a context that is not valid: the span starts a trace of its own.
    */
   parent?: TraceContext | TraceSpan | 'active'
+  /**
+   * With `parent: 'active'`: the context a request carried (its `traceparent`), the parent when
+   * no span is current (no instrumentation of the caller's traced the request itself).
+   */
+  incoming?: TraceContext
   /** Traces it follows from without belonging to them: the original of a redrive or a replay. */
   links?: TraceContext[]
   attributes?: SpanAttributes
@@ -85,17 +90,20 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
       ...(stored.tracestate ? { traceState: api.createTraceState(stored.tracestate) } : {}),
     }
   }
-  const parentOf = (parent: SpanStart['parent']): Otel.Context => {
+  const parentOf = (parent: SpanStart['parent'], incoming?: TraceContext): Otel.Context => {
     if (parent === undefined) return api.ROOT_CONTEXT
-    if (parent === 'active') return api.context.active()
+    if (parent === 'active') {
+      const active = api.context.active()
+      return incoming && !api.trace.getSpan(active) ? parentOf(incoming) : active
+    }
     if (parent instanceof OpenTelemetrySpan) return parent.otelContext
     const stored = 'traceparent' in parent ? parent : parent.context
     const spanContext = stored && spanContextOf(stored)
     return spanContext ? api.trace.setSpanContext(api.ROOT_CONTEXT, spanContext) : api.ROOT_CONTEXT
   }
   return {
-    start({ name, kind, parent, links, attributes }) {
-      const parentContext = parentOf(parent)
+    start({ name, kind, parent, incoming, links, attributes }) {
+      const parentContext = parentOf(parent, incoming)
       const span = tracer.startSpan(
         name,
         {
@@ -153,7 +161,7 @@ class OpenTelemetrySpan implements TraceSpan {
   }
   end(error?: unknown): void {
     if (error !== undefined) {
-      const message = error instanceof Error ? error.message : String(error)
+      const message = error instanceof Error ? error.message : describe(error)
       this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: message.slice(0, 500) })
       if (error instanceof Error)
         this.span.addEvent('exception', {
@@ -163,4 +171,8 @@ class OpenTelemetrySpan implements TraceSpan {
     }
     this.span.end()
   }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? typeof value)
 }

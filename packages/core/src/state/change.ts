@@ -1,5 +1,8 @@
-import type { TraceContext } from '../observe/trace-context.ts'
 import type { Logger } from 'pino'
+import { publishSpan } from '../observe/spans.ts'
+import type { TraceContext } from '../observe/trace-context.ts'
+import type { ServiceTracing } from '../observe/tracing.ts'
+import { wireSubject } from '../publish/wire.ts'
 import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import type { Publisher } from '../publish/publisher.ts'
@@ -47,6 +50,8 @@ export interface ChangeDependencies {
   /** Checks the definition and validates the data, as every publish does. */
   validate: Publisher['validate']
   onStep?: (step: ChangeStep, change: StateChange<unknown>) => void | Promise<void>
+  /** Starts a publish span per change's event; absent when tracing is off. */
+  tracing?: { tracer: ServiceTracing; subjectPrefix: string }
 }
 
 /** Changes that lose this many positions in a row (`onConflict: 'next'`) give up. */
@@ -60,14 +65,28 @@ export async function makeChange<State, Data>(
   /** The operation's trace: the event's deliveries belong to it. */
   trace?: TraceContext,
 ): Promise<ChangeResult> {
-  const { store, outbox, service } = deps
+  const { store, service } = deps
   const stream = `${entity.type}/${input.key}`
   for (let tried = 0; ; tried++) {
     const position = input.expectedPosition + 1 + tried
     const state = input.state(position)
     const mark: ChangeMark = { service, type: entity.type, key: input.key, position, state }
+    const eventId = newId()
+    // From the record to JetStream's confirmation; the event's deliveries belong to it.
+    const span = deps.tracing?.tracer.start(
+      publishSpan(
+        {
+          id: eventId,
+          subject: input.event.subject,
+          operationId,
+          wireSubject: wireSubject(deps.tracing.subjectPrefix, input.event.subject),
+        },
+        trace,
+      ),
+    )
+    const eventTrace = span ? span.context : trace
     const record: EventRecord = {
-      _id: newId(),
+      _id: eventId,
       subject: input.event.subject,
       version: input.event.version,
       data: await deps.validate(input.event, input.data(position)),
@@ -76,7 +95,7 @@ export async function makeChange<State, Data>(
       publishedBy: { service },
       createdAt: new Date(),
       change: mark,
-      ...(trace ? { trace } : {}),
+      ...(eventTrace ? { trace: eventTrace } : {}),
     }
     const change: StateChange<State> = {
       type: entity.type,
@@ -88,25 +107,45 @@ export async function makeChange<State, Data>(
     }
     const step = (name: ChangeStep) => deps.onStep?.(name, change)
 
-    await outbox.hold(record)
-    await step('held')
-    if (!(await deps.claim(record))) {
-      // Nothing of it was applied or published; a crash here leaves it to reconciliation.
-      await store.outbox.deleteOne({ _id: record._id })
-      if ((input.onConflict ?? 'fail') === 'fail')
-        throw new ConcurrencyError(stream, input.expectedPosition)
-      if (tried + 1 >= maxPositionsTried)
-        throw new ConcurrencyError(stream, input.expectedPosition + tried)
-      continue
+    let claimed: boolean
+    try {
+      claimed = await applyAndPublish(deps, record, change, entity, step)
+    } catch (error) {
+      span?.end(error)
+      throw error
     }
-    await step('claimed')
-    await entity.apply(change)
-    await step('applied')
-    const [failed] = await outbox.publishRecorded([record])
-    if (failed) throw failed // recorded and applied: the relay publishes it
-    await step('published')
-    return { position, eventId: record._id }
+    if (claimed) {
+      span?.end()
+      return { position, eventId: record._id }
+    }
+    // Nothing of it was applied or published; a crash here leaves it to reconciliation.
+    span?.end('another change took this position')
+    await store.outbox.deleteOne({ _id: record._id })
+    if ((input.onConflict ?? 'fail') === 'fail')
+      throw new ConcurrencyError(stream, input.expectedPosition)
+    if (tried + 1 >= maxPositionsTried)
+      throw new ConcurrencyError(stream, input.expectedPosition + tried)
   }
+}
+
+/** Holds, claims, applies and publishes one change; false when its position was taken. */
+async function applyAndPublish<State>(
+  deps: ChangeDependencies,
+  record: EventRecord,
+  change: StateChange<State>,
+  entity: EntityState<State>,
+  step: (name: ChangeStep) => void | Promise<void>,
+): Promise<boolean> {
+  await deps.outbox.hold(record)
+  await step('held')
+  if (!(await deps.claim(record))) return false
+  await step('claimed')
+  await entity.apply(change)
+  await step('applied')
+  const [failed] = await deps.outbox.publishRecorded([record])
+  if (failed) throw failed // recorded and applied: the relay publishes it
+  await step('published')
+  return true
 }
 
 /**
