@@ -39,6 +39,20 @@ export const operationTypeDefs = /* GraphQL */ `
     "Consumer groups that finished handling it."
     handledBy: [String!]!
     failures: [Failure!]!
+    "Every run of a handler on it, in the order they ended: failed ones, then the one that finished."
+    attempts: [Attempt!]!
+  }
+
+  type Attempt {
+    consumerGroup: String!
+    "JetStream's delivery count; null on entries written before timings were kept."
+    attempt: Int
+    "When the run started; null where it was not recorded."
+    startedAt: String
+    endedAt: String!
+    "handled or failed"
+    outcome: String!
+    error: String
   }
 
   type Failure {

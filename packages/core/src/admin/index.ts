@@ -33,7 +33,11 @@ export {
   type DlqFilter,
   type DlqManager,
 } from '../dlq/manage.ts'
-export { operationChain, type OperationChain } from '../store/operation-chain.ts'
+export {
+  operationChain,
+  type AttemptTiming,
+  type OperationChain,
+} from '../store/operation-chain.ts'
 export {
   type EventSelection,
   type EventSource,

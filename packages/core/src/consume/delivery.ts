@@ -88,8 +88,8 @@ export interface Delivery {
   span?: TraceSpan
   /** The event as the handler sees it: set by `decode`. */
   event?: ReceivedEvent
-  /** Why the handler did not finish: set by `runHandler`. */
-  failure?: { error: unknown }
+  /** Why the handler did not finish, and when its run started: set by `runHandler`. */
+  failure?: { error: unknown; startedAt: Date }
 }
 
 /** A step returns an outcome, or `next` to hand the delivery to the step after it. */

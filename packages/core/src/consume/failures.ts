@@ -37,12 +37,15 @@ export interface FailedDelivery {
   /** JetStream's delivery count, so attempts lost to a crash count too. */
   attempt: number
   error: unknown
+  /** When the failed run started. */
+  startedAt?: Date
 }
 
 export function attemptError(
   attempt: number,
   error: unknown,
   streamSequence?: number,
+  startedAt?: Date,
 ): AttemptError {
   const failure = error instanceof Error ? error : new Error(String(error))
   return {
@@ -50,6 +53,7 @@ export function attemptError(
     ...(streamSequence === undefined ? {} : { streamSequence }),
     message: storableText(failure.message),
     ...(failure.stack ? { stack: storableText(failure.stack) } : {}),
+    ...(startedAt ? { startedAt } : {}),
     at: new Date(),
   }
 }
@@ -57,7 +61,7 @@ export function attemptError(
 /** Records one failed delivery atomically (upsert) and returns the record with every attempt. */
 async function recordFailure(store: EventStore, failed: FailedDelivery): Promise<FailureRecord> {
   const record = await appendAttempts(store, failed, [
-    attemptError(failed.attempt, failed.error, failed.streamSequence),
+    attemptError(failed.attempt, failed.error, failed.streamSequence, failed.startedAt),
   ])
   if (!record) throw new Error(`failure record ${failed.key} was not returned after its upsert`)
   return record

@@ -18,22 +18,33 @@ export interface Ledger {
    * Records that the consumer group finished it; an entry already there counts as done. The
    * operation is kept beside the key, so a chain reads its entries by equality.
    */
-  markProcessed(key: string, operationId: string): Promise<void>
+  markProcessed(key: string, operationId: string, run?: HandlerRunTimes): Promise<void>
   drain(): Promise<void>
+}
+
+/** The run that finished a delivery: recorded beside it for the operation's timeline. */
+export interface HandlerRunTimes {
+  /** JetStream's delivery count of that run. */
+  attempt: number
+  startedAt: Date
 }
 
 /** `expireAfterMs`: retention may remove an entry this long after it is written. */
 export function createLedger(store: EventStore, expireAfterMs?: number): Ledger {
-  const writes = groupCommit<{ key: string; operationId: string }, undefined>(async (entries) => {
+  const writes = groupCommit<
+    { key: string; operationId: string; run?: HandlerRunTimes },
+    undefined
+  >(async (entries) => {
     const processedAt = new Date()
     const expireAt =
       expireAfterMs === undefined ? undefined : new Date(processedAt.getTime() + expireAfterMs)
     const { failed } = await insertNew(
       store.processed,
-      entries.map(({ key, operationId }) => ({
+      entries.map(({ key, operationId, run }) => ({
         _id: key,
         format: currentFormat,
         operationId: storableLabel(operationId),
+        ...(run ? { attempt: run.attempt, startedAt: run.startedAt } : {}),
         processedAt,
         ...(expireAt ? { expireAt } : {}),
       })),
@@ -45,7 +56,7 @@ export function createLedger(store: EventStore, expireAfterMs?: number): Ledger 
   return {
     isProcessed: async (key) =>
       (await store.processed.findOne({ _id: key }, { projection: { _id: 1 } })) !== null,
-    markProcessed: (key, operationId) => writes.add({ key, operationId }),
+    markProcessed: (key, operationId, run) => writes.add({ key, operationId, run }),
     drain: () => writes.drain(),
   }
 }

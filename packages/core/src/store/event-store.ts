@@ -123,6 +123,9 @@ export interface AttemptError {
   streamSequence?: number
   message: string
   stack?: string
+  /** When the failed run started; absent for attempts a crash left without a run (see `lostAttempts`). */
+  startedAt?: Date
+  /** When it failed. */
   at: Date
 }
 
@@ -177,6 +180,9 @@ export interface ProcessedRecord extends Formatted {
   _id: string // deliveryKey(eventId, consumerGroup)
   /** The event's operation (a label), so its chain finds the entry by equality. */
   operationId?: string
+  /** The delivery whose run finished it (JetStream's count), and when that run started. */
+  attempt?: number
+  startedAt?: Date
   processedAt: Date
   /** With retention on: once JetStream can no longer redeliver the event (see RetentionOptions). */
   expireAt?: Date

@@ -3,6 +3,8 @@ import {
   withoutChangeState,
   type EventRecord,
   type EventStore,
+  type FailureRecord,
+  type ProcessedRecord,
 } from './event-store.ts'
 import type { IndexDeclaration } from './indexes.ts'
 
@@ -56,7 +58,9 @@ export async function operationChain(store: EventStore, operationId: string) {
   const [operation, recorded, processed, failures, dead] = await Promise.all([
     store.operations.findOne({ _id: operationId }),
     recordedEventsOf(store, operationId),
-    store.processed.find({ operationId }, { projection: { _id: 1 } }).toArray(),
+    store.processed
+      .find({ operationId }, { projection: { _id: 1, attempt: 1, startedAt: 1, processedAt: 1 } })
+      .toArray(),
     store.failures.find({ operationId }).toArray(),
     store.dlq
       .find({ operationId }, { projection: { eventId: 1, consumerGroup: 1, status: 1 } })
@@ -90,6 +94,11 @@ export async function operationChain(store: EventStore, operationId: string) {
           lastError: f.attempts.at(-1)?.message ?? '',
           inDeadLetterQueue: inDlq.has(`${f.eventId}/${f.consumerGroup}`),
         })),
+      attempts: attemptsOf(
+        event._id,
+        processed,
+        failures.filter((f) => f.eventId === event._id),
+      ),
     }))
   return {
     id: operation._id,
@@ -99,6 +108,51 @@ export async function operationChain(store: EventStore, operationId: string) {
     startedAt: operation.startedAt.toISOString(),
     events,
   }
+}
+
+/** One run of a consumer group's handler on an event, as the timeline shows it. */
+export interface AttemptTiming {
+  consumerGroup: string
+  /** JetStream's delivery count; absent on ledger entries written before timings were kept. */
+  attempt: number | null
+  /** When the run started; null where it was not recorded (a crash left the attempt, or older entries). */
+  startedAt: string | null
+  /** When it finished (ledger entry) or failed. */
+  endedAt: string
+  outcome: 'handled' | 'failed'
+  /** The failure's message. */
+  error?: string
+}
+
+/**
+ * Every run of every consumer group on one event, in the order they ended: each failed attempt
+ * (from its failure record) and the run that finished it (from its ledger entry).
+ */
+function attemptsOf(
+  eventId: string,
+  processed: Pick<ProcessedRecord, '_id' | 'attempt' | 'startedAt' | 'processedAt'>[],
+  failures: FailureRecord[],
+): AttemptTiming[] {
+  const failed = failures.flatMap((f) =>
+    f.attempts.map((a): AttemptTiming => ({
+      consumerGroup: f.consumerGroup,
+      attempt: a.attempt,
+      startedAt: a.startedAt?.toISOString() ?? null,
+      endedAt: a.at.toISOString(),
+      outcome: 'failed',
+      error: a.message,
+    })),
+  )
+  const handled = processed
+    .filter((p) => p._id.startsWith(`${eventId}/`))
+    .map((p): AttemptTiming => ({
+      consumerGroup: p._id.slice(eventId.length + 1),
+      attempt: p.attempt ?? null,
+      startedAt: p.startedAt?.toISOString() ?? null,
+      endedAt: p.processedAt.toISOString(),
+      outcome: 'handled',
+    }))
+  return [...failed, ...handled].sort((a, b) => a.endedAt.localeCompare(b.endedAt))
 }
 
 function actorText(actor: unknown): string | null {

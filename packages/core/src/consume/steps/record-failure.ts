@@ -11,12 +11,12 @@ import { retryDelayMs } from '../retry.ts'
 export const recordFailure: DeliveryStep = async (delivery, group) => {
   const { failure, attempt, logger } = delivery
   if (!failure) throw new Error('recordFailure comes after a handler that failed')
-  const { error } = failure
+  const { error, startedAt } = failure
   const policy = group.settings.retry
   const failed = failedMessage(delivery, group.consumerGroup)
   let attempts: AttemptError[]
   try {
-    attempts = await group.failures.record({ ...failed, attempt, error })
+    attempts = await group.failures.record({ ...failed, attempt, error, startedAt })
   } catch (recordError) {
     // Without MongoDB the failure cannot be recorded; JetStream's count still advances, and the
     // delivery after the last allowed one gives the message up (to the DLQ, or parked).

@@ -5,7 +5,10 @@ import type { ConsumerGroup } from '../delivery.ts'
 import { recordFailure } from './record-failure.ts'
 
 function failed(group: ConsumerGroup, attempt: number, error: unknown = new Error('boom')) {
-  return { ...noteDelivery({ deliveryCount: attempt }, group), failure: { error } }
+  return {
+    ...noteDelivery({ deliveryCount: attempt }, group),
+    failure: { error, startedAt: new Date() },
+  }
 }
 
 describe('record failure', () => {

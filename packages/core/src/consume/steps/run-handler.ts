@@ -44,7 +44,9 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
       reject(error)
     }, timeoutMs)
   })
-  // The clock is read only with an observer: without one, a run costs nothing more.
+  // Recorded with the run's outcome (ledger entry or failure): the operation's timeline.
+  const runStartedAt = new Date()
+  // The fine clock is read only with an observer: without one, a run costs nothing more.
   const startedAt = group.metrics ? performance.now() : 0
   try {
     // Current while it runs, so spans the handler's own calls start are the run's children.
@@ -53,13 +55,16 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
   } catch (error) {
     if (group.metrics) observeRun(group.metrics, group, delivery, startedAt, true)
     span?.end(error)
-    return next({ ...delivery, failure: { error } })
+    return next({ ...delivery, failure: { error, startedAt: runStartedAt } })
   } finally {
     clearTimeout(timer)
   }
   if (group.metrics) observeRun(group.metrics, group, delivery, startedAt, false)
   span?.end()
-  await group.ledger.markProcessed(delivery.key, event.operationId)
+  await group.ledger.markProcessed(delivery.key, event.operationId, {
+    attempt,
+    startedAt: runStartedAt,
+  })
   return ack(handledNote)
 }
 

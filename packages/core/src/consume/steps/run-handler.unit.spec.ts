@@ -64,7 +64,7 @@ describe('run handler', () => {
     const delivery = await decoded(group)
     expect(await runHandler(delivery, group)).toEqual({
       kind: 'next',
-      delivery: { ...delivery, failure: { error } },
+      delivery: { ...delivery, failure: { error, startedAt: expect.any(Date) as Date } },
     })
     expect(ledger.keys.size).toBe(0)
   })
