@@ -66,6 +66,11 @@ export interface CallInfo {
    * after checking the sender's signature (see `requireWebhook`).
    */
   webhook?: WebhookCall
+  /**
+   * The service's logger, its lines carrying the call's operation id and trace id (when there
+   * are): log with it, so a request's lines are found with the rest of its chain.
+   */
+  logger?: Logger
 }
 
 /** The webhook a call delivers, as the gateway checked it. */
@@ -219,22 +224,26 @@ export function serveRpc(
     }
     const webhook = webhookOf(request.webhook)
     const operationId = typeof request.operationId === 'string' ? request.operationId : undefined
+    // The caller's trace: what the method records (its operation) belongs to it.
+    const incoming = readTraceContext(
+      headers?.get(traceHeaders.traceparent),
+      headers?.get(traceHeaders.tracestate),
+    )
+    const span = tracing?.start(rpcSpan('server', service, methodName, incoming))
+    // Without tracing here, lines still carry the trace the request came with.
+    const traceId = span ? span.traceId : incoming?.traceparent.slice(3, 35)
+    const callLogger =
+      operationId || traceId
+        ? logger.child({
+            ...(operationId ? { operationId: operationId.slice(0, 200) } : {}),
+            ...(traceId ? { traceId } : {}),
+          })
+        : logger
     const call: CallInfo = {
       ...(operationId ? { operationId } : {}),
       ...(webhook ? { webhook } : {}),
+      logger: callLogger,
     }
-    // The caller's trace: what the method records (its operation) belongs to it.
-    const span = tracing?.start(
-      rpcSpan(
-        'server',
-        service,
-        methodName,
-        readTraceContext(
-          headers?.get(traceHeaders.traceparent),
-          headers?.get(traceHeaders.tracestate),
-        ),
-      ),
-    )
     try {
       const run = () => method(request.input, actorOf(request.actor), call)
       const value = (await (span ? span.within(run) : run())) ?? null
@@ -248,15 +257,7 @@ export function serveRpc(
           error: { code: failure.code, message: failure.message, field: failure.field },
         }
       }
-      logger.error(
-        {
-          err: failure,
-          subject: msg.subject,
-          ...(operationId ? { operationId: operationId.slice(0, 200) } : {}),
-          ...(span?.traceId ? { traceId: span.traceId } : {}),
-        },
-        'request failed',
-      )
+      callLogger.error({ err: failure, subject: msg.subject }, 'request failed')
       return { ok: false, error: { code: 'INTERNAL', message: 'the service failed; see its log' } }
     }
   }
@@ -305,7 +306,7 @@ function webhookOf(value: unknown): WebhookCall | undefined {
 /** How long a caller waits for a service's answer by default. */
 export const defaultRpcTimeoutMs = 10_000
 
-export interface RpcCallOptions extends CallInfo {
+export interface RpcCallOptions extends Omit<CallInfo, 'logger'> {
   /** Who the call acts for (the user the gateway authenticated). Default: no one. */
   actor?: Actor
   timeoutMs?: number
