@@ -80,6 +80,11 @@ export async function kitFromRepo(root: string): Promise<StandaloneKit> {
         '@event-driven/service-kit': framework('service-kit'),
         ...pick(blog, [
           '@nats-io/transport-node',
+          '@opentelemetry/api',
+          '@opentelemetry/context-async-hooks',
+          '@opentelemetry/exporter-trace-otlp-proto',
+          '@opentelemetry/resources',
+          '@opentelemetry/sdk-trace',
           'graphql',
           'graphql-yoga',
           'mongodb',
@@ -87,7 +92,8 @@ export async function kitFromRepo(root: string): Promise<StandaloneKit> {
           'zod',
         ]),
         // The core's peers: JetStream, the S3 archive and Slack alerts the app can turn on, and
-        // prom-client for the metrics its main.ts serves.
+        // prom-client for the metrics its main.ts serves (OpenTelemetry, for its tracing.ts, is
+        // taken with the blog's versions above).
         ...pick(corePeers, [
           '@nats-io/jetstream',
           '@aws-sdk/client-s3',
