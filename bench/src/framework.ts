@@ -1,11 +1,19 @@
-import { createService, type Operation, type Service } from '@event-driven/core'
+import {
+  createService,
+  type Operation,
+  type Service,
+  type ServiceTracing,
+} from '@event-driven/core'
 import { pino } from 'pino'
 import { BenchEvent, benchData, nowMs } from './events.ts'
 import type { PipelineOptions, RawPipeline } from './raw.ts'
 
-/** The same pipeline through the framework: op.publish → consumer group → no-op handler. */
+/**
+ * The same pipeline through the framework: op.publish → consumer group → no-op handler. With
+ * `tracing`, the service is given it (absent: tracing off, the default).
+ */
 export async function startFrameworkPipeline(
-  options: PipelineOptions,
+  options: PipelineOptions & { tracing?: ServiceTracing },
 ): Promise<RawPipeline & { service: Service }> {
   const service = await createService({
     name: 'bench',
@@ -15,6 +23,7 @@ export async function startFrameworkPipeline(
     stream: { name: options.stream, subjectPrefix: options.subjectPrefix },
     logger: pino({ level: 'warn' }),
     stopOnSignals: false,
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   })
   const latencies: number[] = []
   let handled = 0

@@ -1,7 +1,7 @@
-// pnpm bench [--quick] [--only=core|reads|gateway|restart] [--history=N]: the core against a raw
-// pipeline written with the same clients, the product's reads as history grows and after
-// retention, gateway mutations against a plain yoga resolver, restart-to-ready; on the same
-// servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
+// pnpm bench [--quick] [--only=core|tracing|reads|gateway|restart] [--history=N]: the core against
+// a raw pipeline written with the same clients, the core with tracing off, on and without an SDK,
+// the product's reads as history grows and after retention, gateway mutations against a plain
+// yoga resolver, restart-to-ready; on the same servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +12,7 @@ import { benchServers } from './servers.ts'
 import { measureThroughput, type ThroughputResult } from './throughput.ts'
 import { measureReads, printReads, type ReadsResult } from './reads.ts'
 import { measureRestart, printRestart, type RestartResult } from './restart.ts'
+import { measureTracing, printTracing, type TracingResult } from './tracing.ts'
 import {
   measureBaselineGateway,
   measureBlogGateway,
@@ -31,6 +32,10 @@ const plan = quick
       cpuMs: 2,
     }
 const payloads = [200, 4_096]
+// Tracing off, on and with no SDK: interleaved repetitions of the framework pipeline at 200 B.
+const tracingPlan = quick
+  ? { events: 1_000, warmupEvents: 200, repetitions: 6, bytes: 200, window: 64 }
+  : { events: 5_000, warmupEvents: 1_000, repetitions: 6, bytes: 200, window: 64 }
 // Events in each history the reads are measured on, and the older history aged out before the
 // last one. `--history=1000000` adds a history of that size (the 1M run: local only, over 2 h).
 const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
@@ -38,8 +43,8 @@ const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
-// `--only=core|reads|gateway|restart` runs one part.
-const parts = ['core', 'reads', 'gateway', 'restart']
+// `--only=core|tracing|reads|gateway|restart` runs one part.
+const parts = ['core', 'tracing', 'reads', 'gateway', 'restart']
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`--only takes one of ${parts.join(', ')}, not "${only}"\n`)
@@ -63,6 +68,11 @@ try {
   const versions = await serverVersions(ctx)
 
   const core = runs('core') ? await measureCore() : undefined
+  let tracing: TracingResult | undefined
+  if (runs('tracing')) {
+    tracing = await measureTracing(ctx, tracingPlan, log)
+    printTracing(tracing)
+  }
   const reads = runs('reads') ? await measureAllReads() : undefined
   const gateway = runs('gateway') ? await measureGateway() : undefined
   let restart: RestartResult | undefined
@@ -70,7 +80,7 @@ try {
     restart = await measureRestart(ctx, quick ? 10_000 : 100_000, log)
     printRestart(restart)
   }
-  const results = { ...core, reads, gateway, restart }
+  const results = { ...core, tracing, reads, gateway, restart }
   const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
   const file = join(import.meta.dirname, '../results', name)
   await writeFile(

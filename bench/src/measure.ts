@@ -1,3 +1,4 @@
+import { GCProfiler, getHeapStatistics } from 'node:v8'
 import type { CommandStartedEvent, MongoClient } from 'mongodb'
 
 /** Counts MongoDB commands (round trips) sent through a client while `counting` is on. */
@@ -22,10 +23,38 @@ export function cpuSince(start: NodeJS.CpuUsage): number {
   return used.user + used.system
 }
 
+/**
+ * Bytes this process allocated on the JavaScript heap from now until `stop()`: what the heap grew
+ * by, plus what each garbage collection in between freed (V8 reports used size before and after
+ * each). Buffers' memory outside the heap is not counted.
+ */
+export function allocationCounter(): { stop(): number } {
+  const profiler = new GCProfiler()
+  const start = getHeapStatistics().used_heap_size
+  profiler.start()
+  return {
+    stop() {
+      const end = getHeapStatistics().used_heap_size
+      const collections = profiler.stop()?.statistics ?? []
+      let freed = 0
+      for (const gc of collections)
+        freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+      return end - start + freed
+    },
+  }
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
   return sorted[Math.max(0, index)]!
+}
+
+export function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  )
 }
 
 /** Runs `task` for each of `count` items with at most `window` in flight. */
