@@ -15,6 +15,7 @@ import type { EventDefinition } from './event-definition.ts'
 import { onStop, startedBy, startParts, type Part } from './lifecycle.ts'
 import { cachedMongoPing } from './health/mongo-ping.ts'
 import { guardedMetrics } from './observe/metrics.ts'
+import { guardedTracing } from './observe/tracing.ts'
 import { watchNatsState } from './health/nats-state.ts'
 import {
   judgeHealth,
@@ -117,6 +118,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   const logger = options.logger ?? pino({ name })
   const connections = await openServiceConnections(options, logger)
   const metrics = options.metrics && guardedMetrics(options.metrics, logger)
+  const tracing = options.tracing && guardedTracing(options.tracing, logger)
   const { js, jsm, store, signer } = connections
 
   // Without archiving, retention counts from publishing (events) and the end (operations).
@@ -131,7 +133,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     logger,
     expireAfterMs: expireWithoutArchive?.eventsMs,
     metrics,
-    tracing: options.tracing,
+    tracing,
   })
   // With retention on, a ledger entry stays as long as JetStream can redeliver its event (a
   // stream without a max age keeps its messages, and then the ledger keeps its entries).
@@ -149,8 +151,8 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     outbox,
     definitions,
     isStopped: () => state === 'stopped',
-    ...(options.tracing
-      ? { tracing: { tracer: options.tracing, subjectPrefix: stream.subjectPrefix } }
+    ...(tracing
+      ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } }
       : {}),
   })
   const operationRecords = operationRecorder(store, expireWithoutArchive?.operationsMs)
@@ -162,8 +164,8 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     logger,
     validate: publisher.validate,
     onStep: options.onChangeStep,
-    ...(options.tracing
-      ? { tracing: { tracer: options.tracing, subjectPrefix: stream.subjectPrefix } }
+    ...(tracing
+      ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } }
       : {}),
   }
   const alertsOn = Boolean(options.alerts.slackWebhookUrl)
@@ -299,7 +301,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
 
   const service: Service = {
     name,
-    ...storeTools({ store, js, jsm, stream, signer, archive, tracing: options.tracing }),
+    ...storeTools({ store, js, jsm, stream, signer, archive, tracing }),
     streamDifferences: connections.streamDifferences,
     entityState: (entityOptions) => entities.define(entityOptions),
     startOperation: operationStarter({
@@ -310,7 +312,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
       operations: options.operations,
       expireAfterMs: expireWithoutArchive?.operationsMs,
       logger,
-      tracing: options.tracing,
+      tracing,
     }),
 
     on(definition, handlerOptions, handler) {
@@ -349,7 +351,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
           logger,
           publisher,
           metrics,
-          tracing: options.tracing,
+          tracing,
         },
       })
     },

@@ -19,6 +19,7 @@ import {
   dlqEntryIdOf,
 } from '../testing/test-service.ts'
 import { traceRecorder, type RecordedSpan } from '../testing/trace-recorder.ts'
+import type { ServiceTracing } from './tracing.ts'
 import type { EventRecord, OperationRecord } from '../store/event-store.ts'
 
 // Spans are recorded by a real OpenTelemetry SDK (in memory) while real servers carry the events:
@@ -237,6 +238,41 @@ describe('one trace per operation, across handlers, retries, the relay, the DLQ 
       parentSpanId: replaySpan.spanId,
       links: [original],
     })
+  })
+
+  it('a tracer that throws changes nothing: every event handled once, logged once', async () => {
+    const logs = captureLogs()
+    const broken: ServiceTracing = {
+      start: (start) => {
+        if (start.kind === 'producer') throw new Error('tracer broke')
+        const span = recorder.tracing.start(start)
+        return {
+          ...span,
+          within: (fn) => span.within(fn),
+          event: () => {
+            throw new Error('tracer broke')
+          },
+          setAttributes: () => undefined,
+          end: () => {
+            throw new Error('tracer broke')
+          },
+        }
+      },
+    }
+    const svc = await service('broken', 'broken', { tracing: broken, logger: logs.logger })
+    const handled: string[] = []
+    svc.on(OrderPlaced, { handler: 'ship' }, async (event) => void handled.push(event.id))
+    await svc.start()
+    const op = await svc.startOperation({ name: 'orderPlace' })
+    for (let i = 0; i < 3; i++) await op.publish(OrderPlaced, { orderId: `b${i}` })
+    await op.complete()
+    await eventually(() => expect(handled).toHaveLength(3))
+    await eventually(async () => {
+      const [group] = await svc.consumerGroups()
+      expect(group).toMatchObject({ pending: 0, inFlight: 0 })
+    })
+    expect(new Set(handled).size).toBe(3)
+    expect(logs.messages().filter((m) => m.includes('the tracer threw'))).toHaveLength(1)
   })
 
   it('a message whose trace headers are not a valid trace context starts a trace of its own', async () => {

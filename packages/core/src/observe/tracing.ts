@@ -1,4 +1,5 @@
 import type * as Otel from '@opentelemetry/api'
+import type { Logger } from 'pino'
 import { openTelemetryApi } from '../optional-peers.ts'
 import { formatTraceparent, parseTraceparent, type TraceContext } from './trace-context.ts'
 
@@ -96,8 +97,9 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
       const active = api.context.active()
       return incoming && !api.trace.getSpan(active) ? parentOf(incoming) : active
     }
-    if (parent instanceof OpenTelemetrySpan) return parent.otelContext
-    const stored = 'traceparent' in parent ? parent : parent.context
+    const own = ('within' in parent && guardedSpans.get(parent)) || parent
+    if (own instanceof OpenTelemetrySpan) return own.otelContext
+    const stored = 'traceparent' in own ? own : own.context
     const spanContext = stored && spanContextOf(stored)
     return spanContext ? api.trace.setSpanContext(api.ROOT_CONTEXT, spanContext) : api.ROOT_CONTEXT
   }
@@ -123,6 +125,63 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
       return new OpenTelemetrySpan(api, span, api.trace.setSpan(parentContext, span))
     },
   }
+}
+
+/**
+ * A tracer whose failures are logged once and otherwise ignored: a span that cannot be started
+ * or ended never changes what a delivery or a publish does (it would turn handled events into
+ * retries). What it runs `within` a span is the caller's, and its errors stay the caller's.
+ */
+export function guardedTracing(tracing: ServiceTracing, logger: Logger): ServiceTracing {
+  let logged = false
+  const failed = (error: unknown) => {
+    if (logged) return
+    logged = true
+    logger.error({ err: error }, 'the tracer threw: traces are incomplete')
+  }
+  const guard =
+    <Args extends unknown[]>(call: (...args: Args) => void) =>
+    (...args: Args) => {
+      try {
+        call(...args)
+      } catch (error) {
+        failed(error)
+      }
+    }
+  return {
+    start(start) {
+      let span: TraceSpan
+      try {
+        span = tracing.start(start)
+      } catch (error) {
+        failed(error)
+        return untracedSpan
+      }
+      const guarded: TraceSpan = {
+        context: span.context,
+        traceId: span.traceId,
+        within: (fn) => span.within(fn),
+        event: guard((name, attributes) => span.event(name, attributes)),
+        setAttributes: guard((attributes) => span.setAttributes(attributes)),
+        end: guard((error) => span.end(error)),
+      }
+      guardedSpans.set(guarded, span)
+      return guarded
+    },
+  }
+}
+
+/** Each guarded span's own: a tracer given one as a parent takes the span it wraps. */
+const guardedSpans = new WeakMap<TraceSpan, TraceSpan>()
+
+/** What a span that could not be started is: nothing to store, nothing to record. */
+const untracedSpan: TraceSpan = {
+  context: undefined,
+  traceId: undefined,
+  within: (fn) => fn(),
+  event: () => undefined,
+  setAttributes: () => undefined,
+  end: () => undefined,
 }
 
 class OpenTelemetrySpan implements TraceSpan {
