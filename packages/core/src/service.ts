@@ -151,9 +151,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     outbox,
     definitions,
     isStopped: () => state === 'stopped',
-    ...(tracing
-      ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } }
-      : {}),
+    ...(tracing ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } } : {}),
   })
   const operationRecords = operationRecorder(store, expireWithoutArchive?.operationsMs)
   const changes = {
@@ -164,9 +162,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     logger,
     validate: publisher.validate,
     onStep: options.onChangeStep,
-    ...(tracing
-      ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } }
-      : {}),
+    ...(tracing ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } } : {}),
   }
   const alertsOn = Boolean(options.alerts.slackWebhookUrl)
   const parked = parkAlerts(
