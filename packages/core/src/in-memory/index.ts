@@ -13,6 +13,6 @@ export type { FakeMessage, FakeSettlement } from './fake-message.ts'
 // The ports the in-memory adapters stand in for.
 export type { DeadLetterQueue } from '../consume/dead-letter.ts'
 export type { FailedDelivery, FailedMessage, FailureLog } from '../consume/failures.ts'
-export type { Ledger } from '../consume/ledger.ts'
+export type { HandlerRunTimes, Ledger } from '../consume/ledger.ts'
 export type { Redelivery } from '../publish/wire.ts'
 export type { DeadLetter } from '../consume/dlq.ts'
