@@ -318,7 +318,7 @@ export function operationStarter(options: OperationStarterOptions) {
       name,
       publish: (definition, data) =>
         publisher.publish(definition, data, { operationId: id, ...(span ? { trace: span } : {}) }),
-      change: (entity, changeInput) => makeChange(changes, id, entity, changeInput, trace),
+      change: (entity, changeInput) => makeChange(changes, id, entity, changeInput, span),
       complete: () => end('completed'),
       fail: (reason) => end('failed', reason),
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { publishSpan } from '../observe/spans.ts'
 import type { TraceContext } from '../observe/trace-context.ts'
-import type { ServiceTracing } from '../observe/tracing.ts'
+import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
 import { wireSubject } from '../publish/wire.ts'
 import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
@@ -62,8 +62,8 @@ export async function makeChange<State, Data>(
   operationId: string,
   entity: EntityState<State>,
   input: ChangeInput<State, Data>,
-  /** The operation's trace: the event's deliveries belong to it. */
-  trace?: TraceContext,
+  /** The operation's span (or trace): the event's publish belongs to it. */
+  trace?: TraceContext | TraceSpan,
 ): Promise<ChangeResult> {
   const { store, service } = deps
   const stream = `${entity.type}/${input.key}`
@@ -72,6 +72,7 @@ export async function makeChange<State, Data>(
     const state = input.state(position)
     const mark: ChangeMark = { service, type: entity.type, key: input.key, position, state }
     const eventId = newId()
+    const data = await deps.validate(input.event, input.data(position))
     // From the record to JetStream's confirmation; the event's deliveries belong to it.
     const span = deps.tracing?.tracer.start(
       publishSpan(
@@ -84,12 +85,14 @@ export async function makeChange<State, Data>(
         trace,
       ),
     )
-    const eventTrace = span ? span.context : trace
+    const eventTrace = span
+      ? span.context
+      : trace && ('traceparent' in trace ? trace : trace.context)
     const record: EventRecord = {
       _id: eventId,
       subject: input.event.subject,
       version: input.event.version,
-      data: await deps.validate(input.event, input.data(position)),
+      data,
       operationId,
       parentId: operationId,
       publishedBy: { service },
