@@ -66,13 +66,19 @@ export const instrumentationScope = '@event-driven/core'
 /**
  * Tracing through OpenTelemetry (`@opentelemetry/api`, an optional peer: a `ConfigurationError`
  * says to install it when it is missing). Spans go to the tracer provider registered by the
- * application's SDK; with none registered they record nothing, and contexts received are passed
- * on unchanged. Sampling is the SDK's (parent-based by default in OpenTelemetry's SDKs).
+ * application's SDK. Until one is registered, no span is made at all: contexts received are passed
+ * on unchanged, as without tracing (so an API without an SDK costs next to nothing). Sampling is
+ * the SDK's (parent-based by default in OpenTelemetry's SDKs).
  */
 export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}): ServiceTracing {
   const api = openTelemetryApi()
   const provider = options.tracerProvider ?? api.trace.getTracerProvider()
   const tracer = provider.getTracer(instrumentationScope)
+  // The global provider is a proxy until an SDK registers; once one has, it stays.
+  let registered = !(provider instanceof api.ProxyTracerProvider)
+  const sdkRegistered = () =>
+    (registered ||=
+      (provider as Otel.ProxyTracerProvider).getDelegateTracer(instrumentationScope) !== undefined)
   const kinds: Record<SpanKind, Otel.SpanKind> = {
     internal: api.SpanKind.INTERNAL,
     server: api.SpanKind.SERVER,
@@ -97,7 +103,7 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
       const active = api.context.active()
       return incoming && !api.trace.getSpan(active) ? parentOf(incoming) : active
     }
-    const own = ('within' in parent && guardedSpans.get(parent)) || parent
+    const own = parent instanceof GuardedSpan ? parent.inner : parent
     if (own instanceof OpenTelemetrySpan) return own.otelContext
     const stored = 'traceparent' in own ? own : own.context
     const spanContext = stored && spanContextOf(stored)
@@ -105,6 +111,7 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
   }
   return {
     start({ name, kind, parent, incoming, links, attributes }) {
+      if (!sdkRegistered()) return passedOn(parent === 'active' ? incoming : parent)
       const parentContext = parentOf(parent, incoming)
       const span = tracer.startSpan(
         name,
@@ -139,40 +146,52 @@ export function guardedTracing(tracing: ServiceTracing, logger: Logger): Service
     logged = true
     logger.error({ err: error }, 'the tracer threw: traces are incomplete')
   }
-  const guard =
-    <Args extends unknown[]>(call: (...args: Args) => void) =>
-    (...args: Args) => {
-      try {
-        call(...args)
-      } catch (error) {
-        failed(error)
-      }
-    }
   return {
     start(start) {
-      let span: TraceSpan
       try {
-        span = tracing.start(start)
+        return new GuardedSpan(tracing.start(start), failed)
       } catch (error) {
         failed(error)
         return untracedSpan
       }
-      const guarded: TraceSpan = {
-        context: span.context,
-        traceId: span.traceId,
-        within: (fn) => span.within(fn),
-        event: guard((name, attributes) => span.event(name, attributes)),
-        setAttributes: guard((attributes) => span.setAttributes(attributes)),
-        end: guard((error) => span.end(error)),
-      }
-      guardedSpans.set(guarded, span)
-      return guarded
     },
   }
 }
 
-/** Each guarded span's own: a tracer given one as a parent takes the span it wraps. */
-const guardedSpans = new WeakMap<TraceSpan, TraceSpan>()
+class GuardedSpan implements TraceSpan {
+  /** The span it guards: a tracer given this one as a parent takes that. */
+  readonly inner: TraceSpan
+  private readonly failed: (error: unknown) => void
+  constructor(inner: TraceSpan, failed: (error: unknown) => void) {
+    this.inner = inner
+    this.failed = failed
+  }
+  get context() {
+    return this.inner.context
+  }
+  get traceId() {
+    return this.inner.traceId
+  }
+  within<T>(fn: () => T): T {
+    return this.inner.within(fn)
+  }
+  event(name: string, attributes?: SpanAttributes): void {
+    this.guard(() => this.inner.event(name, attributes))
+  }
+  setAttributes(attributes: SpanAttributes): void {
+    this.guard(() => this.inner.setAttributes(attributes))
+  }
+  end(error?: unknown): void {
+    this.guard(() => this.inner.end(error))
+  }
+  private guard(call: () => void) {
+    try {
+      call()
+    } catch (error) {
+      this.failed(error)
+    }
+  }
+}
 
 /** What a span that could not be started is: nothing to store, nothing to record. */
 const untracedSpan: TraceSpan = {
@@ -182,6 +201,13 @@ const untracedSpan: TraceSpan = {
   event: () => undefined,
   setAttributes: () => undefined,
   end: () => undefined,
+}
+
+/** A span not recorded: it passes on the context its parent has, as a process without tracing does. */
+function passedOn(parent: TraceContext | TraceSpan | undefined): TraceSpan {
+  const context = parent && ('traceparent' in parent ? parent : parent.context)
+  if (!context) return untracedSpan
+  return { ...untracedSpan, context, traceId: context.traceparent.slice(3, 35) }
 }
 
 class OpenTelemetrySpan implements TraceSpan {
