@@ -38,6 +38,22 @@ async function listen(port = 0): Promise<Server> {
   return server
 }
 
+/** The first of `count` free ports in a row (a cluster's nodes count up from one). */
+async function freePortRun(count: number): Promise<number> {
+  for (;;) {
+    const first = await freePort()
+    if (first + count > 65_535) continue
+    const rest = await Promise.all(
+      Array.from({ length: count - 1 }, async (_, i) => {
+        const server = await listen(first + i + 1).catch(() => undefined)
+        await new Promise((resolve) => server?.close(resolve))
+        return server !== undefined
+      }),
+    )
+    if (rest.every(Boolean)) return first
+  }
+}
+
 /** A data directory and five free ports of its own. */
 async function setup(): Promise<{ dir: string; ports: number[]; env: Record<string, string> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ed-infra-'))
@@ -100,6 +116,45 @@ describe.runIf(built)('infra/local/servers.sh', () => {
     expect(await run('down', env)).toMatchObject({ code: 0 })
     expect(await run('status', env)).toMatchObject({ code: 1 })
     for (const port of ports) expect(await portAccepts(port), `port ${port} still open`).toBe(false)
+  })
+
+  it('up --cluster: three nats-servers as one JetStream cluster, NATS_URL names all three; up keeps it; down stops it', async () => {
+    const { dir, ports, env } = await setup()
+    dirs.push(dir)
+    const [nats, monitor, routes] = [
+      await freePortRun(3),
+      await freePortRun(3),
+      await freePortRun(3),
+    ]
+    const clusterEnv = {
+      ...env,
+      ED_NATS_PORT: String(nats),
+      ED_NATS_MONITOR_PORT: String(monitor),
+      ED_NATS_CLUSTER_PORT: String(routes),
+      ED_NATS_CLUSTER: '1',
+    }
+    const up = await run('up', clusterEnv)
+    expect(up.code, up.stderr).toBe(0)
+    const urls = [0, 1, 2].map((i) => `nats://127.0.0.1:${nats + i}`)
+    expect(up.stdout).toContain(`NATS_URL=${urls.join(',')}\n`)
+    const jsz = (await (await fetch(`http://127.0.0.1:${monitor}/jsz`)).json()) as {
+      meta_cluster?: { cluster_size?: number; leader?: string }
+    }
+    expect(jsz.meta_cluster?.cluster_size).toBe(3)
+    expect(jsz.meta_cluster?.leader).toMatch(/^n[123]$/)
+    // A plain `up` keeps the cluster (./dev.sh test runs on it), and says so.
+    const again = await run('up', { ...clusterEnv, ED_NATS_CLUSTER: '0' })
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toBe(up.stdout)
+    expect(await run('status', clusterEnv)).toMatchObject({ code: 0 })
+
+    expect(await run('down', clusterEnv)).toMatchObject({ code: 0 })
+    const opened = [
+      ...ports.slice(2),
+      ...[0, 1, 2].flatMap((i) => [nats + i, monitor + i, routes + i]),
+    ]
+    for (const port of opened)
+      expect(await portAccepts(port), `port ${port} still open`).toBe(false)
   })
 
   it('a port already taken fails with its number and the variable that moves it', async () => {

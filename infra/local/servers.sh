@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Local servers for tests and development, on loopback, without Docker:
 #   nats-server (JetStream), FerretDB on PostgreSQL (MongoDB wire protocol), versitygw (S3).
-# Usage: servers.sh up | down | status | env
+# Usage: servers.sh up [--cluster] | down | status | env
 #   up      builds what is missing (cached by version), starts what is not running, waits until
 #           each server answers, then prints KEY=value lines (NATS_URL, MONGODB_URL, S3_*) on stdout.
 #           NATS_AUTH=1 starts nats-server with users and permissions (infra/local/nats-auth.ts)
 #           and prints NATS_USER / NATS_PASSWORD too.
+#           --cluster (or ED_NATS_CLUSTER=1) starts three nats-servers as one JetStream cluster
+#           instead of one (client ports ED_NATS_PORT and the next two, routes from
+#           ED_NATS_CLUSTER_PORT, 6222), and NATS_URL names all three; streams take replicas: 3.
 #   down    stops only what `up` started, by the pids it recorded.
 #   status  says what runs; exit 0 when all servers run, 1 otherwise.
 #   env     prints the KEY=value lines without starting anything.
@@ -25,6 +28,9 @@ data_dir=${ED_INFRA_DIR:-$repo_root/.local/infra}
 host=127.0.0.1
 nats_port=${ED_NATS_PORT:-4222}
 nats_monitor_port=${ED_NATS_MONITOR_PORT:-8222}
+nats_cluster_port=${ED_NATS_CLUSTER_PORT:-6222}
+nats_cluster_size=3
+[ "${2:-}" = --cluster ] && ED_NATS_CLUSTER=1
 mongodb_port=${ED_MONGODB_PORT:-27017}
 postgres_port=${ED_POSTGRES_PORT:-5433}
 s3_port=${ED_S3_PORT:-7070}
@@ -253,6 +259,41 @@ up_nats() {
   say "nats-server $NATS_VERSION ready on $host:$nats_port"
 }
 
+# A JetStream cluster on loopback: node i (1-3) takes client, monitoring and route ports counted
+# up from the single server's, a store folder of its own and the server name n<i>.
+cluster_on() { [ -f "$data_dir/nats-cluster/on" ]; }
+cluster_urls() {
+  local i urls=()
+  for ((i = 0; i < nats_cluster_size; i++)); do urls+=("nats://$host:$((nats_port + i))"); done
+  (IFS=,; echo "${urls[*]}")
+}
+
+up_nats_cluster() {
+  [ "${NATS_AUTH:-0}" = 1 ] && fail "NATS_AUTH=1 and --cluster do not go together yet: start one or the other"
+  running_pid nats >/dev/null && fail "a single nats-server runs: servers.sh down first, then up --cluster"
+  local i routes=()
+  for ((i = 0; i < nats_cluster_size; i++)); do routes+=("nats://$host:$((nats_cluster_port + i))"); done
+  mkdir -p "$data_dir/nats-cluster"
+  for ((i = 1; i <= nats_cluster_size; i++)); do
+    local name="nats-$i" port=$((nats_port + i - 1)) monitor=$((nats_monitor_port + i - 1))
+    if running_pid "$name" >/dev/null; then say "$name already running on $host:$port"; continue; fi
+    check_port_free "$port" "NATS client of node $i" ED_NATS_PORT
+    check_port_free "$monitor" "NATS monitoring of node $i" ED_NATS_MONITOR_PORT
+    check_port_free "$((nats_cluster_port + i - 1))" "NATS routes of node $i" ED_NATS_CLUSTER_PORT
+    mkdir -p "$data_dir/nats-cluster/n$i"
+    start_process "$name" "$nats_bin" -js -a "$host" -p "$port" -m "$monitor" \
+      -sd "$data_dir/nats-cluster/n$i" -n "n$i" --cluster_name event-driven \
+      --cluster "nats://$host:$((nats_cluster_port + i - 1))" --routes "$(IFS=,; echo "${routes[*]}")"
+  done
+  for ((i = 1; i <= nats_cluster_size; i++)); do
+    wait_until "nats-$i" 30 curl -fsS "http://$host:$((nats_monitor_port + i - 1))/healthz?js-enabled-only=true"
+  done
+  # Streams can be made once the cluster has elected its JetStream meta leader.
+  wait_until nats-1 30 sh -c "curl -fsS 'http://$host:$nats_monitor_port/jsz' | grep -q '\"leader\": *\"n'"
+  touch "$data_dir/nats-cluster/on" # env, status and down read it
+  say "nats-server $NATS_VERSION cluster of $nats_cluster_size ready on $(cluster_urls)"
+}
+
 pg_ready() { "$(pg_bin_dir)/pg_isready" -q -h "$host" -p "$postgres_port"; }
 
 up_postgres() {
@@ -309,8 +350,10 @@ up_versitygw() {
 }
 
 print_env() {
+  local nats_url="nats://$host:$nats_port"
+  cluster_on && nats_url=$(cluster_urls)
   cat <<EOF
-NATS_URL=nats://$host:$nats_port
+NATS_URL=$nats_url
 MONGODB_URL=mongodb://$host:$mongodb_port/
 S3_URL=http://$host:$s3_port
 S3_REGION=us-east-1
@@ -330,7 +373,8 @@ cmd_up() {
   build versitygw "$versitygw_bin" build_versitygw
   ensure_postgres_installed
   mkdir -p "$data_dir"
-  up_nats
+  # A cluster, once up, is what `up` keeps until `down` (./dev.sh test then uses it).
+  if [ "${ED_NATS_CLUSTER:-0}" = 1 ] || cluster_on; then up_nats_cluster; else up_nats; fi
   up_ferretdb
   up_versitygw
   print_env | tee "$data_dir/servers.env"
@@ -341,12 +385,15 @@ cmd_down() {
   stop_pid ferretdb
   stop_postgres
   stop_pid nats
-  rm -f "$data_dir/servers.env"
+  local i
+  for ((i = 1; i <= nats_cluster_size; i++)); do stop_pid "nats-$i"; done
+  rm -f "$data_dir/servers.env" "$data_dir/nats-cluster/on"
 }
 
 cmd_status() {
-  local all=0 name pid
-  for name in nats ferretdb versitygw; do
+  local all=0 name pid nats_names=(nats)
+  cluster_on && nats_names=(nats-1 nats-2 nats-3)
+  for name in "${nats_names[@]}" ferretdb versitygw; do
     if pid=$(running_pid "$name"); then
       say "$name: running (pid $pid)"
     else

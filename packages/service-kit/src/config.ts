@@ -21,8 +21,12 @@ export interface ServiceConfig {
   mongodbUrl: string
   /** Prefix of every database name (`<prefix>users`, …, `<prefix>event_driven`). Default empty. */
   databasePrefix: string
-  /** The JetStream stream and its subject prefix. Default `EVENTS`, `events`. */
-  stream: { name: string; subjectPrefix: string }
+  /**
+   * The JetStream stream, its subject prefix and its replicas (`EVENTS_STREAM`,
+   * `EVENTS_SUBJECT_PREFIX`, `EVENTS_STREAM_REPLICAS`). Default `EVENTS`, `events`, 1; on a
+   * three-node cluster, 3 (docs/production.md).
+   */
+  stream: { name: string; subjectPrefix: string; replicas?: number }
   /** Prefix of request-reply subjects between the gateway and services. Default `rpc`. */
   rpcPrefix: string
   /** How long the gateway waits for a service's answer (`RPC_TIMEOUT_MS`). Default 10 s. */
@@ -129,6 +133,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     stream: {
       name: env.EVENTS_STREAM ?? serviceDefaults.stream.name,
       subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? serviceDefaults.stream.subjectPrefix,
+      replicas: number('EVENTS_STREAM_REPLICAS', serviceDefaults.stream.replicas, { max: 5 }),
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
     rpcTimeoutMs: number('RPC_TIMEOUT_MS', defaultRpcTimeoutMs),

@@ -17,6 +17,7 @@ export {
   type SlackReceiverOptions,
 } from './slack-receiver.ts'
 export { startNatsServer, type NatsServerOptions, type NatsServerProcess } from './nats-server.ts'
+export { startNatsCluster, type NatsCluster, type NatsClusterNode } from './nats-cluster.ts'
 export { startS3Server, type S3ServerProcess } from './s3-server.ts'
 export type { OwnServer } from './own-server.ts'
 export {

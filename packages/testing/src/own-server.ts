@@ -10,6 +10,8 @@ export interface OwnServer {
   port: number
   /** Stops the server (SIGTERM) and waits until it exited; its data stays on disk. */
   stop(): Promise<void>
+  /** Kills it (SIGKILL: no shutdown of its own) and waits until it exited; its data stays. */
+  kill(): Promise<void>
   /** Starts it again on the same port with the same data. */
   start(): Promise<void>
   /** Stops it and removes its data. */
@@ -49,18 +51,19 @@ export async function startOwnServer(options: {
       { timeoutMs: 10_000 },
     )
   }
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const running = child
     child = undefined
     if (!running || running.exitCode !== null) return
     const exited = new Promise((resolve) => running.once('exit', resolve))
-    running.kill('SIGTERM')
+    running.kill(signal)
     await exited
   }
   await start()
   return {
     port,
-    stop,
+    stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     start,
     dispose: async () => {
       await stop()

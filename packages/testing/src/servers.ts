@@ -1,4 +1,5 @@
 import { containerRuntimeCheck } from './container-runtime.ts'
+import { startNatsCluster, type NatsCluster } from './nats-cluster.ts'
 
 /** Connection details of an S3-compatible server (path-style addressing). */
 export interface S3Server {
@@ -17,11 +18,17 @@ export interface TestServers {
   source: { nats: ServerSource; mongodb: ServerSource; s3: ServerSource }
   /** The same servers as environment variables, for child processes. */
   env: Record<string, string>
-  /** Stops the containers this call started; servers from the environment are left alone. */
+  /** With `natsCluster`: the cluster `natsUrl` names, to stop, kill and restart its nodes. */
+  natsCluster?: NatsCluster
+  /**
+   * Stops the containers (and the cluster) this call started; servers from the environment are
+   * left alone.
+   */
   stop(): Promise<void>
 }
 
-export type ServerSource = 'environment' | 'testcontainers'
+/** `own`: started for this call alone (a cluster). */
+export type ServerSource = 'environment' | 'testcontainers' | 'own'
 
 export interface GetTestServersOptions {
   /** Where to read `NATS_URL`, `MONGODB_URL`, `S3_URL` and S3 credentials. Default: `process.env`. */
@@ -31,6 +38,12 @@ export interface GetTestServersOptions {
    * own detection finds a container runtime (`container-runtime.ts`).
    */
   dockerHost?: string
+  /**
+   * NATS as a three-node JetStream cluster of this call's own (loopback, own ports and store
+   * folders; needs `NATS_SERVER_BIN`) instead of `NATS_URL`'s server; MongoDB and S3 as usual.
+   * Each such call starts its own cluster: its test may kill nodes.
+   */
+  natsCluster?: boolean
 }
 
 /** What a missing server needs; the error names these. */
@@ -55,6 +68,7 @@ let shared: Promise<TestServers> | undefined
  * servers. Calls without options share one result per process.
  */
 export function getTestServers(options: GetTestServersOptions = {}): Promise<TestServers> {
+  if (options.natsCluster) return withNatsCluster(options)
   if (options.env || options.dockerHost) return findTestServers(options)
   shared ??= findTestServers(options)
   return shared
@@ -98,6 +112,22 @@ async function findTestServers(options: GetTestServersOptions): Promise<TestServ
     },
   )
   return { ...servers, stop: containers.stop }
+}
+
+async function withNatsCluster({
+  natsCluster: _,
+  ...options
+}: GetTestServersOptions): Promise<TestServers> {
+  const servers = await getTestServers(options)
+  const cluster = await startNatsCluster(options.env ?? process.env)
+  return {
+    ...servers,
+    natsUrl: cluster.url,
+    env: { ...servers.env, NATS_URL: cluster.url },
+    source: { ...servers.source, nats: 'own' },
+    natsCluster: cluster,
+    stop: () => cluster.dispose(),
+  }
 }
 
 function allFrom(source: ServerSource): TestServers['source'] {
