@@ -30,17 +30,34 @@ export function benchContext(natsUrl: string, mongodbUrl: string): BenchContext 
 /** Drops the databases and streams the benchmark made. */
 export async function cleanup(ctx: BenchContext): Promise<void> {
   const mongo = await new MongoClient(ctx.mongodbUrl).connect()
-  const nc = await connect({ servers: ctx.natsUrl })
   try {
     const { databases } = await mongo.db().admin().listDatabases({ nameOnly: true })
     for (const { name } of databases)
       if (name.startsWith(ctx.prefix)) await mongo.db(name).dropDatabase()
+    await deleteStreams(ctx)
+  } finally {
+    await mongo.close()
+  }
+}
+
+/**
+ * Deletes the streams the benchmark made on `ctx.natsUrl` (one server, or several
+ * comma-separated), and says how many nodes held each (1 outside a cluster).
+ */
+export async function deleteStreams(ctx: BenchContext): Promise<Record<string, number>> {
+  const nc = await connect({ servers: ctx.natsUrl.split(',') })
+  try {
     const jsm = await jetstreamManager(nc)
-    for await (const name of jsm.streams.names())
-      if (name.startsWith(ctx.prefix)) await jsm.streams.delete(name)
+    const nodes: Record<string, number> = {}
+    for await (const name of jsm.streams.names()) {
+      if (!name.startsWith(ctx.prefix)) continue
+      const { cluster } = await jsm.streams.info(name)
+      nodes[name] = 1 + (cluster?.replicas?.length ?? 0)
+      await jsm.streams.delete(name)
+    }
+    return nodes
   } finally {
     await nc.close()
-    await mongo.close()
   }
 }
 

@@ -10,17 +10,25 @@ import type { PipelineOptions, RawPipeline } from './raw.ts'
 
 /**
  * The same pipeline through the framework: op.publish → consumer group → no-op handler. With
- * `tracing`, the service is given it (absent: tracing off, the default).
+ * `tracing`, the service is given it (absent: tracing off, the default); `replicas` is the
+ * stream's (default 1; more needs a cluster).
  */
 export async function startFrameworkPipeline(
-  options: PipelineOptions & { tracing?: ServiceTracing },
+  options: PipelineOptions & {
+    tracing?: ServiceTracing | undefined
+    replicas?: number | undefined
+  },
 ): Promise<RawPipeline & { service: Service }> {
   const service = await createService({
     name: 'bench',
     nats: options.natsUrl,
     mongodb: options.mongo,
     database: options.database,
-    stream: { name: options.stream, subjectPrefix: options.subjectPrefix },
+    stream: {
+      name: options.stream,
+      subjectPrefix: options.subjectPrefix,
+      ...(options.replicas ? { replicas: options.replicas } : {}),
+    },
     logger: pino({ level: 'warn' }),
     stopOnSignals: false,
     ...(options.tracing ? { tracing: options.tracing } : {}),

@@ -1,7 +1,9 @@
-// pnpm bench [--quick] [--only=core|tracing|reads|gateway|restart] [--history=N]: the core against
-// a raw pipeline written with the same clients, the core with tracing off, on and without an SDK,
-// the product's reads as history grows and after retention, gateway mutations against a plain
-// yoga resolver, restart-to-ready; on the same servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
+// pnpm bench [--quick] [--only=core|tracing|cluster|reads|gateway|restart] [--history=N]: the core
+// against a raw pipeline written with the same clients, the core with tracing off, on and without
+// an SDK, the core on one nats-server against a three-node cluster (R1, R3), the product's reads
+// as history grows and after retention, gateway mutations against a plain yoga resolver,
+// restart-to-ready; on the same servers, in one run. Prints tables and writes
+// bench/results/latest(-quick)(-<part>).json.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +15,8 @@ import { measureThroughput, type ThroughputResult } from './throughput.ts'
 import { measureReads, printReads, type ReadsResult } from './reads.ts'
 import { measureRestart, printRestart, type RestartResult } from './restart.ts'
 import { measureTracing, printTracing, type TracingResult } from './tracing.ts'
+import { measureCluster, printCluster, type ClusterResult } from './cluster.ts'
+import { fmt, printTable } from './table.ts'
 import {
   measureBaselineGateway,
   measureBlogGateway,
@@ -36,6 +40,15 @@ const payloads = [200, 4_096]
 const tracingPlan = quick
   ? { events: 1_000, warmupEvents: 200, repetitions: 6, bytes: 200, window: 64 }
   : { events: 5_000, warmupEvents: 1_000, repetitions: 6, bytes: 200, window: 64 }
+// One nats-server against a three-node cluster of the bench's own, the stream on one node and on
+// three: interleaved repetitions of the framework pipeline at 200 B, then publishes one at a time.
+const clusterPlan = {
+  ...(quick
+    ? { events: 1_000, warmupEvents: 200, repetitions: 3, serialPublishes: 50 }
+    : { events: 5_000, warmupEvents: 1_000, repetitions: 6, serialPublishes: 100 }),
+  bytes: 200,
+  window: 64,
+}
 // Events in each history the reads are measured on, and the older history aged out before the
 // last one. `--history=1000000` adds a history of that size (the 1M run: local only, over 2 h).
 const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
@@ -43,8 +56,8 @@ const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
-// `--only=core|tracing|reads|gateway|restart` runs one part.
-const parts = ['core', 'tracing', 'reads', 'gateway', 'restart']
+// `--only=core|tracing|cluster|reads|gateway|restart` runs one part.
+const parts = ['core', 'tracing', 'cluster', 'reads', 'gateway', 'restart']
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`--only takes one of ${parts.join(', ')}, not "${only}"\n`)
@@ -73,6 +86,11 @@ try {
     tracing = await measureTracing(ctx, tracingPlan, log)
     printTracing(tracing)
   }
+  let cluster: ClusterResult | undefined
+  if (runs('cluster')) {
+    cluster = await measureCluster(ctx, servers.env, clusterPlan, log)
+    printCluster(cluster)
+  }
   const reads = runs('reads') ? await measureAllReads() : undefined
   const gateway = runs('gateway') ? await measureGateway() : undefined
   let restart: RestartResult | undefined
@@ -80,7 +98,7 @@ try {
     restart = await measureRestart(ctx, quick ? 10_000 : 100_000, log)
     printRestart(restart)
   }
-  const results = { ...core, tracing, reads, gateway, restart }
+  const results = { ...core, tracing, cluster, reads, gateway, restart }
   const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
   const file = join(import.meta.dirname, '../results', name)
   await writeFile(
@@ -175,8 +193,6 @@ function summarize(input: {
 }) {
   const rows: [string, string, string, string, string][] = []
   const targets: { figure: string; value: number; target: string; met: boolean }[] = []
-  const fmt = (n: number, digits = 0) =>
-    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
   for (const bytes of payloads) {
     const raw = input.throughput.find((t) => t.bytes === bytes && t.pipeline === 'raw')!
     const fw = input.throughput.find((t) => t.bytes === bytes && t.pipeline === 'framework')!
@@ -259,18 +275,7 @@ function summarize(input: {
     met: speedup >= 1.7,
   })
 
-  const header: [string, string, string, string, string] = [
-    'figure',
-    'framework',
-    'raw',
-    'ratio',
-    'target',
-  ]
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')
-  console.log(
-    `\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
-  )
+  printTable(['figure', 'framework', 'raw', 'ratio', 'target'], rows)
   for (const t of targets)
     console.log(
       `${t.met ? 'met   ' : 'missed'}  ${t.figure}: ${fmt(t.value, 2)} (target ${t.target})`,

@@ -15,6 +15,8 @@ export interface BenchServers {
   natsUrl: string
   mongodbUrl: string
   s3: BenchS3
+  /** Where the server binaries are (`NATS_SERVER_BIN`), for servers of the bench's own. */
+  env: NodeJS.ProcessEnv
   stop: () => void
 }
 
@@ -38,6 +40,7 @@ export function benchServers(): BenchServers {
       natsUrl: process.env.NATS_URL,
       mongodbUrl: process.env.MONGODB_URL,
       s3: s3From((name) => process.env[name]),
+      env: process.env,
       stop: () => {},
     }
   }
@@ -63,6 +66,7 @@ export function benchServers(): BenchServers {
     natsUrl: env.get('NATS_URL')!,
     mongodbUrl: env.get('MONGODB_URL')!,
     s3: s3From((name) => env.get(name)),
+    env: { ...process.env, ...Object.fromEntries(env) },
     stop: () => {
       if (!running) execFileSync('bash', [script, 'down'], { stdio: 'inherit' })
     },

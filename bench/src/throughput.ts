@@ -4,7 +4,14 @@ import { MongoClient } from 'mongodb'
 import type { ServiceTracing } from '@event-driven/core'
 import type { BenchContext } from './context.ts'
 import { startFrameworkPipeline } from './framework.ts'
-import { allocationCounter, cpuSince, roundTripCounter, until, withWindow } from './measure.ts'
+import {
+  allocationCounter,
+  cpuSince,
+  percentile,
+  roundTripCounter,
+  until,
+  withWindow,
+} from './measure.ts'
 import { startRawPipeline } from './raw.ts'
 
 export type Pipeline = 'framework' | 'raw'
@@ -18,12 +25,25 @@ export interface ThroughputResult {
   cpuMicrosPerEvent: number
   /** JavaScript heap bytes the process allocated per event (publish, delivery and the rest). */
   allocatedBytesPerEvent: number
+  /**
+   * From each `publish()` call until it resolved (for the framework: JetStream acknowledged the
+   * event), in ms, with `window` in flight: queueing included, so it follows events/s.
+   */
+  publishP50Ms: number
+  publishP99Ms: number
+  /**
+   * With `serialPublishes`: that many more publishes after the timed run, one at a time (nothing
+   * else in flight but their deliveries), each from the call until it resolved, in ms.
+   */
+  serialPublishP50Ms?: number
+  serialPublishP99Ms?: number
 }
 
 /**
  * End to end: `events` publishes with `window` in flight, each recorded, published, handled,
- * ledger written and acked; timed until the durable has nothing pending or unacked. `tracing` is
- * given to the framework's service (the raw pipeline has none).
+ * ledger written and acked; timed until the durable has nothing pending or unacked. `tracing` and
+ * `replicas` (of the stream, on a cluster) are given to the framework's service (the raw pipeline
+ * has neither). `ctx.natsUrl` may name several servers, comma-separated.
  */
 export async function measureThroughput(
   ctx: BenchContext,
@@ -33,15 +53,24 @@ export async function measureThroughput(
     bytes,
     window,
     tracing,
-  }: { events: number; bytes: number; window: number; tracing?: ServiceTracing },
+    replicas,
+    serialPublishes = 0,
+  }: {
+    events: number
+    bytes: number
+    window: number
+    tracing?: ServiceTracing
+    replicas?: number
+    serialPublishes?: number
+  },
 ): Promise<ThroughputResult> {
   const names = ctx.scope(`${pipeline}_${bytes}`)
   const mongo = await new MongoClient(ctx.mongodbUrl, { monitorCommands: true }).connect()
-  const nc = await connect({ servers: ctx.natsUrl })
+  const nc = await connect({ servers: ctx.natsUrl.split(',') })
   const options = { natsUrl: ctx.natsUrl, mongo, ...names, concurrency: window }
   const run =
     pipeline === 'framework'
-      ? await startFrameworkPipeline({ ...options, ...(tracing ? { tracing } : {}) })
+      ? await startFrameworkPipeline({ ...options, tracing, replicas })
       : await startRawPipeline(options)
   const durable = pipeline === 'framework' ? 'bench_measure' : 'raw'
   try {
@@ -50,7 +79,12 @@ export async function measureThroughput(
     const allocations = allocationCounter()
     const cpuStart = process.cpuUsage()
     const started = performance.now()
-    await withWindow(events, window, (n) => run.publish(n, bytes))
+    const publishMs: number[] = []
+    await withWindow(events, window, async (n) => {
+      const called = performance.now()
+      await run.publish(n, bytes)
+      publishMs.push(performance.now() - called)
+    })
     await until(() => run.handled() >= events, 300_000, `${pipeline} to handle ${events} events`)
     await until(
       async () => {
@@ -63,6 +97,7 @@ export async function measureThroughput(
     const seconds = (performance.now() - started) / 1000
     const cpuMicros = cpuSince(cpuStart)
     const allocated = allocations.stop()
+    publishMs.sort((a, b) => a - b)
     const result = {
       pipeline,
       bytes,
@@ -71,9 +106,23 @@ export async function measureThroughput(
       roundTripsPerEvent: trips.count / events,
       cpuMicrosPerEvent: cpuMicros / events,
       allocatedBytesPerEvent: allocated / events,
+      publishP50Ms: percentile(publishMs, 50),
+      publishP99Ms: percentile(publishMs, 99),
     }
     trips.stop()
-    return result
+    if (serialPublishes === 0) return result
+    const serialMs: number[] = []
+    for (let n = events; n < events + serialPublishes; n++) {
+      const called = performance.now()
+      await run.publish(n, bytes)
+      serialMs.push(performance.now() - called)
+    }
+    serialMs.sort((a, b) => a - b)
+    return {
+      ...result,
+      serialPublishP50Ms: percentile(serialMs, 50),
+      serialPublishP99Ms: percentile(serialMs, 99),
+    }
   } finally {
     await run.stop()
     await nc.close()

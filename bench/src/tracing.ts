@@ -4,6 +4,8 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { BenchContext } from './context.ts'
 import { median } from './measure.ts'
+import { compared, interleaved, type Repeated } from './repetitions.ts'
+import { fmt, printTable } from './table.ts'
 import { measureThroughput, type ThroughputResult } from './throughput.ts'
 
 /**
@@ -14,12 +16,8 @@ import { measureThroughput, type ThroughputResult } from './throughput.ts'
 export type TracingMode = 'off' | 'noop' | 'on'
 const modes: TracingMode[] = ['off', 'on', 'noop']
 
-export interface TracingRun extends ThroughputResult {
-  mode: TracingMode
-  repetition: number
-  /** Spans the exporter got per event (`on` only). */
-  spansPerEvent?: number
-}
+/** Spans the exporter got per event (`on` only). */
+export type TracingRun = Repeated<TracingMode, ThroughputResult & { spansPerEvent?: number }>
 
 export interface TracingFigures {
   mode: TracingMode
@@ -54,11 +52,9 @@ export interface TracingResult {
 }
 
 /**
- * The framework pipeline with tracing off, on, and through the API with no SDK. Repetitions are
- * interleaved and each one starts one mode later (off, on, noop; on, noop, off; …), so the
- * machine's drift falls on each mode alike (a multiple of 3 repetitions puts each mode in each
- * place equally often); the heap is collected before each run when `gc` is exposed. One
- * repetition of each first warms the code up and is not counted.
+ * The framework pipeline with tracing off, on, and through the API with no SDK, in interleaved
+ * repetitions (`interleaved`: off, on, noop; on, noop, off; …, after a warm-up of each); the heap
+ * is collected before each run when `gc` is exposed.
  */
 export async function measureTracing(
   ctx: BenchContext,
@@ -71,19 +67,14 @@ export async function measureTracing(
   },
   log: (line: string) => void,
 ): Promise<TracingResult> {
-  const runs: TracingRun[] = []
-  for (let repetition = 0; repetition <= plan.repetitions; repetition++) {
+  const runs = await interleaved(modes, plan.repetitions, (mode, repetition) => {
     const warmup = repetition === 0
     const events = warmup ? plan.warmupEvents : plan.events
-    for (let i = 0; i < modes.length; i++) {
-      const mode = modes[(i + repetition) % modes.length]!
-      log(
-        `tracing ${mode}: ${events} events of ${plan.bytes} B${warmup ? ' (warm-up)' : `, repetition ${repetition} of ${plan.repetitions}`}`,
-      )
-      const run = await measureMode(ctx, mode, { events, bytes: plan.bytes, window: plan.window })
-      if (!warmup) runs.push({ ...run, repetition })
-    }
-  }
+    log(
+      `tracing ${mode}: ${events} events of ${plan.bytes} B${warmup ? ' (warm-up)' : `, repetition ${repetition} of ${plan.repetitions}`}`,
+    )
+    return measureMode(ctx, mode, { events, bytes: plan.bytes, window: plan.window })
+  })
   return {
     bytes: plan.bytes,
     events: plan.events,
@@ -99,18 +90,18 @@ async function measureMode(
   ctx: BenchContext,
   mode: TracingMode,
   options: { events: number; bytes: number; window: number },
-): Promise<Omit<TracingRun, 'repetition'>> {
+): Promise<ThroughputResult & { spansPerEvent?: number }> {
   // The spans an `on` run kept are garbage after it: collected here, not during the next run.
   globalThis.gc?.()
-  if (mode === 'off') return { mode, ...(await measureThroughput(ctx, 'framework', options)) }
+  if (mode === 'off') return measureThroughput(ctx, 'framework', options)
   if (mode === 'noop') {
     const tracing = openTelemetryTracing()
-    return { mode, ...(await measureThroughput(ctx, 'framework', { ...options, tracing })) }
+    return measureThroughput(ctx, 'framework', { ...options, tracing })
   }
   const sdk = inMemorySdk()
   try {
     const result = await measureThroughput(ctx, 'framework', { ...options, tracing: sdk.tracing })
-    return { mode, ...result, spansPerEvent: (await sdk.exported()) / options.events }
+    return { ...result, spansPerEvent: (await sdk.exported()) / options.events }
   } finally {
     await sdk.close()
   }
@@ -142,46 +133,32 @@ function inMemorySdk(): {
 }
 
 function summarize(runs: TracingRun[]): TracingFigures[] {
-  const of = (mode: TracingMode) => runs.filter((r) => r.mode === mode)
-  const range = (values: number[]): [number, number] => [Math.min(...values), Math.max(...values)]
-  const off = of('off')
-  const paired = (mode: TracingMode, figure: (r: TracingRun) => number) => {
-    const ratios = of(mode).flatMap((r) => {
-      const next = off.find((o) => o.repetition === r.repetition)
-      return next ? [figure(r) / figure(next)] : []
-    })
-    return { median: median(ratios), range: range(ratios) }
-  }
-  const offEps = median(off.map((r) => r.eventsPerSecond))
-  const offCpu = median(off.map((r) => r.cpuMicrosPerEvent))
-  const offAllocated = median(off.map((r) => r.allocatedBytesPerEvent))
   return (['off', 'noop', 'on'] as const).map((mode) => {
-    const these = of(mode)
-    const eps = these.map((r) => r.eventsPerSecond)
-    const cpu = these.map((r) => r.cpuMicrosPerEvent)
-    const allocated = these.map((r) => r.allocatedBytesPerEvent)
-    const spans = these.flatMap((r) => (r.spansPerEvent === undefined ? [] : [r.spansPerEvent]))
+    const eps = compared(runs, mode, 'off', (r) => r.eventsPerSecond)
+    const cpu = compared(runs, mode, 'off', (r) => r.cpuMicrosPerEvent)
+    const allocated = compared(runs, mode, 'off', (r) => r.allocatedBytesPerEvent)
+    const spans = runs.flatMap((r) =>
+      r.mode === mode && r.spansPerEvent !== undefined ? [r.spansPerEvent] : [],
+    )
     return {
       mode,
-      eventsPerSecond: median(eps),
-      cpuMicrosPerEvent: median(cpu),
-      allocatedBytesPerEvent: median(allocated),
-      eventsPerSecondRatio: median(eps) / offEps,
-      cpuRatio: median(cpu) / offCpu,
-      allocatedRatio: median(allocated) / offAllocated,
-      pairedEventsPerSecondRatio: paired(mode, (r) => r.eventsPerSecond),
-      pairedCpuRatio: paired(mode, (r) => r.cpuMicrosPerEvent),
-      eventsPerSecondRange: range(eps),
-      cpuMicrosRange: range(cpu),
-      allocatedBytesRange: range(allocated),
+      eventsPerSecond: eps.median,
+      cpuMicrosPerEvent: cpu.median,
+      allocatedBytesPerEvent: allocated.median,
+      eventsPerSecondRatio: eps.ratio,
+      cpuRatio: cpu.ratio,
+      allocatedRatio: allocated.ratio,
+      pairedEventsPerSecondRatio: eps.paired,
+      pairedCpuRatio: cpu.paired,
+      eventsPerSecondRange: eps.range,
+      cpuMicrosRange: cpu.range,
+      allocatedBytesRange: allocated.range,
       ...(spans.length ? { spansPerEvent: median(spans) } : {}),
     }
   })
 }
 
 export function printTracing(result: TracingResult): void {
-  const fmt = (n: number, digits = 0) =>
-    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
   const header = [
     'tracing',
     'events/s',
@@ -202,9 +179,9 @@ export function printTracing(result: TracingResult): void {
     `${fmt(f.allocatedRatio, 2)}×`,
     f.spansPerEvent === undefined ? '' : fmt(f.spansPerEvent, 2),
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')
-  console.log(
-    `\nTracing, framework pipeline at ${result.bytes} B, ${fmt(result.events)} events × ${result.repetitions} interleaved repetitions (median, lowest–highest; ratio of medians to off, and the median of each repetition's ratio):\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  printTable(
+    header,
+    rows,
+    `Tracing, framework pipeline at ${result.bytes} B, ${fmt(result.events)} events × ${result.repetitions} interleaved repetitions (median, lowest–highest; ratio of medians to off, and the median of each repetition's ratio):`,
   )
 }
