@@ -10,12 +10,14 @@ import type { Io } from './settings.ts'
 
 const subcommands = ['up', 'down', 'status', 'env'] as const
 
-const usage = `usage: event-driven servers up|down|status|env
+const usage = `usage: event-driven servers up [--cluster]|down|status|env
 
   up       builds what is missing (once: Go >= 1.24 and PostgreSQL are needed; the builds are
            cached in ~/.cache/event-driven), starts what is not running, and prints NATS_URL,
            MONGODB_URL and S3_* lines (also in .event-driven/servers/servers.env). An app's .env
            names the usual ports; on other ports, set the variables it prints
+           --cluster: three nats-servers as one JetStream cluster (4222-4224, routes 6222-6224);
+           NATS_URL names all three: set it in .env, and EVENTS_STREAM_REPLICAS=3
   down     stops what up started (by the pids it recorded)
   status   says what runs (exit 0 when all of it does)
   env      prints the KEY=value lines without starting anything
@@ -44,7 +46,11 @@ export async function runServers(argv: string[], io: Io): Promise<number> {
     io.out(usage)
     return 0
   }
-  if (!subcommands.includes(subcommand as (typeof subcommands)[number]) || rest.length > 0) {
+  const cluster = subcommand === 'up' && rest.length === 1 && rest[0] === '--cluster'
+  if (
+    !subcommands.includes(subcommand as (typeof subcommands)[number]) ||
+    (rest.length > 0 && !cluster)
+  ) {
     io.err(usage)
     return 2
   }
@@ -58,7 +64,8 @@ export async function runServers(argv: string[], io: Io): Promise<number> {
   }
   return new Promise((done, fail) => {
     // Progress goes to stderr, the KEY=value lines to stdout: both pass through as they come.
-    const child = spawn('bash', [serversScript, subcommand!], { env, stdio: 'inherit' })
+    const args = [serversScript, subcommand!, ...(cluster ? ['--cluster'] : [])]
+    const child = spawn('bash', args, { env, stdio: 'inherit' })
     child.once('error', (error) =>
       fail(new Error(`could not run bash (the servers script needs it): ${error.message}`)),
     )

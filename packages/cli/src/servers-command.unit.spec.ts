@@ -26,6 +26,7 @@ it('refuses what it does not know, and says how it is used', async () => {
   expect(await runServers([], io)).toBe(2)
   expect(await runServers(['start'], io)).toBe(2)
   expect(await runServers(['up', 'now'], io)).toBe(2)
-  expect(lines.join('\n')).toContain('usage: event-driven servers up|down|status|env')
+  expect(await runServers(['down', '--cluster'], io)).toBe(2)
+  expect(lines.join('\n')).toContain('usage: event-driven servers up [--cluster]|down|status|env')
   expect(await runServers(['--help'], io)).toBe(0)
 })
