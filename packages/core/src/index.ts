@@ -109,5 +109,10 @@ export {
   type SpanStart,
   type TraceSpan,
 } from './observe/tracing.ts'
-export { readTraceContext, traceHeaders, type TraceContext } from './observe/trace-context.ts'
+export {
+  readTraceContext,
+  traceHeaders,
+  traceIdOf,
+  type TraceContext,
+} from './observe/trace-context.ts'
 export type { SystemSource } from './observe/system-figures.ts'

@@ -13,6 +13,7 @@ import {
   formatOf,
   readTraceContext,
   traceHeaders,
+  traceIdOf,
   unreadableFormat,
   type ServiceTracing,
   type SpanStart,
@@ -231,7 +232,7 @@ export function serveRpc(
     )
     const span = tracing?.start(rpcSpan('server', service, methodName, incoming))
     // Without tracing here, lines still carry the trace the request came with.
-    const traceId = span ? span.traceId : incoming?.traceparent.slice(3, 35)
+    const traceId = span ? span.traceId : incoming && traceIdOf(incoming)
     const callLogger =
       operationId || traceId
         ? logger.child({

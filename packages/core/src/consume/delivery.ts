@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
 import { otherSubject, type DeliveryOutcome, type ServiceMetrics } from '../observe/metrics.ts'
 import { deliverySpan } from '../observe/spans.ts'
+import { traceIdOf } from '../observe/trace-context.ts'
 import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { MessageSigner } from '../publish/signature.ts'
@@ -168,7 +169,7 @@ export function openDelivery(msg: JsMsg, group: ConsumerGroup): Delivery {
     }),
   )
   // Without tracing here, lines still carry the trace the message came with.
-  const traceId = span ? span.traceId : raw.trace?.traceparent.slice(3, 35)
+  const traceId = span ? span.traceId : raw.trace && traceIdOf(raw.trace)
   return {
     msg,
     raw,

@@ -82,6 +82,11 @@ export function readTraceContext(
   return { traceparent: formatTraceparent(parsed), ...(state ? { tracestate: state } : {}) }
 }
 
+/** The trace id of a valid context (its `traceparent`'s second field): for log lines. */
+export function traceIdOf(context: TraceContext): string {
+  return context.traceparent.slice(3, 35)
+}
+
 export function formatTraceparent({ traceId, spanId, flags }: ParsedTraceparent): string {
   return `00-${traceId}-${spanId}-${(flags & 0xff).toString(16).padStart(2, '0')}`
 }

@@ -1,7 +1,12 @@
 import type * as Otel from '@opentelemetry/api'
 import type { Logger } from 'pino'
 import { openTelemetryApi } from '../optional-peers.ts'
-import { formatTraceparent, parseTraceparent, type TraceContext } from './trace-context.ts'
+import {
+  formatTraceparent,
+  parseTraceparent,
+  traceIdOf,
+  type TraceContext,
+} from './trace-context.ts'
 
 /**
  * Tracing as the framework uses it: it starts spans at the points it knows (an operation, each
@@ -60,6 +65,11 @@ export interface OpenTelemetryTracingOptions {
   tracerProvider?: Otel.TracerProvider
 }
 
+/** The context a parent gives its children: its own, or a span's (undefined when it has none). */
+export function contextOf(parent: TraceContext | TraceSpan | undefined): TraceContext | undefined {
+  return parent && ('traceparent' in parent ? parent : parent.context)
+}
+
 /** The tracer's name in every span: the instrumentation scope. */
 export const instrumentationScope = '@event-driven/core'
 
@@ -105,7 +115,7 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
     }
     const own = parent instanceof GuardedSpan ? parent.inner : parent
     if (own instanceof OpenTelemetrySpan) return own.otelContext
-    const stored = 'traceparent' in own ? own : own.context
+    const stored = contextOf(own)
     const spanContext = stored && spanContextOf(stored)
     return spanContext ? api.trace.setSpanContext(api.ROOT_CONTEXT, spanContext) : api.ROOT_CONTEXT
   }
@@ -205,9 +215,9 @@ const untracedSpan: TraceSpan = {
 
 /** A span not recorded: it passes on the context its parent has, as a process without tracing does. */
 function passedOn(parent: TraceContext | TraceSpan | undefined): TraceSpan {
-  const context = parent && ('traceparent' in parent ? parent : parent.context)
+  const context = contextOf(parent)
   if (!context) return untracedSpan
-  return { ...untracedSpan, context, traceId: context.traceparent.slice(3, 35) }
+  return { ...untracedSpan, context, traceId: traceIdOf(context) }
 }
 
 class OpenTelemetrySpan implements TraceSpan {

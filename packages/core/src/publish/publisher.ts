@@ -4,7 +4,7 @@ import { childEventId, newId } from '../ids.ts'
 import type { ReceivedEvent } from '../consume/handler.ts'
 import { publishSpan } from '../observe/spans.ts'
 import type { TraceContext } from '../observe/trace-context.ts'
-import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
+import { contextOf, type ServiceTracing, type TraceSpan } from '../observe/tracing.ts'
 import { wireSubject } from './wire.ts'
 import type { DefinitionRegistry } from '../version/registry.ts'
 import type { Outbox } from './outbox.ts'
@@ -117,7 +117,7 @@ export function createPublisher({
         ),
       )
       // Without a span of its own, the event carries on the context its parent carried.
-      const trace = span ? span.context : traceContextOf(lineage.trace)
+      const trace = span ? span.context : contextOf(lineage.trace)
       try {
         await outbox.publish({
           ...ids,
@@ -160,8 +160,4 @@ export function childPublisher(
       ...(trace ? { trace } : {}),
     })
   }
-}
-
-function traceContextOf(trace: TraceContext | TraceSpan | undefined): TraceContext | undefined {
-  return trace && ('traceparent' in trace ? trace : trace.context)
 }

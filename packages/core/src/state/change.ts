@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { publishSpan } from '../observe/spans.ts'
 import type { TraceContext } from '../observe/trace-context.ts'
-import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
+import { contextOf, type ServiceTracing, type TraceSpan } from '../observe/tracing.ts'
 import { wireSubject } from '../publish/wire.ts'
 import { ConcurrencyError } from '../errors.ts'
 import { newId } from '../ids.ts'
@@ -85,9 +85,7 @@ export async function makeChange<State, Data>(
         trace,
       ),
     )
-    const eventTrace = span
-      ? span.context
-      : trace && ('traceparent' in trace ? trace : trace.context)
+    const eventTrace = span ? span.context : contextOf(trace)
     const record: EventRecord = {
       _id: eventId,
       subject: input.event.subject,
