@@ -2,7 +2,7 @@ import { createTestNamespace, eventually, getTestServers } from '@event-driven/t
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PublishError } from './errors.ts'
-import { TaskCreated, type EffectRecord } from './testing/task-events.ts'
+import { recordEffect, TaskCreated, type EffectRecord } from './testing/task-events.ts'
 import { createTestService, fastTestOptions } from './testing/test-service.ts'
 
 // A three-node JetStream cluster of the test's own, the stream replicated on all three (R3): the
@@ -26,13 +26,9 @@ describe('a three-node JetStream cluster, the stream on three replicas', () => {
     const effects = mongo.db(ns.database).collection<EffectRecord>('cluster_effects')
     const svc = await createTestService(ns, servers, 'tasks', { scope, stream })
     try {
-      svc.on(TaskCreated, { handler: 'recordTask', concurrency: 16 }, async (event) => {
-        await effects.updateOne(
-          { _id: event.id },
-          { $inc: { runs: 1 }, $set: { n: event.data.n }, $setOnInsert: { instances: [] } },
-          { upsert: true },
-        )
-      })
+      svc.on(TaskCreated, { handler: 'recordTask', concurrency: 16 }, (event) =>
+        recordEffect(effects, event),
+      )
       await svc.start()
       const op = await svc.startOperation({ name: 'createTasks' })
       let refused = 0

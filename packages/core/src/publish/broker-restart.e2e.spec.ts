@@ -7,7 +7,7 @@ import {
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PublishError } from '../errors.ts'
-import { TaskCreated, type EffectRecord } from '../testing/task-events.ts'
+import { recordEffect, TaskCreated, type EffectRecord } from '../testing/task-events.ts'
 import { createTestService } from '../testing/test-service.ts'
 
 const servers = await getTestServers()
@@ -24,13 +24,9 @@ describe('NATS stopped and started during a run', () => {
     const effects = mongo.db(ns.database).collection<EffectRecord>('effects')
     const svc = await createTestService(ns, { ...servers, natsUrl: broker.url }, 'tasks')
     try {
-      svc.on(TaskCreated, { handler: 'recordTask', concurrency: 16 }, async (event) => {
-        await effects.updateOne(
-          { _id: event.id },
-          { $inc: { runs: 1 }, $set: { n: event.data.n }, $setOnInsert: { instances: [] } },
-          { upsert: true },
-        )
-      })
+      svc.on(TaskCreated, { handler: 'recordTask', concurrency: 16 }, (event) =>
+        recordEffect(effects, event),
+      )
       await svc.start()
       const op = await svc.startOperation({ name: 'createTasks' })
       const publish = (from: number, count: number) =>

@@ -1,5 +1,7 @@
+import type { Collection } from 'mongodb'
 import { z } from 'zod'
-import { defineEvent } from '../event-definition.ts'
+import { defineEvent, type EventData } from '../event-definition.ts'
+import type { ReceivedEvent } from '../consume/handler.ts'
 
 /** The event of the task-service fixture. */
 export const TaskCreated = defineEvent({
@@ -14,4 +16,23 @@ export interface EffectRecord {
   n: number
   runs: number
   instances: string[]
+}
+
+/** The fixture's effect: one more run of `event` (on `instance`, when the test tells them apart). */
+export async function recordEffect(
+  effects: Collection<EffectRecord>,
+  event: ReceivedEvent<EventData<typeof TaskCreated>>,
+  instance?: string,
+): Promise<void> {
+  await effects.updateOne(
+    { _id: event.id },
+    {
+      $inc: { runs: 1 },
+      $set: { n: event.data.n },
+      ...(instance === undefined
+        ? { $setOnInsert: { instances: [] } }
+        : { $push: { instances: instance } }),
+    },
+    { upsert: true },
+  )
 }

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { createService } from '../service.ts'
-import { TaskCreated, type EffectRecord } from './task-events.ts'
+import { recordEffect, TaskCreated, type EffectRecord } from './task-events.ts'
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback
@@ -43,11 +43,7 @@ const handlerOptions = {
 service.on(TaskCreated, handlerOptions, async (event) => {
   await starts.insertOne({ eventId: event.id, instance, at: new Date() })
   if (delayMs > 0) await sleep(delayMs)
-  await effects.updateOne(
-    { _id: event.id },
-    { $inc: { runs: 1 }, $push: { instances: instance }, $set: { n: event.data.n } },
-    { upsert: true },
-  )
+  await recordEffect(effects, event, instance)
 })
 await service.start()
 process.stdout.write('ready\n')
