@@ -11,6 +11,7 @@ import {
 import { nanos } from '@nats-io/transport-node'
 import { redriveSubject, wireSubject } from '../publish/wire.ts'
 import { storedDeadLetters } from './dead-letter.ts'
+import { DeliveriesInFlight } from './deliveries-in-flight.ts'
 import { handleDelivery, type ConsumerGroup, type ConsumerGroupContext } from './delivery.ts'
 import { failureLog } from './failures.ts'
 import { durableName } from './group-names.ts'
@@ -65,6 +66,7 @@ export async function startConsumerGroup(
   const consumer = await js.consumers.get(stream, durable)
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency })
   const inFlight = new Set<Promise<void>>()
+  const eventsInFlight = new DeliveriesInFlight()
   let stopping = false
   let state: ConsumerGroupState = 'pulling'
   let freeSlot: (() => void) | undefined
@@ -76,7 +78,7 @@ export async function startConsumerGroup(
         settle(msg, retry(0), context.logger)
         continue
       }
-      const delivery: Promise<void> = handleDelivery(msg, group)
+      const delivery: Promise<void> = handleDelivery(msg, group, eventsInFlight)
         .then(
           () => undefined,
           // Not even settled (NATS is gone): JetStream delivers it again after the ack wait.

@@ -11,6 +11,7 @@ import { readDelivery, type RawDelivery } from '../publish/wire.ts'
 import type { EventStore } from '../store/event-store.ts'
 import { deliveryKey } from '../store/keys.ts'
 import { letterOf, writeDeadLetter, type DeadLetterQueue } from './dead-letter.ts'
+import type { DeliveriesInFlight } from './deliveries-in-flight.ts'
 import type { FailureLog } from './failures.ts'
 import type { EventHandler, ReceivedEvent } from './handler.ts'
 import { keepAlive } from './keep-alive.ts'
@@ -83,6 +84,8 @@ export interface Delivery {
   key: string
   /** JetStream's delivery count: 1 on the first delivery; a crashed process counts too. */
   attempt: number
+  /** Another delivery of this event was in flight here first: the ledger must be read. */
+  followsEarlier?: boolean
   /** Its lines carry eventId, operationId, consumerGroup, attempt and (when traced) traceId. */
   logger: Logger
   /** The delivery's span, from arrival to settlement; absent when tracing is off. */
@@ -117,37 +120,50 @@ export const deliverySteps: readonly DeliveryStep[] = [
 
 /**
  * Takes one message through the steps, writes its dead letter when it is given up, and settles
- * it: the message is kept alive meanwhile. Resolves with how it was settled.
+ * it: the message is kept alive meanwhile. Resolves with how it was settled. With `inFlight`,
+ * a delivery of an event this instance is still delivering waits for it (see
+ * `deliveries-in-flight.ts`).
  */
-export async function handleDelivery(msg: JsMsg, group: ConsumerGroup): Promise<Settlement> {
+export async function handleDelivery(
+  msg: JsMsg,
+  group: ConsumerGroup,
+  inFlight?: DeliveriesInFlight,
+): Promise<Settlement> {
   const stopKeepAlive = keepAlive(msg, group.settings.ackWaitMs)
-  const delivery = openDelivery(msg, group)
   try {
-    let settlement: Settlement
-    try {
-      const outcome = await decide(delivery, group)
-      settlement =
-        outcome.kind === 'deadLetter'
-          ? await writeDeadLetter(
-              group.deadLetters,
-              letterOf(delivery, group, outcome),
-              retryDelayMs(delivery.attempt, group.settings.retry),
-            )
-          : outcome
-    } catch (error) {
-      delivery.logger.error(
-        { err: error, consumerGroup: group.consumerGroup },
-        'delivery failed unexpectedly; it will be redelivered',
-      )
-      settlement = retry(1_000)
-    }
-    settle(msg, settlement, delivery.logger)
-    if (group.metrics) observeSettlement(group.metrics, group, delivery, settlement)
-    if (delivery.span) endDeliverySpan(delivery.span, settlement)
-    return settlement
+    const delivery = openDelivery(msg, group)
+    if (!inFlight) return await deliver(delivery, group)
+    return await inFlight.one(delivery.key, (waited) =>
+      deliver(waited ? { ...delivery, followsEarlier: true } : delivery, group),
+    )
   } finally {
     stopKeepAlive()
   }
+}
+
+async function deliver(delivery: Delivery, group: ConsumerGroup): Promise<Settlement> {
+  let settlement: Settlement
+  try {
+    const outcome = await decide(delivery, group)
+    settlement =
+      outcome.kind === 'deadLetter'
+        ? await writeDeadLetter(
+            group.deadLetters,
+            letterOf(delivery, group, outcome),
+            retryDelayMs(delivery.attempt, group.settings.retry),
+          )
+        : outcome
+  } catch (error) {
+    delivery.logger.error(
+      { err: error, consumerGroup: group.consumerGroup },
+      'delivery failed unexpectedly; it will be redelivered',
+    )
+    settlement = retry(1_000)
+  }
+  settle(delivery.msg, settlement, delivery.logger)
+  if (group.metrics) observeSettlement(group.metrics, group, delivery, settlement)
+  if (delivery.span) endDeliverySpan(delivery.span, settlement)
+  return settlement
 }
 
 /** A delivery before its first step: what arrived, its key, its attempt, its logger. */

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { signatureRefusal } from '../publish/signature.ts'
 import { captureLines, fakeGroup, noteMessage } from '../testing/fake-delivery.ts'
 import { inMemoryDeadLetters, inMemoryLedger } from '../in-memory/adapters.ts'
+import { DeliveriesInFlight } from './deliveries-in-flight.ts'
 import { deliverySteps, handleDelivery } from './delivery.ts'
 
 afterEach(() => vi.useRealTimers())
@@ -123,5 +124,66 @@ describe('a delivery', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     expect(msg.beats).toBe(10)
     expect(msg.settlements).toEqual([{ kind: 'ack' }])
+  })
+
+  it('delivered again while its first delivery still runs here: waits for it, reads the ledger, runs the handler once', async () => {
+    // A copy JetStream sends again before the first delivery's keep-alives reached it (a consumer
+    // leader moved in a cluster), even a first delivery of a copy (attempt 1, never read against
+    // the ledger on its own).
+    let runs = 0
+    let finish: () => void = () => undefined
+    const ledger = inMemoryLedger()
+    const group = fakeGroup({
+      ledger,
+      handler: () => {
+        runs++
+        return new Promise<void>((resolve) => (finish = resolve))
+      },
+    })
+    const inFlight = new DeliveriesInFlight()
+    const first = noteMessage()
+    const again = noteMessage()
+    const firstSettled = handleDelivery(first, group, inFlight)
+    const againSettled = handleDelivery(again, group, inFlight)
+    await vi.waitFor(() => expect(runs).toBe(1))
+    expect(inFlight.size).toBe(1)
+    finish()
+    expect(await firstSettled).toEqual({ kind: 'ack', note: 'handled' })
+    expect(await againSettled).toMatchObject({
+      kind: 'ack',
+      note: expect.stringMatching(/already processed/),
+    })
+    expect(runs).toBe(1)
+    expect(again.settlements).toEqual([{ kind: 'ack' }])
+    expect(inFlight.size).toBe(0)
+  })
+
+  it('deliveries of different events run side by side', async () => {
+    let running = 0
+    let most = 0
+    const release: (() => void)[] = []
+    const group = fakeGroup({
+      handler: () => {
+        most = Math.max(most, ++running)
+        return new Promise<void>((resolve) =>
+          release.push(() => {
+            running--
+            resolve()
+          }),
+        )
+      },
+    })
+    const inFlight = new DeliveriesInFlight()
+    const settled = ['e1', 'e2'].map((id) =>
+      handleDelivery(
+        noteMessage({ headers: { 'Nats-Msg-Id': id, 'Event-Id': id } }),
+        group,
+        inFlight,
+      ),
+    )
+    await vi.waitFor(() => expect(release).toHaveLength(2))
+    for (const done of release) done()
+    await Promise.all(settled)
+    expect(most).toBe(2)
   })
 })

@@ -5,12 +5,16 @@ import { retryDelayMs } from '../retry.ts'
 
 /**
  * A delivery the consumer group already finished (its ledger entry is there) is acknowledged
- * without running the handler: a redelivery after the handler finished, a copy sent again.
+ * without running the handler: a redelivery after the handler finished, a copy sent again, a
+ * delivery that waited for an earlier one of the same event in this instance.
  */
 export const dedupe: DeliveryStep = async (delivery, group) => {
   const { attempt, raw, msg, logger } = delivery
   const storedAtMs = msg.info.timestampNanos / 1e6
-  if (!needsLedgerCheck(attempt, raw, storedAtMs, group.settings.duplicateWindowMs))
+  if (
+    !delivery.followsEarlier &&
+    !needsLedgerCheck(attempt, raw, storedAtMs, group.settings.duplicateWindowMs)
+  )
     return next(delivery)
   try {
     if (await group.ledger.isProcessed(delivery.key))
