@@ -25,6 +25,8 @@ export interface ServiceConnections {
   signer: MessageSigner
   /** Settings in which the existing stream differs from the configuration. */
   streamDifferences: StreamDifference[]
+  /** The stream's partitions of keyed events; undefined when it does not partition them. */
+  partitions: number | undefined
   /** Closes what was opened here (a connection given by the caller stays open). */
   close(): Promise<void>
 }
@@ -60,13 +62,18 @@ export async function openServiceConnections(
       : await connectToNats(options.nats, options.name)
     const store = eventStore(mongo.db(options.database))
     const jsm = await jetstreamManager(nc)
-    const { created, differences } = await provisionStream(jsm, options.stream)
+    const { created, differences, partitions } = await provisionStream(jsm, options.stream)
     if (differences.length > 0) {
       logger.warn(
         { stream: options.stream.name, differences },
         'the existing stream differs from the configuration; it was left unchanged',
       )
     } else if (created) logger.info({ stream: options.stream.name }, 'created stream')
+    if (partitions === undefined)
+      logger.warn(
+        { stream: options.stream.name },
+        'the stream has a subject transform of its own: keyed events are published and handled unkeyed, in no particular order (docs/ordering.md)',
+      )
     await provisionParkedStream(jsm, options.stream)
     await ensureIndexes(store, productIndexes)
     const signer = messageSigner(await loadSigningSecret(store, options.signingKey))
@@ -77,6 +84,7 @@ export async function openServiceConnections(
       store,
       signer,
       streamDifferences: differences,
+      partitions,
       close: () => close(true),
     }
   } catch (error) {

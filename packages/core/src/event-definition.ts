@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { ConfigurationError, EventValidationError } from './errors.ts'
 import { subjectPattern } from './names.ts'
+import { partitionKeyOf } from './ordering/partition-key.ts'
 import { checkUpcasterChain, upcast, type Upcasters } from './version/upcast.ts'
 
 /** What `defineEvent` returns: the subject, the current version, and the schema of its data. */
@@ -13,6 +14,11 @@ export interface EventDefinition<Subject extends string = string, Data = unknown
   readonly oldestVersion: number
   /** `upcasters[n]` lifts version `n` data to version `n + 1`. */
   readonly upcasters: Upcasters
+  /**
+   * The entity an event is about, for ordering: events of one key are handled in stream order
+   * by each consumer group (`docs/ordering.md`). Absent: the event is unkeyed.
+   */
+  key?(data: Data): string | number
 }
 
 /** The data type of an event definition. */
@@ -32,6 +38,12 @@ export interface DefineEventOptions<Subject extends string, Schema extends Stand
   upcasters?: Upcasters
   /** The oldest version still stored anywhere (MongoDB, the S3 archive, the stream). Default 1. */
   oldestVersion?: number
+  /**
+   * The entity the event is about (`(data) => data.userId`): each consumer group handles the
+   * events of one key in stream order, across instances, with concurrency across keys. Any
+   * string or number; only a hash of it travels. See `docs/ordering.md`.
+   */
+  key?: (data: StandardSchemaV1.InferOutput<Schema>) => string | number
 }
 
 /**
@@ -63,13 +75,45 @@ export function defineEvent<const Subject extends string, Schema extends Standar
   const upcasters = Object.freeze({ ...options.upcasters })
   const oldestVersion = options.oldestVersion ?? 1
   checkUpcasterChain(options.subject, options.version, oldestVersion, upcasters)
+  if (options.key !== undefined && typeof options.key !== 'function') {
+    throw new ConfigurationError(`${options.subject}: key must be a function of the event's data`)
+  }
   return Object.freeze({
     subject: options.subject,
     version: options.version,
     schema: options.schema,
     oldestVersion,
     upcasters,
+    ...(options.key ? { key: options.key } : {}),
   })
+}
+
+/**
+ * The partition key token of an event's data (`ordering/partition-key.ts`), or undefined for an
+ * unkeyed event. Throws `EventValidationError` when the key function throws or returns neither a
+ * string nor a finite number: nothing is recorded.
+ */
+export function partitionKeyOfData<Data>(
+  definition: EventDefinition<string, Data>,
+  data: Data,
+): string | undefined {
+  if (!definition.key) return undefined
+  let key: unknown
+  try {
+    key = definition.key(data)
+  } catch (error) {
+    throw new EventValidationError(definition.subject, [
+      {
+        path: '',
+        message: `its key function threw: ${(error as Error)?.message ?? String(error)}`,
+      },
+    ])
+  }
+  if (typeof key === 'string' || (typeof key === 'number' && Number.isFinite(key)))
+    return partitionKeyOf(String(key))
+  throw new EventValidationError(definition.subject, [
+    { path: '', message: `its key must be a string or a finite number, got ${typeof key}` },
+  ])
 }
 
 /**

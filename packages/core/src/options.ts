@@ -194,6 +194,11 @@ export function resolveServiceOptions(
     problems.push(
       `retry.maxFailures must be a whole number of 1 or more, got ${String(resolved.retry.maxFailures)}`,
     )
+  const { partitions } = resolved.stream
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024)
+    problems.push(
+      `stream.partitions must be a whole number from 1 to 1024, got ${String(partitions)}`,
+    )
   const writable: unknown[] = [currentFormat, previousFormat]
   if (!writable.includes(resolved.messageFormat))
     problems.push(

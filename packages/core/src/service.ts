@@ -134,6 +134,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     expireAfterMs: expireWithoutArchive?.eventsMs,
     metrics,
     tracing,
+    partitioned: connections.partitions !== undefined,
   })
   // With retention on, a ledger entry stays as long as JetStream can redeliver its event (a
   // stream without a max age keeps its messages, and then the ledger keeps its entries).
@@ -199,7 +200,14 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
         async start() {
           running = await Promise.all(
             groups.map(({ context, concurrency }) =>
-              startConsumerGroup({ jsm, js, stream: stream.name, concurrency, context }),
+              startConsumerGroup({
+                jsm,
+                js,
+                stream: stream.name,
+                concurrency,
+                partitions: connections.partitions,
+                context,
+              }),
             ),
           )
         },
@@ -331,6 +339,11 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
           handlerName,
           consumerGroup: consumerGroupName(name, handlerName),
           definition,
+          // One event per partition at a time, when the event is keyed and the stream partitioned.
+          ordered:
+            'key' in definition &&
+            (handlerOptions.ordered ?? true) &&
+            connections.partitions !== undefined,
           handler: handler as EventHandler<unknown>,
           settings: {
             timeoutMs: handlerOptions.timeoutMs ?? ackWaitMs,

@@ -6,6 +6,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
+import { partitionsOf, partitionTransform } from './ordering/keyed-subjects.ts'
 import { JetStreamCodes } from './server-codes.ts'
 
 /** The JetStream stream that carries a system's events. Every service of the system names the same one. */
@@ -24,6 +25,12 @@ export interface StreamOptions {
   replicas?: number
   /** `file` or `memory`. Default `file`. */
   storage?: 'file' | 'memory'
+  /**
+   * Partitions of keyed events (`defineEvent({ key })`): the stream's subject transform hashes
+   * each key into one of them, and an ordered consumer group handles one event per partition at
+   * a time. Default 16. Changing it on a running system: `docs/ordering.md`.
+   */
+  partitions?: number
 }
 
 export type ResolvedStreamOptions = Required<StreamOptions>
@@ -36,6 +43,7 @@ export const defaultStreamOptions: ResolvedStreamOptions = {
   retention: 'limits',
   replicas: 1,
   storage: 'file',
+  partitions: 16,
 }
 
 function streamConfig(options: ResolvedStreamOptions): Partial<StreamConfig> & { name: string } {
@@ -47,6 +55,7 @@ function streamConfig(options: ResolvedStreamOptions): Partial<StreamConfig> & {
     max_age: nanos(options.maxAgeMs),
     duplicate_window: nanos(options.duplicateWindowMs),
     num_replicas: options.replicas,
+    subject_transform: partitionTransform(options.subjectPrefix, options.partitions),
   }
 }
 
@@ -57,17 +66,37 @@ export interface StreamDifference {
   actual: unknown
 }
 
+/** What provisioning found or made. */
+export interface ProvisionedStream {
+  created: boolean
+  /** Settings in which the existing stream differs from the configuration (left unchanged). */
+  differences: StreamDifference[]
+  /**
+   * The stream's partitions of keyed events, read from its subject transform; undefined when it
+   * has another transform (keyed events are then published and handled unkeyed).
+   */
+  partitions: number | undefined
+}
+
 /**
  * Creates the stream when it is missing. An existing stream whose settings differ is left as it
- * is: the differences are returned, for the caller to report, never silently applied.
+ * is: the differences are returned, for the caller to report, never silently applied. The one
+ * exception: a stream with no subject transform (made before keyed events) gets the partition
+ * transform, which changes nothing for the subjects it already carries.
  */
 export async function provisionStream(
   jsm: JetStreamManager,
   options: ResolvedStreamOptions,
-): Promise<{ created: boolean; differences: StreamDifference[] }> {
+): Promise<ProvisionedStream> {
   const wanted = streamConfig(options)
   try {
-    const { config } = await jsm.streams.info(options.name)
+    let { config } = await jsm.streams.info(options.name)
+    if (!config.subject_transform?.src) {
+      ;({ config } = await jsm.streams.update(options.name, {
+        ...config,
+        subject_transform: wanted.subject_transform,
+      }))
+    }
     const differences: StreamDifference[] = []
     const compare = (setting: keyof StreamConfig, configured: unknown, actual: unknown) => {
       if (JSON.stringify(configured) !== JSON.stringify(actual))
@@ -79,14 +108,19 @@ export async function provisionStream(
     compare('max_age', wanted.max_age, config.max_age)
     compare('duplicate_window', wanted.duplicate_window, config.duplicate_window)
     compare('num_replicas', wanted.num_replicas, config.num_replicas)
-    return { created: false, differences }
+    compare('subject_transform', wanted.subject_transform, config.subject_transform)
+    return {
+      created: false,
+      differences,
+      partitions: partitionsOf(config.subject_transform, options.subjectPrefix),
+    }
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamCodes.StreamNotFound)
       throw error
   }
   try {
     await jsm.streams.add(wanted)
-    return { created: true, differences: [] }
+    return { created: true, differences: [], partitions: options.partitions }
   } catch (error) {
     // Another instance created it in the meantime: compare against what it made.
     if (error instanceof JetStreamApiError && error.code === JetStreamCodes.StreamNameInUse)

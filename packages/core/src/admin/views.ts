@@ -1,5 +1,6 @@
 import type { Filter } from 'mongodb'
 import { consumerGroupOf } from '../consume/group-names.ts'
+import { filteredSubject } from '../ordering/keyed-subjects.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import type { EventStore, OperationRecord } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
@@ -173,11 +174,10 @@ export async function subjectMap(service: Service, now = Date.now()) {
     s.publishers.add(row._id.group ?? row._id.service)
     s.total += row.n
   }
-  const prefix = `${service.stream.subjectPrefix}.`
   for (const group of groups) {
     for (const filter of group.filterSubjects) {
-      if (!filter.startsWith(prefix) || filter.startsWith(`${prefix}_`)) continue
-      entry(filter.slice(prefix.length)).consumers.add(consumerGroupOf(group.durable))
+      const subject = filteredSubject(service.stream.subjectPrefix, filter)
+      if (subject) entry(subject).consumers.add(consumerGroupOf(group.durable))
     }
   }
   return [...subjects.entries()]

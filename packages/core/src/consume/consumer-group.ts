@@ -1,20 +1,18 @@
 import {
-  AckPolicy,
-  DeliverPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
   type ConsumerConfig,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream'
-import { nanos } from '@nats-io/transport-node'
-import { redriveSubject, wireSubject } from '../publish/wire.ts'
 import { storedDeadLetters } from './dead-letter.ts'
 import { DeliveriesInFlight } from './deliveries-in-flight.ts'
 import { handleDelivery, type ConsumerGroup, type ConsumerGroupContext } from './delivery.ts'
 import { failureLog } from './failures.ts'
-import { durableName } from './group-names.ts'
+import { groupDurables } from './group-durables.ts'
+import { keepAlive } from './keep-alive.ts'
 import type { ConsumerGroupState } from '../health/service-health.ts'
 import { retry } from './outcome.ts'
 import { settle } from './settle.ts'
@@ -31,73 +29,72 @@ export interface StartConsumerGroupOptions {
   jsm: JetStreamManager
   js: JetStreamClient
   stream: string
+  /** Deliveries this instance handles at once, over all of the group's durables. */
   concurrency: number
+  /** The stream's partitions of keyed events; undefined when it does not partition them. */
+  partitions: number | undefined
   context: ConsumerGroupContext
 }
 
 /**
- * Creates (or updates) the group's durable pull consumer and consumes it with at most
- * `concurrency` deliveries in flight in this instance. Every instance of the service pulls from
- * the same durable, so they share the work.
+ * Creates (or updates) the group's durable pull consumers (`group-durables.ts`) and consumes
+ * them with at most `concurrency` deliveries in flight in this instance. Every instance of the
+ * service pulls from the same durables, so they share the work; an ordered group's partitions
+ * are not assigned to instances: each partition has one message in flight at a time, wherever.
  */
 export async function startConsumerGroup(
   options: StartConsumerGroupOptions,
 ): Promise<RunningConsumerGroup> {
   const { jsm, js, stream, concurrency, context } = options
   const group = storedConsumerGroup(context)
-  const durable = durableName(context.service, context.handlerName)
-  const config: Partial<ConsumerConfig> = {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(context.settings.ackWaitMs),
-    // No limit: the framework counts failures and gives a message up only once it is recorded
-    // (DLQ entry or parked), so JetStream never drops one on its own (see consume/park.ts).
-    max_deliver: -1,
-    // The event's subject, and this group's own redrive subject (redrives reach no other group).
-    filter_subjects: [
-      wireSubject(context.settings.subjectPrefix, context.definition.subject),
-      redriveSubject(context.settings.subjectPrefix, durable),
-    ],
-    deliver_policy: DeliverPolicy.All,
-    description: `consumer group ${context.consumerGroup}`,
+  const durables = groupDurables(context, options)
+  for (const { durable, config } of durables) await ensureConsumer(jsm, stream, durable, config)
+  const pulls: ConsumerMessages[] = []
+  for (const { durable, maxMessages } of durables) {
+    const consumer = await js.consumers.get(stream, durable)
+    pulls.push(await consumer.consume({ max_messages: maxMessages }))
   }
-  await ensureConsumer(jsm, stream, durable, config)
-
-  const consumer = await js.consumers.get(stream, durable)
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency })
   const inFlight = new Set<Promise<void>>()
   const eventsInFlight = new DeliveriesInFlight()
   let stopping = false
   let state: ConsumerGroupState = 'pulling'
-  let freeSlot: (() => void) | undefined
+  const slotFreed = new Set<() => void>()
+  const freeSlots = () => {
+    for (const wake of slotFreed) wake()
+    slotFreed.clear()
+  }
 
-  const loop = (async () => {
+  const deliver = (msg: JsMsg) => {
+    const delivery: Promise<void> = handleDelivery(msg, group, eventsInFlight)
+      .then(
+        () => undefined,
+        // Not even settled (NATS is gone): JetStream delivers it again after the ack wait.
+        (error: unknown) =>
+          context.logger.error(
+            { err: error, consumerGroup: context.consumerGroup },
+            'delivery failed unexpectedly; it will be redelivered',
+          ),
+      )
+      .finally(() => {
+        inFlight.delete(delivery)
+        freeSlots()
+      })
+    inFlight.add(delivery)
+  }
+
+  const pull = async (messages: ConsumerMessages) => {
     for await (const msg of messages) {
-      if (stopping) {
-        // Pulled but not started: hand it to another instance now.
-        settle(msg, retry(0), context.logger)
-        continue
-      }
-      const delivery: Promise<void> = handleDelivery(msg, group, eventsInFlight)
-        .then(
-          () => undefined,
-          // Not even settled (NATS is gone): JetStream delivers it again after the ack wait.
-          (error: unknown) =>
-            context.logger.error(
-              { err: error, consumerGroup: context.consumerGroup },
-              'delivery failed unexpectedly; it will be redelivered',
-            ),
-        )
-        .finally(() => {
-          inFlight.delete(delivery)
-          freeSlot?.()
-        })
-      inFlight.add(delivery)
-      while (inFlight.size >= concurrency && !stopping) {
-        await new Promise<void>((resolve) => (freeSlot = resolve))
-      }
+      // Pulled, waiting for a free slot in this instance: kept alive, so waiting never counts.
+      const stopWaiting = keepAlive(msg, context.settings.ackWaitMs)
+      while (inFlight.size >= concurrency && !stopping)
+        await new Promise<void>((resolve) => slotFreed.add(resolve))
+      stopWaiting()
+      // Pulled but not started when the group stops: hand it to another instance now.
+      if (stopping) settle(msg, retry(0), context.logger)
+      else deliver(msg)
     }
-  })().then(
+  }
+  const loop = Promise.all(pulls.map(pull)).then(
     () => {
       // The messages ended without stop(): nothing pulls any more.
       if (state === 'pulling') state = 'stopped'
@@ -118,11 +115,15 @@ export async function startConsumerGroup(
     async stop(drainTimeoutMs) {
       stopping = true
       if (state === 'pulling') state = 'stopping'
-      freeSlot?.()
-      // With NATS down the pull cannot be closed cleanly; it is abandoned, and JetStream
+      freeSlots()
+      // With NATS down the pulls cannot be closed cleanly; they are abandoned, and JetStream
       // redelivers whatever this instance did not ack.
-      await messages.close().catch(() => undefined)
-      messages.stop()
+      await Promise.all(
+        pulls.map(async (messages) => {
+          await messages.close().catch(() => undefined)
+          messages.stop()
+        }),
+      )
       await loop
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>(
@@ -151,6 +152,8 @@ async function ensureConsumer(
     if (
       current.ack_wait !== config.ack_wait ||
       current.max_deliver !== config.max_deliver ||
+      (config.max_ack_pending !== undefined &&
+        current.max_ack_pending !== config.max_ack_pending) ||
       JSON.stringify(current.filter_subjects ?? [current.filter_subject]) !==
         JSON.stringify(config.filter_subjects)
     ) {
@@ -160,6 +163,9 @@ async function ensureConsumer(
         max_deliver: config.max_deliver,
         filter_subjects: config.filter_subjects,
         description: config.description,
+        ...(config.max_ack_pending !== undefined
+          ? { max_ack_pending: config.max_ack_pending }
+          : {}),
       })
     }
   } catch (error) {

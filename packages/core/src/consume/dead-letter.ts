@@ -70,5 +70,8 @@ export function letterOf(delivery: Delivery, group: ConsumerGroup, outcome: Give
     streamSequence: msg.seq,
     body: raw.body,
     headerBlock: raw.headerBlock,
+    ...(group.ordered && raw.partition
+      ? { ordering: { partition: raw.partition.number, partitionKey: raw.partition.key } }
+      : {}),
   }
 }

@@ -51,6 +51,8 @@ export interface ConsumerGroup {
   consumerGroup: string
   definition: EventDefinition<string, unknown>
   handler: EventHandler<unknown>
+  /** Its keyed event's partitions are handled one event at a time (`group-durables.ts`). */
+  ordered?: boolean
   settings: DeliverySettings
   signer: Pick<MessageSigner, 'verify'>
   ledger: Pick<Ledger, 'isProcessed' | 'markProcessed'>

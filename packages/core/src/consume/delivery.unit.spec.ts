@@ -149,10 +149,8 @@ describe('a delivery', () => {
     expect(inFlight.size).toBe(1)
     finish()
     expect(await firstSettled).toEqual({ kind: 'ack', note: 'handled' })
-    expect(await againSettled).toMatchObject({
-      kind: 'ack',
-      note: expect.stringMatching(/already processed/),
-    })
+    const repeat = await againSettled
+    expect(repeat.kind === 'ack' && repeat.note).toMatch(/already processed/)
     expect(runs).toBe(1)
     expect(again.settlements).toEqual([{ kind: 'ack' }])
     expect(inFlight.size).toBe(0)

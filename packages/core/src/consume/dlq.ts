@@ -32,6 +32,12 @@ export interface DeadLetter {
   streamSequence: number
   body: Uint8Array
   headerBlock: Uint8Array
+  /**
+   * Set when an ordered consumer group gave the event up: its partition and key token. Later
+   * events of that key (and of its partition) were handled after it; a redrive delivers it after
+   * them, outside the order (`docs/ordering.md`).
+   */
+  ordering?: { partition: number; partitionKey: string }
 }
 
 /** The stored entry: ids from the message become labels; bytes are kept as they are. */
@@ -51,6 +57,7 @@ function dlqRecord(letter: DeadLetter, parkedAt?: Date): DlqRecord {
     payload: new Binary(letter.body),
     headers: new Binary(letter.headerBlock),
     trusted: letter.trusted,
+    ...(letter.ordering ? { ordering: letter.ordering } : {}),
     reason: storableText(letter.reason),
     attempts: letter.attempts,
     status: 'open',

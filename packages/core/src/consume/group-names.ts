@@ -30,8 +30,23 @@ export function durableOf(consumerGroup: string): string {
   return names ? durableName(names.service, names.handler) : consumerGroup
 }
 
-/** `blogs_updateAuthorName` → `blogs.updateAuthorName`; a name without an underscore is kept. */
+/** The durable of one partition of an ordered consumer group: `blogs_onUserNameUpdated_p3`. */
+export function partitionDurableName(durable: string, partition: number): string {
+  return `${durable}_p${partition}`
+}
+
+/** `blogs_onUserNameUpdated_p3` → `{ durable: 'blogs_onUserNameUpdated', partition: 3 }`. */
+export function splitPartitionDurable(name: string): { durable: string; partition?: number } {
+  const match = /^([^_]+_[^_]+)_p(0|[1-9]\d{0,3})$/.exec(name)
+  return match ? { durable: match[1]!, partition: Number(match[2]) } : { durable: name }
+}
+
+/**
+ * `blogs_updateAuthorName` (or one of its partitions, `…_p3`) → `blogs.updateAuthorName`; a name
+ * without an underscore is kept.
+ */
 export function consumerGroupOf(durable: string): string {
-  const at = durable.indexOf('_')
-  return at > 0 ? consumerGroupName(durable.slice(0, at), durable.slice(at + 1)) : durable
+  const base = splitPartitionDurable(durable).durable
+  const at = base.indexOf('_')
+  return at > 0 ? consumerGroupName(base.slice(0, at), base.slice(at + 1)) : base
 }

@@ -51,6 +51,12 @@ export interface HandlerOptions {
   /** Deliveries this instance handles at once. Default 8. */
   concurrency?: number
   /**
+   * For a keyed event (`defineEvent({ key })`): handle the events of one key in stream order.
+   * Default true; false handles them like unkeyed events, in no particular order. See
+   * `docs/ordering.md`.
+   */
+  ordered?: boolean
+  /**
    * A run longer than this counts as a failure. Default: the ack wait. While the handler runs
    * (up to this timeout) the message is kept alive with `working()`.
    */

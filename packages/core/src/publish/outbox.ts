@@ -51,6 +51,12 @@ export interface OutboxOptions {
   metrics?: ServiceMetrics
   /** Starts a span for each publish by the relay (a first publish has its publisher's); absent when off. */
   tracing?: ServiceTracing
+  /**
+   * Whether the stream partitions keyed events (its subject transform is the framework's, see
+   * `streams.ts`). Without it a keyed event is published on its unkeyed subject: handled, in no
+   * particular order, rather than stored where no consumer group looks.
+   */
+  partitioned: boolean
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
@@ -64,6 +70,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     expireAfterMs,
     metrics,
     tracing,
+    partitioned,
   } = options
   const messageFormat = options.messageFormat ?? currentFormat
 
@@ -101,7 +108,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const acks = await Promise.allSettled(
       // Async, so a record this version cannot send (a newer format) fails alone.
       records.map(async (record) => {
-        const subject = wireSubject(subjectPrefix, record.subject)
+        const subject = wireSubject(
+          subjectPrefix,
+          record.subject,
+          partitioned ? record.partitionKey : undefined,
+        )
         // The relay's late publish is a span of the event's trace; consumers belong to it.
         const span =
           redelivery === 'relay'

@@ -1,4 +1,4 @@
-import { validateEventData, type EventDefinition } from '../event-definition.ts'
+import { partitionKeyOfData, validateEventData, type EventDefinition } from '../event-definition.ts'
 import { ServiceStoppedError } from '../errors.ts'
 import { childEventId, newId } from '../ids.ts'
 import type { ReceivedEvent } from '../consume/handler.ts'
@@ -81,6 +81,7 @@ export function createPublisher({
     validate,
     async publish(definition, data, lineage) {
       const valid = await validate(definition, data)
+      const partitionKey = partitionKeyOfData(definition, valid)
       const ids =
         'parent' in lineage
           ? {
@@ -111,7 +112,7 @@ export function createPublisher({
             id: ids._id,
             subject: definition.subject,
             operationId: ids.operationId,
-            wireSubject: wireSubject(tracing.subjectPrefix, definition.subject),
+            wireSubject: wireSubject(tracing.subjectPrefix, definition.subject, partitionKey),
           },
           lineage.trace,
         ),
@@ -125,6 +126,7 @@ export function createPublisher({
           version: definition.version,
           data: valid,
           createdAt: new Date(),
+          ...(partitionKey ? { partitionKey } : {}),
           ...(trace ? { trace } : {}),
         })
       } catch (error) {

@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node'
 import { readTraceContext, traceHeaders, type TraceContext } from '../observe/trace-context.ts'
+import { keyedWireSubject, readKeyedSubject } from '../ordering/keyed-subjects.ts'
 import type { EventRecord } from '../store/event-store.ts'
 import {
   assertReadable,
@@ -35,8 +36,14 @@ export const eventHeaders = {
   redriveOf: 'Dlq-Redrive-Of',
 } as const
 
-export function wireSubject(subjectPrefix: string, subject: string): string {
-  return `${subjectPrefix}.${subject}`
+/**
+ * The subject an event is published on: `<prefix>.<Entity>.<verb>`, or with its partition key
+ * (a keyed event, see `ordering/keyed-subjects.ts`) `<prefix>._k.<partitionKey>.<Entity>.<verb>`.
+ */
+export function wireSubject(subjectPrefix: string, subject: string, partitionKey?: string): string {
+  return partitionKey === undefined
+    ? `${subjectPrefix}.${subject}`
+    : keyedWireSubject(subjectPrefix, subject, partitionKey)
 }
 
 /** Where a redrive for one consumer group goes: only that group's durable listens on it. */
@@ -93,6 +100,10 @@ export function setTraceHeaders(headers: MsgHdrs, trace: TraceContext): void {
 export interface RawDelivery {
   eventId: string
   subject: string
+  /** The subject it was published and signed on (a keyed event's, before JetStream's transform). */
+  publishedSubject: string
+  /** A keyed event's partition and key token, read from the stored subject. */
+  partition?: { number: number; key: string }
   version?: number
   operationId?: string
   parentId?: string
@@ -146,15 +157,19 @@ export function readDelivery(msg: JsMsg, subjectPrefix: string): RawDelivery {
   const redelivery = header(eventHeaders.redelivery)
   if (redelivery !== undefined && !isRedelivery(redelivery))
     problem ??= `${eventHeaders.redelivery} ${JSON.stringify(redelivery.slice(0, 50))} is not one of ${redeliveries.join(', ')}`
+  const keyed = readKeyedSubject(subjectPrefix, msg.subject)
   return {
     // A message published without our headers still needs a stable key: its stream position.
     eventId:
       header(eventHeaders.eventId) ?? header('Nats-Msg-Id') ?? `${msg.info.stream}:${msg.seq}`,
     subject:
       header(eventHeaders.subject) ??
+      keyed?.subject ??
       (msg.subject.startsWith(`${subjectPrefix}.`)
         ? msg.subject.slice(subjectPrefix.length + 1)
         : msg.subject),
+    publishedSubject: keyed?.publishedSubject ?? msg.subject,
+    ...(keyed ? { partition: { number: keyed.partition, key: keyed.partitionKey } } : {}),
     version: version !== undefined && versionText.test(version) ? Number(version) : undefined,
     operationId: header(eventHeaders.operationId),
     parentId: header(eventHeaders.parentId),

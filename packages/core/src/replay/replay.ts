@@ -6,6 +6,7 @@ import { durableName, splitConsumerGroup } from '../consume/group-names.ts'
 import { ConfigurationError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { resendSpan } from '../observe/spans.ts'
+import { filteredSubject } from '../ordering/keyed-subjects.ts'
 import { storedTraceContext, traceHeaders } from '../observe/trace-context.ts'
 import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
 import { encodeEvent, eventHeaders, redriveSubject } from '../publish/wire.ts'
@@ -186,13 +187,11 @@ async function consumerGroupSubjects(
       `no consumer group ${consumerGroup} (durable ${durable}) on stream ${deps.stream.name}`,
     )
   }
-  const prefix = `${deps.stream.subjectPrefix}.`
   const filters = info.config.filter_subjects ?? [info.config.filter_subject ?? '']
-  const subjects = filters
-    .filter(
-      (f) => f.startsWith(prefix) && !f.startsWith(redriveSubject(deps.stream.subjectPrefix, '')),
-    )
-    .map((f) => f.slice(prefix.length))
+  // Its event's subject (an ordered group's partitions filter on the same one).
+  const subjects = [
+    ...new Set(filters.flatMap((f) => filteredSubject(deps.stream.subjectPrefix, f) ?? [])),
+  ]
   return { durable, subjects }
 }
 

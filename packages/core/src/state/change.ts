@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { partitionKeyOfData } from '../event-definition.ts'
 import { publishSpan } from '../observe/spans.ts'
 import type { TraceContext } from '../observe/trace-context.ts'
 import { contextOf, type ServiceTracing, type TraceSpan } from '../observe/tracing.ts'
@@ -73,6 +74,7 @@ export async function makeChange<State, Data>(
     const mark: ChangeMark = { service, type: entity.type, key: input.key, position, state }
     const eventId = newId()
     const data = await deps.validate(input.event, input.data(position))
+    const partitionKey = partitionKeyOfData(input.event, data)
     // From the record to JetStream's confirmation; the event's deliveries belong to it.
     const span = deps.tracing?.tracer.start(
       publishSpan(
@@ -80,7 +82,7 @@ export async function makeChange<State, Data>(
           id: eventId,
           subject: input.event.subject,
           operationId,
-          wireSubject: wireSubject(deps.tracing.subjectPrefix, input.event.subject),
+          wireSubject: wireSubject(deps.tracing.subjectPrefix, input.event.subject, partitionKey),
         },
         trace,
       ),
@@ -95,6 +97,7 @@ export async function makeChange<State, Data>(
       parentId: operationId,
       publishedBy: { service },
       createdAt: new Date(),
+      ...(partitionKey ? { partitionKey } : {}),
       change: mark,
       ...(eventTrace ? { trace: eventTrace } : {}),
     }

@@ -47,6 +47,11 @@ export interface EventRecord extends Formatted {
   /** Set when this publish may repeat an earlier one (a retried handler's child). */
   redelivery?: 'relay' | 'retry'
   /**
+   * A keyed event's partition key token (`defineEvent({ key })`, a hash of the key): it is
+   * published on the keyed subject, so the relay and a replay keep its partition.
+   */
+  partitionKey?: string
+  /**
    * The trace it belongs to (its publish span, or the context its parent carried): sent as
    * `traceparent` whenever it is published, so a publish by the relay continues the same trace.
    */
@@ -164,6 +169,12 @@ export interface DlqRecord extends Formatted {
   createdAt: Date
   /** Set when the entry was parked in JetStream first (MongoDB did not take it in time). */
   parkedAt?: Date
+  /**
+   * Set when an ordered consumer group gave the event up: its partition and key token. Later
+   * events of that key (and of its partition) were handled after it; a redrive delivers it after
+   * them, outside the order (`docs/ordering.md`).
+   */
+  ordering?: { partition: number; partitionKey: string }
 }
 
 export type DlqStatus = 'open' | 'redriven' | 'discarded' | 'resolved'

@@ -36,3 +36,11 @@ export async function recordEffect(
     { upsert: true },
   )
 }
+
+/** The keyed event of the fixture: the updates of one task key are handled in stream order. */
+export const TaskUpdated = defineEvent({
+  subject: 'Task.updated',
+  version: 1,
+  schema: z.object({ key: z.string(), seq: z.number().int() }),
+  key: (data) => data.key,
+})

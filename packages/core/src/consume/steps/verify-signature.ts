@@ -8,7 +8,7 @@ import { next, refuse } from '../outcome.ts'
  */
 export const verifySignature: DeliveryStep = (delivery, group) => {
   const { raw } = delivery
-  const check = group.signer.verify(delivery.msg.subject, raw.headers, raw.body)
+  const check = group.signer.verify(raw.publishedSubject, raw.headers, raw.body)
   if (check === 'valid') return next(delivery)
   // Headers that cannot be read cannot be verified either: say what is wrong with them.
   return refuse(delivery, (!raw.headers && raw.problem) || signatureRefusal(check), false)
