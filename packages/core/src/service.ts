@@ -332,18 +332,23 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
       if (groups.some((g) => g.context.handlerName === handlerName)) {
         throw new ConfigurationError(`${name}: handler name "${handlerName}" is used twice`)
       }
+      // One event per partition at a time, when the event is keyed and the stream partitioned.
+      const ordered =
+        'key' in definition &&
+        (handlerOptions.ordered ?? true) &&
+        connections.partitions !== undefined
       groups.push({
-        concurrency: handlerOptions.concurrency ?? serviceDefaults.handlerConcurrency,
+        // An ordered group's instance pulls one event of every partition: a slot for each, so
+        // none waits here holding its partition while another instance is free.
+        concurrency:
+          handlerOptions.concurrency ??
+          (ordered ? connections.partitions! : serviceDefaults.handlerConcurrency),
         context: {
           service: name,
           handlerName,
           consumerGroup: consumerGroupName(name, handlerName),
           definition,
-          // One event per partition at a time, when the event is keyed and the stream partitioned.
-          ordered:
-            'key' in definition &&
-            (handlerOptions.ordered ?? true) &&
-            connections.partitions !== undefined,
+          ordered,
           handler: handler as EventHandler<unknown>,
           settings: {
             timeoutMs: handlerOptions.timeoutMs ?? ackWaitMs,

@@ -48,7 +48,10 @@ export interface HandlerOptions {
    * durable consumer (`<service>_<handler>`). camelCase letters and digits.
    */
   handler: string
-  /** Deliveries this instance handles at once. Default 8. */
+  /**
+   * Deliveries this instance handles at once. Default 8; for an ordered group, the stream's
+   * partition count (an instance pulls one event of each partition, see `docs/ordering.md`).
+   */
   concurrency?: number
   /**
    * For a keyed event (`defineEvent({ key })`): handle the events of one key in stream order.

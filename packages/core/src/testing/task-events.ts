@@ -44,3 +44,30 @@ export const TaskUpdated = defineEvent({
   schema: z.object({ key: z.string(), seq: z.number().int() }),
   key: (data) => data.key,
 })
+
+/** Per key, the `seq`s of its `Task.updated` events in the order a handler applied them. */
+export interface AppliedRecord {
+  _id: string
+  seqs: number[]
+}
+
+/**
+ * The fixture's effect of a `Task.updated`: its seq appended to its key's list (not
+ * order-tolerant), and one more run of the event counted in `effects`.
+ */
+export async function recordUpdate(
+  collections: { applied: Collection<AppliedRecord>; effects: Collection<EffectRecord> },
+  event: ReceivedEvent<EventData<typeof TaskUpdated>>,
+  instance: string,
+): Promise<void> {
+  await collections.applied.updateOne(
+    { _id: event.data.key },
+    { $push: { seqs: event.data.seq } },
+    { upsert: true },
+  )
+  await collections.effects.updateOne(
+    { _id: event.id },
+    { $inc: { runs: 1 }, $set: { n: event.data.seq }, $push: { instances: instance } },
+    { upsert: true },
+  )
+}
