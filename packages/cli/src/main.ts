@@ -8,6 +8,7 @@ import { runCreate } from './create-command.ts'
 import { runDlq } from './dlq-command.ts'
 import { runMigrate } from './migrate-command.ts'
 import { runNew } from './new-command.ts'
+import { runPartitions } from './partitions-command.ts'
 import { runReplay } from './replay-command.ts'
 import { runServers } from './servers-command.ts'
 import type { Io } from './settings.ts'
@@ -26,6 +27,7 @@ commands:
   migrate                                  rewrite stored events to their current version, or the
                                            framework's own records to the current format
   archive status|run                       what waits for the S3 archive; archive it now
+  partitions [set <n>]                     the partitions of keyed events; change their number
   servers up|down|status|env               local NATS, MongoDB (FerretDB) and S3 servers
   --version                                this CLI's version`
 
@@ -37,6 +39,7 @@ const commands: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   replay: runReplay,
   migrate: runMigrate,
   archive: runArchive,
+  partitions: runPartitions,
   servers: runServers,
 }
 

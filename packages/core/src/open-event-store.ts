@@ -18,6 +18,12 @@ import {
   type ReplayOptions,
   type ReplayResult,
 } from './replay/replay.ts'
+import {
+  changePartitions,
+  partitionStatus,
+  type PartitionChange,
+  type PartitionStatus,
+} from './ordering/partitions.ts'
 import { eventStore, type EventRecord, type EventStore } from './store/event-store.ts'
 import type { StreamOptions } from './streams.ts'
 
@@ -53,6 +59,11 @@ export interface EventStoreTools {
   consumerGroups(): Promise<ConsumerGroupInfo[]>
   replay(options: ReplayOptions): Promise<ReplayResult>
   readEvents(select: EventSelection, from?: EventSource): AsyncIterable<EventRecord>
+  /** The partitions of keyed events: what waits in them, and changing their number. */
+  partitions: {
+    status(): Promise<PartitionStatus>
+    change(partitions: number, options?: { force?: boolean }): Promise<PartitionChange>
+  }
   /** Closes the connections opened here. */
   close(): Promise<void>
 }
@@ -70,6 +81,10 @@ export function storeTools(deps: ReplayDependencies): Omit<EventStoreTools, 'clo
     consumerGroups: () => listConsumerGroups(jsm, stream.name),
     replay: (replayOptions) => replayEvents(deps, replayOptions),
     readEvents: (select, from) => selectEvents(deps, select, from),
+    partitions: {
+      status: () => partitionStatus(jsm, stream),
+      change: (partitions, options) => changePartitions(jsm, stream, partitions, options),
+    },
   }
 }
 

@@ -34,7 +34,7 @@ import { resolveServiceOptions, serviceDefaults, type ServiceOptions } from './o
 import { createOutbox } from './publish/outbox.ts'
 import { createPublisher } from './publish/publisher.ts'
 import { startRelay } from './publish/relay.ts'
-import { storeTools } from './open-event-store.ts'
+import { storeTools, type EventStoreTools } from './open-event-store.ts'
 import {
   type EventSelection,
   type EventSource,
@@ -72,6 +72,8 @@ export interface Service {
   readonly streamDifferences: readonly StreamDifference[]
   /** The stream's consumer groups, from JetStream: what is pending, in flight, redelivered. */
   consumerGroups(): Promise<ConsumerGroupInfo[]>
+  /** The partitions of keyed events: what waits in each, and changing their number (`docs/ordering.md`). */
+  readonly partitions: EventStoreTools['partitions']
   /**
    * Delivers stored or archived events again to one consumer group, with their ids; handlers
    * see `event.redelivery === 'replay'`. `dryRun` counts them.

@@ -13,6 +13,7 @@ export {
   type AdminServerOptions,
 } from './server.ts'
 export { parseApiKeys, type ApiKey, type ApiKeyRole } from './credentials.ts'
+export type { PartitionChange, PartitionLoad, PartitionStatus } from '../ordering/partitions.ts'
 export {
   listOperations,
   type ConsumerGroupSummary,
