@@ -7,6 +7,8 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream'
+import { ConfigurationError } from '../errors.ts'
+import { anyPartitionFilter } from '../ordering/keyed-subjects.ts'
 import { storedDeadLetters } from './dead-letter.ts'
 import { DeliveriesInFlight } from './deliveries-in-flight.ts'
 import { handleDelivery, type ConsumerGroup, type ConsumerGroupContext } from './delivery.ts'
@@ -48,6 +50,7 @@ export async function startConsumerGroup(
   const { jsm, js, stream, concurrency, context } = options
   const group = storedConsumerGroup(context)
   const durables = groupDurables(context, options)
+  if (durables.length > 1) await refuseLateOrdering(jsm, stream, context, durables[0]!.durable)
   for (const { durable, config } of durables) await ensureConsumer(jsm, stream, durable, config)
   const pulls: ConsumerMessages[] = []
   for (const { durable, maxMessages } of durables) {
@@ -137,6 +140,26 @@ export async function startConsumerGroup(
       if (state === 'stopping') state = 'stopped'
       return outcome === 'drained' ? 0 : inFlight.size
     },
+  }
+}
+
+/**
+ * A group that handled its keyed event unordered cannot become ordered in place: its new
+ * partition durables would start at the stream's beginning and deliver every keyed event still
+ * there again, as first deliveries (never checked against the ledger).
+ */
+async function refuseLateOrdering(
+  jsm: JetStreamManager,
+  stream: string,
+  context: ConsumerGroupContext,
+  durable: string,
+): Promise<void> {
+  const existing = await jsm.consumers.info(stream, durable).catch(() => undefined)
+  const unordered = anyPartitionFilter(context.settings.subjectPrefix, context.definition.subject)
+  if (existing?.config.filter_subjects?.includes(unordered)) {
+    throw new ConfigurationError(
+      `consumer group ${context.consumerGroup} handled ${context.definition.subject} unordered until now; ordering it in place would deliver the keyed events still in the stream again. Give the ordered handler a new name (a new consumer group), or keep ordered: false (docs/ordering.md, "Turning ordering on or off")`,
+    )
   }
 }
 

@@ -288,4 +288,29 @@ describe('an ordered consumer group (a keyed event)', () => {
       await svc.stop()
     }
   })
+
+  it('a group that handled a keyed event unordered is not ordered in place: the start says what to do', async () => {
+    const scope = 'switch'
+    const first = await createTestService(ns, servers, 'tasks', { scope })
+    first.on(TaskUpdated, { handler: 'applyUpdate', ordered: false }, async () => {})
+    await first.start()
+    await first.stop()
+    const second = await createTestService(ns, servers, 'tasks', { scope })
+    second.on(TaskUpdated, { handler: 'applyUpdate' }, async () => {})
+    try {
+      await expect(second.start()).rejects.toThrow(
+        /consumer group tasks.applyUpdate handled Task.updated unordered until now; .*Give the ordered handler a new name/,
+      )
+    } finally {
+      await second.stop()
+    }
+    // Under a new name it is a new consumer group, ordered from the stream's start.
+    const third = await createTestService(ns, servers, 'tasks', { scope })
+    third.on(TaskUpdated, { handler: 'applyUpdateInOrder' }, async () => {})
+    await third.start()
+    expect(
+      (await third.consumerGroups()).find((g) => g.durable === 'tasks_applyUpdateInOrder'),
+    ).toMatchObject({ partitions: partitions })
+    await third.stop()
+  })
 })

@@ -147,6 +147,12 @@ export function DlqEntryPage({
           again.
         </p>
       )}
+      {entry.ordering && (
+        <p data-testid="dlq-ordering">
+          Ordered: partition {entry.ordering.partition}, key {entry.ordering.partitionKey}. Later
+          events of its key were handled after it; a redrive delivers it after them.
+        </p>
+      )}
       {!entry.trusted && <UnsignedNotice />}
       <p className="bad">{entry.reason}</p>
       {entry.status === 'open' && readOnly && <ReadOnlyNotice />}

@@ -24,6 +24,9 @@ export function Groups({ onSignedOut }: PageProps) {
             <tr key={g.durable} className={g.stuck ? 'stuck' : undefined}>
               <td>
                 {g.consumerGroup}
+                {g.partitions !== undefined && (
+                  <span className="muted"> ordered, {g.partitions} partitions</span>
+                )}
                 {g.stuck && <strong className="bad"> stuck</strong>}
               </td>
               <td>{g.pending}</td>
