@@ -22,11 +22,12 @@ export interface ServiceConfig {
   /** Prefix of every database name (`<prefix>users`, …, `<prefix>event_driven`). Default empty. */
   databasePrefix: string
   /**
-   * The JetStream stream, its subject prefix and its replicas (`EVENTS_STREAM`,
-   * `EVENTS_SUBJECT_PREFIX`, `EVENTS_STREAM_REPLICAS`). Default `EVENTS`, `events`, 1; on a
-   * three-node cluster, 3 (docs/production.md).
+   * The JetStream stream, its subject prefix, its replicas and its partitions of keyed events
+   * (`EVENTS_STREAM`, `EVENTS_SUBJECT_PREFIX`, `EVENTS_STREAM_REPLICAS`,
+   * `EVENTS_STREAM_PARTITIONS`). Default `EVENTS`, `events`, 1, 16; on a three-node cluster, 3
+   * replicas (docs/production.md, docs/ordering.md).
    */
-  stream: { name: string; subjectPrefix: string; replicas?: number }
+  stream: { name: string; subjectPrefix: string; replicas?: number; partitions?: number }
   /** Prefix of request-reply subjects between the gateway and services. Default `rpc`. */
   rpcPrefix: string
   /** How long the gateway waits for a service's answer (`RPC_TIMEOUT_MS`). Default 10 s. */
@@ -134,6 +135,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
       name: env.EVENTS_STREAM ?? serviceDefaults.stream.name,
       subjectPrefix: env.EVENTS_SUBJECT_PREFIX ?? serviceDefaults.stream.subjectPrefix,
       replicas: number('EVENTS_STREAM_REPLICAS', serviceDefaults.stream.replicas, { max: 5 }),
+      partitions: number('EVENTS_STREAM_PARTITIONS', serviceDefaults.stream.partitions, {
+        max: 1_024,
+      }),
     },
     rpcPrefix: env.RPC_PREFIX ?? 'rpc',
     rpcTimeoutMs: number('RPC_TIMEOUT_MS', defaultRpcTimeoutMs),

@@ -7,7 +7,7 @@ describe('configFromEnv', () => {
   it('reads a development environment with defaults from the core', () => {
     const config = configFromEnv({ ...servers, NODE_ENV: 'development' })
     expect(config).toMatchObject({
-      stream: { name: 'EVENTS', subjectPrefix: 'events' },
+      stream: { name: 'EVENTS', subjectPrefix: 'events', replicas: 1, partitions: 16 },
       port: 4000,
       rpcTimeoutMs: 10_000,
       retryBaseDelayMs: 1_000,
@@ -18,7 +18,12 @@ describe('configFromEnv', () => {
   it('reports every problem at once: missing URLs, numbers that are not, no AUTH_SECRET outside development', () => {
     let message = ''
     try {
-      configFromEnv({ PORT: 'eighty', RPC_TIMEOUT_MS: '-5', RELAY_INTERVAL_MS: '1.5' })
+      configFromEnv({
+        PORT: 'eighty',
+        RPC_TIMEOUT_MS: '-5',
+        RELAY_INTERVAL_MS: '1.5',
+        EVENTS_STREAM_PARTITIONS: '2048',
+      })
     } catch (error) {
       message = (error as Error).message
     }
@@ -27,6 +32,9 @@ describe('configFromEnv', () => {
     expect(message).toContain('PORT must be a whole number from 0 to 65535, got "eighty"')
     expect(message).toContain('RPC_TIMEOUT_MS must be a whole number of 1 or more, got "-5"')
     expect(message).toContain('RELAY_INTERVAL_MS must be a whole number of 1 or more, got "1.5"')
+    expect(message).toContain(
+      'EVENTS_STREAM_PARTITIONS must be a whole number from 1 to 1024, got "2048"',
+    )
     expect(message).toContain('AUTH_SECRET is not set')
   })
 
