@@ -1,9 +1,9 @@
-// pnpm bench [--quick] [--only=core|tracing|cluster|reads|gateway|restart] [--history=N]: the core
-// against a raw pipeline written with the same clients, the core with tracing off, on and without
-// an SDK, the core on one nats-server against a three-node cluster (R1, R3), the product's reads
-// as history grows and after retention, gateway mutations against a plain yoga resolver,
-// restart-to-ready; on the same servers, in one run. Prints tables and writes
-// bench/results/latest(-quick)(-<part>).json.
+// pnpm bench [--quick] [--only=core|tracing|cluster|ordering|reads|gateway|restart] [--history=N]:
+// the core against a raw pipeline written with the same clients, the core with tracing off, on and
+// without an SDK, the core on one nats-server against a three-node cluster (R1, R3), a keyed
+// event's consumer group ordered against unordered, the product's reads as history grows and after
+// retention, gateway mutations against a plain yoga resolver, restart-to-ready; on the same
+// servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +16,7 @@ import { measureReads, printReads, type ReadsResult } from './reads.ts'
 import { measureRestart, printRestart, type RestartResult } from './restart.ts'
 import { measureTracing, printTracing, type TracingResult } from './tracing.ts'
 import { measureCluster, printCluster, type ClusterResult } from './cluster.ts'
+import { measureOrdering, printOrdering, type OrderingResult } from './ordering.ts'
 import { fmt, printTable } from './table.ts'
 import {
   measureBaselineGateway,
@@ -49,6 +50,18 @@ const clusterPlan = {
   bytes: 200,
   window: 64,
 }
+// A keyed event's consumer group unordered, then ordered with 20 and with 1,000 keys (16
+// partitions), a no-op handler and one awaiting 2 ms: interleaved repetitions at 200 B.
+const orderingPlan = {
+  ...(quick
+    ? { events: 1_000, warmupEvents: 200, repetitions: 3 }
+    : { events: 5_000, warmupEvents: 1_000, repetitions: 6 }),
+  bytes: 200,
+  window: 64,
+  concurrency: 64,
+  partitions: 16,
+  handlerMs: 2,
+}
 // Events in each history the reads are measured on, and the older history aged out before the
 // last one. `--history=1000000` adds a history of that size (the 1M run: local only, over 2 h).
 const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
@@ -56,8 +69,8 @@ const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
-// `--only=core|tracing|cluster|reads|gateway|restart` runs one part.
-const parts = ['core', 'tracing', 'cluster', 'reads', 'gateway', 'restart']
+// `--only=core|tracing|cluster|ordering|reads|gateway|restart` runs one part.
+const parts = ['core', 'tracing', 'cluster', 'ordering', 'reads', 'gateway', 'restart']
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`--only takes one of ${parts.join(', ')}, not "${only}"\n`)
@@ -91,6 +104,11 @@ try {
     cluster = await measureCluster(ctx, servers.env, clusterPlan, log)
     printCluster(cluster)
   }
+  let ordering: OrderingResult | undefined
+  if (runs('ordering')) {
+    ordering = await measureOrdering(ctx, orderingPlan, log)
+    printOrdering(ordering)
+  }
   const reads = runs('reads') ? await measureAllReads() : undefined
   const gateway = runs('gateway') ? await measureGateway() : undefined
   let restart: RestartResult | undefined
@@ -98,7 +116,7 @@ try {
     restart = await measureRestart(ctx, quick ? 10_000 : 100_000, log)
     printRestart(restart)
   }
-  const results = { ...core, tracing, cluster, reads, gateway, restart }
+  const results = { ...core, tracing, cluster, ordering, reads, gateway, restart }
   const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
   const file = join(import.meta.dirname, '../results', name)
   await writeFile(
