@@ -89,6 +89,11 @@ function describe(entry: DlqEntryDetail): string {
       ? []
       : ['signed         no: not published by the framework; cannot be redriven']),
     ...(entry.redriveOf ? [`redrive of     ${entry.redriveOf}`] : []),
+    ...(entry.ordering
+      ? [
+          `ordered        partition ${entry.ordering.partition}, key ${entry.ordering.partitionKey}: later events of its key were handled after it; a redrive delivers it after them`,
+        ]
+      : []),
     entry.payload === null
       ? `payload        (${Buffer.from(entry.payloadBase64, 'base64').length} bytes, not UTF-8; base64) ${shorten(entry.payloadBase64, 500)}`
       : `payload        ${shorten(entry.payload, 500)}`,

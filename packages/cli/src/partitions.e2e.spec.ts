@@ -1,5 +1,5 @@
 import { createService, defineEvent, type Service } from '@event-driven/core'
-import { createTestNamespace, getTestServers } from '@event-driven/testing'
+import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -16,6 +16,7 @@ const CartUpdated = defineEvent({
 })
 
 let shop: Service
+let doomedEntry = ''
 beforeAll(async () => {
   shop = await createService({
     name: 'shop',
@@ -23,11 +24,21 @@ beforeAll(async () => {
     mongodb: servers.mongodbUrl,
     database: ns.database,
     stream: { ...stream, partitions: 4 },
+    retry: { baseDelayMs: 20, maxDelayMs: 50 },
     logger: pino({ level: 'silent' }),
     stopOnSignals: false,
   })
-  shop.on(CartUpdated, { handler: 'price' }, async () => {})
+  shop.on(CartUpdated, { handler: 'price' }, async (event) => {
+    if (event.data.cartId === 'doomed') throw new Error('price list unreachable')
+  })
   await shop.start()
+  const op = await shop.startOperation({ name: 'cartUpdate' })
+  const eventId = await op.publish(CartUpdated, { cartId: 'doomed' })
+  doomedEntry = await eventually(async () => {
+    const { entries } = await shop.dlq.list({ eventId })
+    expect(entries).toHaveLength(1)
+    return entries[0]!._id
+  })
 })
 afterAll(async () => {
   await shop.stop()
@@ -57,5 +68,13 @@ describe('event-driven partitions', () => {
     )
     const json = await cli('partitions', '--json')
     expect(JSON.parse(json.stdout)).toMatchObject({ partitions: 8 })
+  })
+
+  it("dlq show says an ordered group's entry was overtaken by its key's later events", async () => {
+    const shown = await cli('dlq', 'show', doomedEntry)
+    expect(shown).toMatchObject({ code: 0 })
+    expect(shown.stdout).toMatch(
+      /ordered {8}partition \d, key [0-9a-f]{16}: later events of its key were handled after it; a redrive delivers it after them/,
+    )
   })
 })
