@@ -1,8 +1,10 @@
 import { createTestNamespace, eventually, getTestServers } from '@event-driven/testing'
+import { connect } from '@nats-io/transport-node'
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PublishError } from './errors.ts'
-import { recordEffect, TaskCreated, type EffectRecord } from './testing/task-events.ts'
+import { streamOrderOf } from './testing/ordering.ts'
+import { recordEffect, TaskCreated, TaskUpdated, type EffectRecord } from './testing/task-events.ts'
 import { createTestService, fastTestOptions } from './testing/test-service.ts'
 
 // A three-node JetStream cluster of the test's own, the stream replicated on all three (R3): the
@@ -79,6 +81,54 @@ describe('a three-node JetStream cluster, the stream on three replicas', () => {
         `cluster: leader ${leader.name} killed; publishing resumed after ${resumeMs} ms; ${refused} publishes were refused during the run (recorded, then published by the relay); leader now ${newLeader.name}`,
       )
       expect(resumeMs).toBeLessThan(60_000)
+    } finally {
+      await svc.stop()
+    }
+  }, 240_000)
+
+  it('ordered: 1,000 keyed updates over 50 keys while the stream leader is killed and restarted: each key in stream order, none lost, none handled twice', async () => {
+    const scope = 'r3keyed'
+    const stream = { ...fastTestOptions(ns, scope).stream, replicas: 3 }
+    const svc = await createTestService(ns, servers, 'tasks', { scope, stream })
+    const applied = new Map<string, number[]>()
+    const runs = new Map<string, number>()
+    const total = 1_000
+    try {
+      svc.on(TaskUpdated, { handler: 'applyUpdate' }, async (event) => {
+        runs.set(event.id, (runs.get(event.id) ?? 0) + 1)
+        const { key, seq } = event.data
+        applied.set(key, [...(applied.get(key) ?? []), seq])
+      })
+      await svc.start()
+      const op = await svc.startOperation({ name: 'updateTasks' })
+      const leader = await cluster.streamLeader(stream.name!)
+      let next = 0
+      const worker = async () => {
+        while (next < total) {
+          const seq = next++
+          if (seq === 300) await leader.kill()
+          // Refused while the stream has no leader: recorded, and the relay publishes it.
+          await op.publish(TaskUpdated, { key: `key-${seq % 50}`, seq }).catch((error) => {
+            expect(error).toBeInstanceOf(PublishError)
+          })
+          if (seq === 700) await leader.start()
+        }
+      }
+      await Promise.all(Array.from({ length: 32 }, worker))
+      await cluster.ready()
+      await eventually(() => expect(runs.size).toBe(total), { timeoutMs: 120_000 })
+      expect([...runs.values()].filter((n) => n !== 1)).toEqual([])
+      const nc = await connect({ servers: servers.natsUrl })
+      try {
+        const { order } = await streamOrderOf(
+          nc,
+          { name: stream.name!, subjectPrefix: stream.subjectPrefix! },
+          total,
+        )
+        for (const [key, seqs] of order) expect(applied.get(key)).toEqual(seqs)
+      } finally {
+        await nc.close()
+      }
     } finally {
       await svc.stop()
     }
