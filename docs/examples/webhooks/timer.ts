@@ -15,8 +15,10 @@ const BlogDigestCompiled = defineEvent({
 // #region
 // Every minute, on one blogs instance: operation `timer.blogs.blogDigest.<tick>`.
 runtime.every({ name: 'blogDigest', intervalMs: 60_000 }, async (op, tick) => {
-  const from = tick.previousAt
-  const to = tick.startsAt
+  // One tick late: a blog's createdAt is taken before its insert lands, which may be after its
+  // tick ended; a tick later it is there.
+  const to = tick.previousAt
+  const from = new Date(to.getTime() - 60_000)
   const blogsCreated = await blogs.countDocuments({ createdAt: { $gte: from, $lt: to } })
   if (blogsCreated > 0)
     await op.publish(BlogDigestCompiled, {

@@ -22,8 +22,11 @@ export function digestEveryMs(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * The blogs digest: once per tick across every blogs instance, the operation `blogDigest`
- * (actor `timer:blogDigest`) counts the blogs created during the tick before and, when there are
- * any, publishes Blog.digestCompiled. A tick no instance was running for is not counted later.
+ * (actor `timer:blogDigest`) counts the blogs created during the tick before the previous one
+ * and, when there are any, publishes Blog.digestCompiled. One tick late on purpose: a blog's
+ * `createdAt` is taken before its insert lands, so when a tick ends its last blogs may still be
+ * on their way (an insert slower than the interval is missed). A tick no instance was running
+ * for is not counted later.
  */
 export function startDigest(
   runtime: ServiceRuntime,
@@ -32,8 +35,8 @@ export function startDigest(
 ): void {
   if (intervalMs === 0) return
   runtime.every({ name: 'blogDigest', intervalMs }, async (op, tick) => {
-    const from = tick.previousAt
-    const to = tick.startsAt
+    const to = tick.previousAt
+    const from = new Date(to.getTime() - intervalMs)
     const created = await blogsCreated(from, to)
     if (created > 0)
       await op.publish(BlogDigestCompiled, {
