@@ -28,6 +28,8 @@ export const ErrorCodes = {
   OperationIdTaken: 'operation-id-taken',
   /** `ConcurrencyError`: another change took the stream position first; nothing was applied. */
   ConcurrencyConflict: 'concurrency-conflict',
+  /** `StreamNameError`: a stream name that is not `<type>:<id>`, or a type no stream definition has. */
+  StreamNameInvalid: 'stream-name-invalid',
   /** `UnknownVersionError`: a stored or received version that cannot be lifted to the current one. */
   UnknownVersion: 'unknown-version',
   /** `FormatError`: a stored record or message in a format this version does not read (docs/upgrading.md). */
@@ -123,15 +125,33 @@ export class OperationIdError extends EventDrivenError {
 export class ConcurrencyError extends EventDrivenError {
   override name = 'ConcurrencyError'
   readonly code = ErrorCodes.ConcurrencyConflict
-  /** The entity's stream: `<type>/<key>`. */
+  /** The stream: `<type>/<key>` for an entity's state, `<type>:<id>` for an event-sourced one. */
   readonly stream: string
-  /** The position the change was decided on; a change after it exists already. */
-  readonly expectedPosition: number
-  constructor(stream: string, expectedPosition: number) {
+  /**
+   * What the writer expected: the position it decided on (a change after it exists already), or
+   * for an event-sourced stream `no_stream` / `stream_exists`.
+   */
+  readonly expectedPosition: number | 'no_stream' | 'stream_exists'
+  /** The stream's position when the conflict was found, where it was read (event-sourced streams). */
+  readonly actualPosition?: number
+  constructor(
+    stream: string,
+    expectedPosition: number | 'no_stream' | 'stream_exists',
+    actualPosition?: number,
+  ) {
     super(
-      `${stream} changed after position ${expectedPosition}: another change took position ${expectedPosition + 1} first; nothing was applied or published`,
+      typeof expectedPosition === 'number'
+        ? `${stream} changed after position ${expectedPosition}: another change took position ${expectedPosition + 1} first${actualPosition === undefined ? '' : ` (the stream is at ${actualPosition})`}; nothing was applied or published`
+        : `${stream} was expected to ${expectedPosition === 'no_stream' ? 'not exist' : 'exist'}, and is at position ${actualPosition ?? '?'}; nothing was appended`,
     )
     this.stream = stream
     this.expectedPosition = expectedPosition
+    if (actualPosition !== undefined) this.actualPosition = actualPosition
   }
+}
+
+/** A stream name that is not `<type>:<id>` with a defined type (`service.streams.define`). */
+export class StreamNameError extends EventDrivenError {
+  override name = 'StreamNameError'
+  readonly code = ErrorCodes.StreamNameInvalid
 }

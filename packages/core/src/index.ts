@@ -41,6 +41,29 @@ export {
   type EntityStateOptions,
   type StateChange,
 } from './state/entity-state.ts'
+export type { EventStreams, StreamWriter } from './event-sourcing/streams.ts'
+export {
+  maxEventsPerAppend,
+  type AppendOptions,
+  type AppendResult,
+  type ExpectedStreamPosition,
+} from './event-sourcing/append.ts'
+export type {
+  AggregateOptions,
+  AggregateResult,
+  CommandOptions,
+  CommandResult,
+  Decider,
+} from './event-sourcing/command.ts'
+export type { ReadStreamOptions, ReadStreamResult } from './event-sourcing/read.ts'
+export type {
+  NewStreamEvent,
+  StreamEvent,
+  StreamEventOf,
+  StreamName,
+  StreamType,
+  StreamTypeOptions,
+} from './event-sourcing/stream-types.ts'
 export type {
   EventHandler,
   HandlerContext,
@@ -58,6 +81,7 @@ export {
   PublishError,
   RecordError,
   ServiceStoppedError,
+  StreamNameError,
   type ErrorCode,
 } from './errors.ts'
 export type { AlertOptions } from './alert/dlq-alerts.ts'

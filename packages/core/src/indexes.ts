@@ -3,6 +3,7 @@ import { archiverIndexes } from './archive/archiver.ts'
 import { dlqIndexes } from './dlq/manage.ts'
 import { relayIndexes } from './publish/relay.ts'
 import { settleIndexes } from './state/settle.ts'
+import { streamIndexes } from './event-sourcing/read.ts'
 import type { IndexDeclaration } from './store/indexes.ts'
 import { chainIndexes } from './store/operation-chain.ts'
 
@@ -14,6 +15,7 @@ export const productIndexes: readonly IndexDeclaration[] = [
   ...relayIndexes,
   ...archiverIndexes,
   ...settleIndexes,
+  ...streamIndexes,
   ...chainIndexes,
   ...operationListIndexes,
   ...dlqIndexes,

@@ -13,12 +13,14 @@ import type { ServiceTracing } from './observe/tracing.ts'
 import type { Publisher } from './publish/publisher.ts'
 import { makeChange, type ChangeDependencies } from './state/change.ts'
 import { inCurrentFormat } from './version/formats.ts'
+import type { AppendLineage } from './event-sourcing/append.ts'
+import type { StreamWriter } from './event-sourcing/streams.ts'
 
 /**
  * One command that starts a chain: a GraphQL mutation, an HTTP request, a cron tick, a webhook.
  * Its events carry its id as `operationId`; the first ones have it as `parentId` too.
  */
-export interface Operation {
+export interface Operation extends StreamWriter {
   id: string
   name: string
   /** Records and publishes an event of this operation; resolves with the event's id. */
@@ -256,6 +258,8 @@ export interface OperationStarterOptions {
   service: string
   publisher: Publisher
   changes: ChangeDependencies
+  /** The stream writer of each operation (`event-sourcing/streams.ts`). */
+  streamWriter: (lineage: AppendLineage) => StreamWriter
   operations: Required<OperationOptions>
   /** Without archiving, how long an ended operation stays in MongoDB (retention). */
   expireAfterMs?: number
@@ -271,6 +275,7 @@ export interface OperationStarterOptions {
 export function operationStarter(options: OperationStarterOptions) {
   const { recorder, service, publisher, changes, operations, expireAfterMs, logger, tracing } =
     options
+  const { streamWriter } = options
   return async ({
     name,
     input,
@@ -316,6 +321,7 @@ export function operationStarter(options: OperationStarterOptions) {
     return {
       id,
       name,
+      ...streamWriter({ operationId: id, ...(span ? { trace: span } : {}) }),
       publish: (definition, data) =>
         publisher.publish(definition, data, { operationId: id, ...(span ? { trace: span } : {}) }),
       change: (entity, changeInput) => makeChange(changes, id, entity, changeInput, span),

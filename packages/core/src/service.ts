@@ -51,6 +51,8 @@ import { stopOnSignals } from './shutdown-signals.ts'
 import { entityRegistry, type EntityState, type EntityStateOptions } from './state/entity-state.ts'
 import { positionClaimer } from './state/change.ts'
 import { changeSettler } from './state/settle.ts'
+import { eventStreams, type EventStreams } from './event-sourcing/streams.ts'
+import { streamTypeRegistry } from './event-sourcing/stream-types.ts'
 import type { EventRecord, EventStore } from './store/event-store.ts'
 import type { StreamDifference } from './streams.ts'
 import { definitionRegistry } from './version/registry.ts'
@@ -95,6 +97,12 @@ export interface Service {
    * finishes a crashed instance's changes with it.
    */
   entityState<State>(options: EntityStateOptions<State>): EntityState<State>
+  /**
+   * Event-sourced entities: their streams' kinds, reads and folds. Appends go through an
+   * operation or a handler's run (`op.appendToStream`, `ctx.handleCommand`). See
+   * docs/event-sourcing.md.
+   */
+  readonly streams: EventStreams
   /** Records an operation and returns it, to publish its events. Works before `start()`. */
   startOperation(input: StartOperationInput): Promise<Operation>
   /**
@@ -167,6 +175,14 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     onStep: options.onChangeStep,
     ...(tracing ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } } : {}),
   }
+  const { streams, writer: streamWriter } = eventStreams({
+    store,
+    outbox,
+    service: name,
+    validate: publisher.validate,
+    onStep: options.onChangeStep,
+    types: streamTypeRegistry(name, definitions),
+  })
   const alertsOn = Boolean(options.alerts.slackWebhookUrl)
   const parked = parkAlerts(
     options.alerts.slackWebhookUrl,
@@ -310,11 +326,13 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     ...storeTools({ store, js, jsm, stream, signer, archive, tracing }),
     streamDifferences: connections.streamDifferences,
     entityState: (entityOptions) => entities.define(entityOptions),
+    streams,
     startOperation: operationStarter({
       recorder: operationRecords,
       service: name,
       publisher,
       changes,
+      streamWriter,
       operations: options.operations,
       expireAfterMs: expireWithoutArchive?.operationsMs,
       logger,
@@ -366,6 +384,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
           signer,
           logger,
           publisher,
+          streamWriter,
           metrics,
           tracing,
         },

@@ -5,6 +5,8 @@ import { otherSubject, type DeliveryOutcome, type ServiceMetrics } from '../obse
 import { deliverySpan } from '../observe/spans.ts'
 import { traceIdOf } from '../observe/trace-context.ts'
 import type { ServiceTracing, TraceSpan } from '../observe/tracing.ts'
+import type { AppendLineage } from '../event-sourcing/append.ts'
+import type { StreamWriter } from '../event-sourcing/streams.ts'
 import type { Publisher } from '../publish/publisher.ts'
 import type { MessageSigner } from '../publish/signature.ts'
 import { readDelivery, type RawDelivery } from '../publish/wire.ts'
@@ -60,6 +62,8 @@ export interface ConsumerGroup {
   deadLetters: DeadLetterQueue
   /** Where the handler's child events go (ids derived from this delivery). */
   publisher: Publisher
+  /** Appends to event-sourced streams for a handler's run (`event-sourcing/streams.ts`). */
+  streamWriter: (lineage: AppendLineage) => StreamWriter
   logger: Logger
   /** Told of each handler run and each settlement; absent when metrics are off. */
   metrics?: ServiceMetrics

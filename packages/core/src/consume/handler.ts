@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { EventDefinition } from '../event-definition.ts'
 import type { Redelivery } from '../publish/wire.ts'
+import type { StreamWriter } from '../event-sourcing/streams.ts'
 
 /** An event as a handler sees it: validated data of the definition's current version. */
 export interface ReceivedEvent<Data = unknown> {
@@ -23,7 +24,7 @@ export interface ReceivedEvent<Data = unknown> {
   redelivery?: Redelivery
 }
 
-export interface HandlerContext {
+export interface HandlerContext extends StreamWriter {
   /** `<service>.<handler>`: the consumer group handling this delivery. */
   consumerGroup: string
   /** This delivery's number, from JetStream (1 on the first delivery). */
@@ -36,6 +37,8 @@ export interface HandlerContext {
    * Publishes a child event: same operationId, parentId = this event's id. Its id is derived
    * from (this event, consumer group, subject, ordinal), so a retried handler re-emits the same
    * ids and they deduplicate. Resolves with the child's id once it is recorded and published.
+   * `appendToStream` and `handleCommand` derive their events' ids the same way: a redelivered
+   * run's `handleCommand` finds its events in the stream and appends nothing again.
    */
   publish<Data>(definition: EventDefinition<string, Data>, data: Data): Promise<string>
 }

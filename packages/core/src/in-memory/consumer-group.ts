@@ -1,3 +1,4 @@
+import { noStreamWriter } from '../event-sourcing/streams.ts'
 import { randomBytes } from 'node:crypto'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import { pino, type Logger } from 'pino'
@@ -108,6 +109,7 @@ export function inMemoryConsumerGroup<Data>(
     },
     signer,
     ledger: inMemoryLedger(),
+    streamWriter: noStreamWriter,
     failures: inMemoryFailureLog(),
     deadLetters: inMemoryDeadLetters(),
     publisher,

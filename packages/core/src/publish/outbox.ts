@@ -28,9 +28,10 @@ export interface Outbox {
   publish(record: EventRecord): Promise<void>
   /**
    * Records an event without publishing it: the step of a state change that comes before its
-   * claim (`state/change.ts`). Rejects with RecordError.
+   * claim (`state/change.ts`). Resolves false when a record with its id was there already.
+   * Rejects with RecordError.
    */
-  hold(record: EventRecord): Promise<void>
+  hold(record: EventRecord): Promise<boolean>
   /** Publishes already-recorded events (the relay's job) and moves them to `events`. */
   publishRecorded(records: EventRecord[], redelivery?: 'relay'): Promise<(undefined | Error)[]>
   drain(): Promise<void>
@@ -82,8 +83,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
         records.map((record) => inCurrentFormat(asEvent(record))),
       )
       const moved = records.filter((_, i) => !failed.has(i))
-      // A state change stays (marked published) until reconciliation settles it.
-      const [changes, events] = partition(moved, (r) => r.change !== undefined)
+      // A state change stays (marked published) until reconciliation settles it; an append's
+      // events have no state to apply again, their stream holds them.
+      const [changes, events] = partition(
+        moved,
+        (r) => r.change !== undefined && r.change.append === undefined,
+      )
       if (events.length > 0)
         await store.outbox.deleteMany({ _id: { $in: events.map((r) => r._id) } })
       if (changes.length > 0)
@@ -238,10 +243,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return { ...stored, ...(record.redelivery ? { redelivery: record.redelivery } : {}) }
   }
 
-  const holder = groupCommit<EventRecord, undefined>(async (records) => {
+  const holder = groupCommit<EventRecord, boolean>(async (records) => {
     let failed: Set<number>
+    let existing: Set<number>
     try {
-      failed = (await insertNew(store.outbox, records.map(inCurrentFormat))).failed
+      ;({ failed, existing } = await insertNew(store.outbox, records.map(inCurrentFormat)))
     } catch (error) {
       const reason = new RecordError(
         `MongoDB did not record ${records.length} event(s) (${(error as Error).message}); nothing changed`,
@@ -252,7 +258,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return records.map((r, i) =>
       failed.has(i)
         ? new RecordError(`MongoDB did not record event ${r._id}; nothing changed`)
-        : undefined,
+        : !existing.has(i),
     )
   })
 

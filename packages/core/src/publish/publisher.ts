@@ -149,8 +149,9 @@ export function childPublisher(
   consumerGroup: string,
   attempt: number,
   trace?: TraceContext | TraceSpan,
+  /** The run's ordinals per subject, shared with its stream appends. */
+  ordinals = new Map<string, number>(),
 ): <Data>(definition: EventDefinition<string, Data>, data: Data) => Promise<string> {
-  const ordinals = new Map<string, number>()
   return (definition, data) => {
     const ordinal = (ordinals.get(definition.subject) ?? 0) + 1
     ordinals.set(definition.subject, ordinal)

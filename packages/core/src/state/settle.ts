@@ -2,6 +2,8 @@ import type { Logger } from 'pino'
 import type { Outbox } from '../publish/outbox.ts'
 import type { EventRecord, EventStore } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
+import { appendHolder, appendOf, claimAppend } from '../event-sourcing/append.ts'
+import { streamAppendId } from '../store/keys.ts'
 import { claimPosition, stateChangeOf } from './change.ts'
 import type { EntityRegistry } from './entity-state.ts'
 
@@ -50,7 +52,9 @@ export function changeSettler({
   logger,
 }: SettleOptions) {
   const unknownTypes = new Set<string>()
-  const streamOf = (record: EventRecord) => `${record.change!.type}/${record.change!.key}`
+  // An entity's state changes and an event-sourced stream's appends are claimed apart.
+  const streamOf = ({ change }: EventRecord) =>
+    `${change!.append ? 'stream' : 'state'} ${change!.type}/${change!.key}`
 
   return async function settle(): Promise<void> {
     const cutoff = new Date(Date.now() - minAgeMs)
@@ -65,7 +69,7 @@ export function changeSettler({
         await store.outbox
           .find(
             { 'change.service': service, createdAt: { $gte: cutoff } },
-            { projection: { 'change.type': 1, 'change.key': 1 } },
+            { projection: { 'change.type': 1, 'change.key': 1, 'change.append': 1 } },
           )
           .toArray()
       ).map(streamOf),
@@ -80,6 +84,10 @@ export function changeSettler({
     }
     const counts = { finished: 0, settled: 0, dropped: 0, waiting: 0 }
     for (const changes of streams.values()) {
+      if (changes[0]!.change!.append) {
+        await settleAppends(changes, counts)
+        continue
+      }
       const entity = entities.get(changes[0]!.change!.type)
       if (!entity) {
         warnUnknown(changes[0]!.change!.type)
@@ -110,6 +118,47 @@ export function changeSettler({
     }
     if (counts.finished + counts.dropped + counts.waiting > 0)
       logger.info(counts, 'reconciliation finished state changes a process left unfinished')
+  }
+
+  /**
+   * An event-sourced stream's unfinished appends, in position order: each is claimed (when all
+   * its events are held: a writer that could not hold them all removed what it held and never
+   * claims) and published, or dropped when its position is another append's. Its events leave
+   * the outbox once published, as any event does.
+   */
+  async function settleAppends(
+    records: EventRecord[],
+    counts: { finished: number; dropped: number; waiting: number },
+  ) {
+    const appends = new Map<number, EventRecord[]>()
+    for (const record of records.sort((a, b) => a.change!.position - b.change!.position)) {
+      const after = record.change!.append!.after
+      appends.set(after, [...(appends.get(after) ?? []), record])
+    }
+    for (const [after, append] of appends) {
+      const { type, key, append: mark } = append[0]!.change!
+      const stream = `${type}:${key}`
+      try {
+        let holder = await appendHolder(store, streamAppendId(stream, after), append[0]!._id)
+        if (holder === 'none' && append.length === mark!.count)
+          holder = (await claimAppend(store, appendOf(append))) ? 'ours' : 'theirs'
+        if (holder !== 'ours') {
+          await store.outbox.deleteMany({ _id: { $in: append.map((r) => r._id) } })
+          counts.dropped += append.length
+          continue
+        }
+        const failed = (await outbox.publishRecorded(append, 'relay')).filter(Boolean).length
+        counts.waiting += failed
+        counts.finished += append.length - failed
+      } catch (error) {
+        counts.waiting += append.length
+        logger.warn(
+          { err: error, stream, position: after },
+          'could not finish an append to an event-sourced stream; trying again',
+        )
+        return // later appends of the stream wait for this one
+      }
+    }
   }
 
   function warnUnknown(type: string) {

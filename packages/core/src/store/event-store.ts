@@ -88,6 +88,12 @@ export interface ChangeMark {
   /** The change's position in the stream: 1 for the first. */
   position: number
   state?: unknown
+  /**
+   * Set on the events of an append to an event-sourced stream (`event-sourcing/append.ts`): the
+   * stream's position before the append, and how many events it has. Its claim is the append
+   * document itself, which holds all of them: there is no `state` to apply.
+   */
+  append?: { after: number; count: number }
 }
 
 /**
@@ -102,6 +108,36 @@ export interface ChangeClaimRecord extends Formatted {
   eventId: string
   operationId: string
   claimedAt: Date
+}
+
+/**
+ * One append to an event-sourced stream: the claim of the stream's position `from - 1` (its
+ * `_id`) and the events it added, `from` to `to`, in order. Written once by an insert, so of two
+ * appends decided on the same position one lands, and an append lands whole or not at all.
+ */
+export interface StreamAppendRecord extends Formatted {
+  _id: string // streamAppendId(stream, from - 1)
+  /** `<type>:<id>`. */
+  stream: string
+  from: number
+  to: number
+  /** The service that appended, and the operation the events belong to. */
+  service: string
+  operationId: string
+  events: StreamEntry[]
+  appendedAt: Date
+}
+
+/** An event as its stream keeps it (its position is the append's `from` plus its index). */
+export interface StreamEntry {
+  id: string
+  subject: string
+  /** The version it was written in: reads lift it to the current one. */
+  version: number
+  data: unknown
+  operationId: string
+  parentId: string
+  createdAt: Date
 }
 
 /** One failed delivery after another, for one event and one consumer group. */
@@ -280,6 +316,8 @@ export interface EventStore {
   archiveClaims: Collection<ArchiveClaimRecord>
   /** Claims of positions in entity streams (state changes): insert-only. */
   changes: Collection<ChangeClaimRecord>
+  /** Event-sourced streams, one document per append: insert-only. */
+  eventStreams: Collection<StreamAppendRecord>
   operationEnds: Collection<OperationEndRecord>
   dlqActions: Collection<DlqActionClaim>
   dlqAlerts: Collection<PendingAlertRecord>
@@ -299,6 +337,7 @@ export function eventStore(db: Db): EventStore {
     archiveBatches: db.collection('archive_batches'),
     archiveClaims: db.collection('archive_claims'),
     changes: db.collection('changes'),
+    eventStreams: db.collection('event_streams'),
     operationEnds: db.collection('operation_ends'),
     dlqActions: db.collection('dlq_actions'),
     dlqAlerts: db.collection('dlq_alerts'),

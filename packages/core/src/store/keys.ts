@@ -56,6 +56,16 @@ export function changeClaimId(type: string, key: string, position: number): stri
     : `h:${digest(type, key, String(position))}`
 }
 
+/**
+ * Id of one append to an event-sourced stream, by the stream's position before it:
+ * `<type>:<id>@<position>` for plain ids, a hash (`h:…`) for any other.
+ */
+export function streamAppendId(stream: string, after: number): string {
+  return plainId.test(stream)
+    ? `${stream}@${after}`
+    : `h:${digest('stream', stream, String(after))}`
+}
+
 /** Longest label stored; the exact value stays in the entry's headers. */
 const labelLength = 200
 

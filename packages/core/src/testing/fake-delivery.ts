@@ -1,3 +1,4 @@
+import { noStreamWriter } from '../event-sourcing/streams.ts'
 import { headers as natsHeaders } from '@nats-io/transport-node'
 import { pino, type Logger } from 'pino'
 import { z } from 'zod'
@@ -65,6 +66,7 @@ export function fakeGroup(overrides: Partial<ConsumerGroup> = {}): ConsumerGroup
     failures: inMemoryFailureLog(),
     deadLetters: inMemoryDeadLetters(),
     publisher: inMemoryPublisher('notes'),
+    streamWriter: noStreamWriter,
     logger: pino({ level: 'silent' }),
     ...overrides,
   }

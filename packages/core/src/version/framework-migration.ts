@@ -105,6 +105,7 @@ function frameworkCollections(store: EventStore): { collection: Collection<Store
     [store.dlqAlerts as never, noFill],
     [store.dlqAlertClaims as never, noFill],
     [store.changes as never, noFill],
+    [store.eventStreams as never, noFill],
     [store.operationEnds as never, noFill],
     [store.archiveBatches as never, noFill],
     [store.archiveClaims as never, noFill],

@@ -20,19 +20,22 @@ export const runHandler: DeliveryStep = async (delivery, group) => {
     group.tracing &&
     delivery.span &&
     group.tracing.start(handlerSpan(group.consumerGroup, delivery.span))
+  // Children belong to this run's span; without tracing here, to the trace the event carried.
+  const trace = span || delivery.raw.trace
+  const ordinals = new Map<string, number>()
   const ctx: HandlerContext = {
     consumerGroup: group.consumerGroup,
     attempt,
     signal: abort.signal,
     logger,
-    // Children belong to this run's span; without tracing here, to the trace the event carried.
-    publish: childPublisher(
-      group.publisher,
-      event,
-      group.consumerGroup,
+    publish: childPublisher(group.publisher, event, group.consumerGroup, attempt, trace, ordinals),
+    ...group.streamWriter({
+      parent: event,
+      consumerGroup: group.consumerGroup,
       attempt,
-      span || delivery.raw.trace,
-    ),
+      ordinals,
+      ...(trace ? { trace } : {}),
+    }),
   }
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
