@@ -12,7 +12,7 @@ import { insertNew, isDuplicateKey } from '../store/insert-new.ts'
 import { streamAppendId } from '../store/keys.ts'
 import { currentFormat } from '../version/formats.ts'
 import type { StreamReader } from './read.ts'
-import type { NewStreamEvent, ResolvedStream, StreamEvent } from './stream-types.ts'
+import type { AnyNewStreamEvent, ResolvedStream, StreamEvent } from './stream-types.ts'
 
 /**
  * Where the stream must be for an append to land: at this position (the one the decision was
@@ -78,7 +78,7 @@ export interface AppendDependencies {
 export async function appendToStream(
   deps: AppendDependencies,
   stream: ResolvedStream,
-  events: readonly NewStreamEvent[],
+  events: readonly AnyNewStreamEvent[],
   expected: ExpectedStreamPosition,
   lineage: AppendLineage,
 ): Promise<AppendResult> {
@@ -104,7 +104,7 @@ export async function appendToStream(
 }
 
 /** A handler's run used these ordinals: its next children of these subjects take the next. */
-export function takeOrdinals(lineage: AppendLineage, events: readonly NewStreamEvent[]) {
+export function takeOrdinals(lineage: AppendLineage, events: readonly AnyNewStreamEvent[]) {
   if (!('ordinals' in lineage)) return
   for (const { event } of events)
     lineage.ordinals.set(event.subject, (lineage.ordinals.get(event.subject) ?? 0) + 1)
@@ -114,7 +114,7 @@ export function takeOrdinals(lineage: AppendLineage, events: readonly NewStreamE
  * The ids a handler's run gives these events (derived, so the same on every attempt); none for
  * an operation's, which are new each time.
  */
-export function childIdsOf(lineage: AppendLineage, events: readonly NewStreamEvent[]): string[] {
+export function childIdsOf(lineage: AppendLineage, events: readonly AnyNewStreamEvent[]): string[] {
   if (!('ordinals' in lineage)) return []
   const taken = new Map<string, number>()
   return events.map(({ event }) => {
@@ -139,11 +139,11 @@ function streamEventOf(record: EventRecord): StreamEvent {
   }
 }
 
-function checkEvents(stream: ResolvedStream, events: readonly NewStreamEvent[]) {
-  if (!Array.isArray(events) || events.length === 0 || events.length > maxEventsPerAppend)
-    throw new RangeError(
-      `an append takes 1 to ${maxEventsPerAppend} events, got ${Array.isArray(events) ? events.length : typeof events}`,
-    )
+function checkEvents(stream: ResolvedStream, events: readonly AnyNewStreamEvent[]) {
+  // Not narrowed by Array.isArray (that would type the events any).
+  const count: number = Array.isArray(events) ? events.length : 0
+  if (count === 0 || count > maxEventsPerAppend)
+    throw new RangeError(`an append takes 1 to ${maxEventsPerAppend} events, got ${count}`)
   for (const { event } of events) {
     if (stream.events.get(event?.subject) !== event)
       throw new ConfigurationError(
@@ -177,7 +177,7 @@ async function startingPosition(
 function recordsOf(
   service: string,
   stream: ResolvedStream,
-  events: readonly NewStreamEvent[],
+  events: readonly AnyNewStreamEvent[],
   after: number,
   lineage: AppendLineage,
 ): EventRecord[] {

@@ -8,7 +8,7 @@ import {
   type AppendResult,
 } from './append.ts'
 import type { ReadStreamOptions } from './read.ts'
-import type { NewStreamEvent, ResolvedStream, StreamEvent } from './stream-types.ts'
+import type { AnyNewStreamEvent, ResolvedStream, StreamEvent } from './stream-types.ts'
 
 export interface AggregateOptions<State, Event = StreamEvent> {
   /** The state of an entity with no events yet. Called once per fold. */
@@ -27,7 +27,7 @@ export interface AggregateResult<State> {
 }
 
 /** The decide/evolve pattern for one kind of entity. */
-export interface Decider<State, Event = StreamEvent, NewEvent = NewStreamEvent> extends Omit<
+export interface Decider<State, Event = StreamEvent, NewEvent = AnyNewStreamEvent> extends Omit<
   AggregateOptions<State, Event>,
   'read'
 > {

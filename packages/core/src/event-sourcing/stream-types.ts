@@ -31,6 +31,12 @@ export type StreamEventOf<Events> = Events extends readonly AnyEventDefinition[]
     }[number]
   : StreamEvent
 
+/** An event to append, untyped (inside the core). */
+export interface AnyNewStreamEvent {
+  event: EventDefinition<string, unknown>
+  data: unknown
+}
+
 /** An event to append: its definition and its data. */
 export type NewStreamEvent<Events = readonly AnyEventDefinition[]> =
   Events extends readonly AnyEventDefinition[]
@@ -87,7 +93,7 @@ export function parseStreamName(name: unknown): { type: string; id: string } {
 
 /** The stream types of one service, and the definitions that read their events. */
 export function streamTypeRegistry(service: string, definitions: DefinitionRegistry) {
-  const types = new Map<string, Map<string, AnyEventDefinition>>()
+  const types = new Map<string, Map<string, EventDefinition<string, unknown>>>()
   return {
     define<const Events extends readonly AnyEventDefinition[]>(
       options: StreamTypeOptions<Events>,
@@ -100,8 +106,8 @@ export function streamTypeRegistry(service: string, definitions: DefinitionRegis
         throw new ConfigurationError(`${service}: stream type "${options.type}" is defined twice`)
       if (!Array.isArray(options.events) || options.events.length === 0)
         throw new ConfigurationError(`${service}: stream type "${options.type}" needs its events`)
-      const bySubject = new Map<string, AnyEventDefinition>()
-      for (const definition of options.events) {
+      const bySubject = new Map<string, EventDefinition<string, unknown>>()
+      for (const definition of options.events as readonly EventDefinition<string, unknown>[]) {
         // One version per subject in the service, as for publishing and handling.
         definitions.check(definition)
         bySubject.set(definition.subject, definition)
@@ -113,7 +119,7 @@ export function streamTypeRegistry(service: string, definitions: DefinitionRegis
         name: (id: string) => {
           const name = `${options.type}:${id}`
           parseStreamName(name)
-          return name as StreamName<Events>
+          return name
         },
       })
     },

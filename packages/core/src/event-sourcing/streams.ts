@@ -108,7 +108,7 @@ export function eventStreams(deps: StreamsDependencies) {
       (await appendToStream(
         appendDeps,
         types.resolve(name),
-        events as readonly NewStreamEvent[],
+        events,
         options?.expectedStreamPosition ?? 'any',
         lineage,
       )) as never,

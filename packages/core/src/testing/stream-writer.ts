@@ -1,8 +1,9 @@
 // A process that appends to one event-sourced counter stream, for tests that kill it.
 // MODE=loop: appends of APPEND_SIZE events (default 50) one after another, each at the position
 // the last one ended at, until killed; prints `ready` after the first.
-// MODE=crash-after-claim: one append of APPEND_SIZE events; the process kills itself (SIGKILL)
+// MODE=crash-after-claimed: one append of APPEND_SIZE events; the process kills itself (SIGKILL)
 // right after the append's claim, before anything is published. Prints `ready` first.
+// MODE=crash-after-held: the same, killed once its events are held, before the claim.
 // Env: NATS_URL, MONGODB_URL, ED_DATABASE, ED_STREAM, ED_SUBJECT_PREFIX, STREAM_ID, MODE.
 import { pino } from 'pino'
 import { createService } from '../service.ts'
@@ -24,7 +25,7 @@ const service = await createService({
   stream: { name: env('ED_STREAM'), subjectPrefix: env('ED_SUBJECT_PREFIX') },
   logger: pino({ level: 'warn' }),
   onChangeStep: (step) => {
-    if (mode === 'crash-after-claim' && step === 'claimed') process.kill(process.pid, 'SIGKILL')
+    if (`crash-after-${step}` === mode) process.kill(process.pid, 'SIGKILL')
   },
 })
 const stream = defineCounters(service).name(env('STREAM_ID'))
@@ -35,7 +36,7 @@ const events = (round: number) =>
     data: { by: 1, writer: 'killed', n: round * size + n },
   }))
 
-if (mode === 'crash-after-claim') {
+if (mode.startsWith('crash-after-')) {
   process.stdout.write('ready\n')
   await op.appendToStream(stream, events(0), { expectedStreamPosition: 'no_stream' })
 } else {
