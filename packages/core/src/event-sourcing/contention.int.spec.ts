@@ -18,12 +18,13 @@ interface Writer {
   op: Operation
 }
 let writers: Writer[] = []
+let counters: ReturnType<typeof defineCounters>
 
 beforeAll(async () => {
   writers = await Promise.all(
     Array.from({ length: writerCount }, async (_, n) => {
       const service = await createTestService(ns, servers, 'counters', { scope: 'race' })
-      defineCounters(service)
+      counters = defineCounters(service)
       return { service, op: await service.startOperation({ name: `writer${n}` }) }
     }),
   )
@@ -46,7 +47,7 @@ async function together<T>(step: (writer: Writer, n: number) => Promise<T>) {
 
 describe('20 writers on one stream', () => {
   it('each of 20 rounds has exactly one winner; the others get the expected and actual positions', async () => {
-    const stream = 'counter:rounds'
+    const stream = counters.name('rounds')
     let position = 0
     for (let round = 1; round <= 20; round++) {
       // Appends of 1 to 3 events, so a winner moves the stream by more than one.
@@ -84,7 +85,7 @@ describe('20 writers on one stream', () => {
   }, 120_000)
 
   it('with retry on conflict, every command lands: all events, in order, no gaps, no duplicates, state equals the fold', async () => {
-    const stream = 'counter:retries'
+    const stream = counters.name('retries')
     const perWriter = 3
     const results = await together(async ({ op }, n) => {
       const states = []
