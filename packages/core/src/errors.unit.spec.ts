@@ -3,6 +3,7 @@ import { RevocationUnavailable } from './admin/revocations.ts'
 import { DlqFilterError } from './dlq/manage.ts'
 import {
   ConcurrencyError,
+  StreamNameError,
   ConfigurationError,
   ErrorCodes,
   EventDrivenError,
@@ -40,6 +41,11 @@ const thrown: [EventDrivenError, string, ErrorCode][] = [
     'operation-id-taken',
   ],
   [new ConcurrencyError('user/ada', 3), 'ConcurrencyError', 'concurrency-conflict'],
+  [
+    new StreamNameError('stream name "x" must be "<type>:<id>"'),
+    'StreamNameError',
+    'stream-name-invalid',
+  ],
   [new UnknownVersionError('version 9 is newer'), 'UnknownVersionError', 'unknown-version'],
   [
     new DlqFilterError('the filter selects every entry'),
@@ -104,6 +110,15 @@ describe('error codes', () => {
     const conflict = new ConcurrencyError('user/ada', 3)
     expect(conflict.message).toBe(
       'user/ada changed after position 3: another change took position 4 first; nothing was applied or published',
+    )
+    expect(new ConcurrencyError('blog:b1', 3, 5)).toMatchObject({
+      expectedPosition: 3,
+      actualPosition: 5,
+      message:
+        'blog:b1 changed after position 3: another change took position 4 first (the stream is at 5); nothing was applied or published',
+    })
+    expect(new ConcurrencyError('blog:b1', 'no_stream', 2).message).toBe(
+      'blog:b1 was expected to not exist, and is at position 2; nothing was appended',
     )
     const cause = new Error('timeout')
     const unconfirmed = new PublishError('not confirmed', 'e1', { cause })

@@ -98,7 +98,11 @@ export async function appendToStream(
     }
     const actual = await reader.head(name)
     if (typeof expected === 'number' || expected === 'no_stream' || tried >= maxPositionsTried)
-      throw new ConcurrencyError(name, typeof expected === 'number' ? expected : after, actual)
+      throw new ConcurrencyError(
+        name,
+        typeof expected === 'number' || expected === 'no_stream' ? expected : after,
+        actual,
+      )
     after = actual
   }
 }

@@ -5,15 +5,16 @@ import type { ResolvedStream, StreamEvent } from './stream-types.ts'
 
 /**
  * Reads of event-sourced streams: a stream's appends by the position they end at. On MongoDB
- * the index serves the read, the head and the boundary check; FerretDB fetches the collection
- * for each (docs/event-sourcing.md says what that costs). Appends never read.
+ * the index serves the read, the head and the boundary check. FerretDB filters by stream inside
+ * PostgreSQL (a scan of the table there, growing gently with the collection) and sorts the
+ * stream's appends itself (docs/event-sourcing.md says what that costs). Appends never read.
  */
 export const streamIndexes: readonly IndexDeclaration[] = [
   {
     collection: 'eventStreams',
     keys: { stream: 1, to: 1 },
-    serves: 'event-sourced streams: reading a stream or a range of it, its head',
-    onFerretDb: 'scan',
+    serves: 'event-sourced streams: reading a stream or a range of it, its head, a boundary',
+    onFerretDb: 'filter',
   },
 ]
 

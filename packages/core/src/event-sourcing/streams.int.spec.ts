@@ -146,7 +146,7 @@ describe('appendToStream and readStream', () => {
     })
     await expect(
       op.appendToStream(stream, [added(1)], { expectedStreamPosition: 'no_stream' }),
-    ).rejects.toMatchObject({ expectedPosition: 0, actualPosition: 3 })
+    ).rejects.toMatchObject({ expectedPosition: 'no_stream', actualPosition: 3 })
     // Past the end would leave a gap; inside the first append would fork it.
     for (const position of [2, 4, 100])
       await expect(
