@@ -48,13 +48,10 @@ export {
   type AppendResult,
   type ExpectedStreamPosition,
 } from './event-sourcing/append.ts'
-export type {
-  AggregateOptions,
-  AggregateResult,
-  CommandOptions,
-  CommandResult,
-  Decider,
-} from './event-sourcing/command.ts'
+export type { CommandOptions, CommandResult, Decider } from './event-sourcing/command.ts'
+export type { AggregateOptions, AggregateResult } from './event-sourcing/fold.ts'
+export type { SnapshotOptions } from './event-sourcing/snapshots.ts'
+export type { ArchiveHeadOptions, ArchiveHeadResult } from './event-sourcing/archive-head.ts'
 export type { ReadStreamOptions, ReadStreamResult } from './event-sourcing/read.ts'
 export type {
   NewStreamEvent,

@@ -175,14 +175,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     onStep: options.onChangeStep,
     ...(tracing ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } } : {}),
   }
-  const { streams, writer: streamWriter } = eventStreams({
-    store,
-    outbox,
-    service: name,
-    validate: publisher.validate,
-    onStep: options.onChangeStep,
-    types: streamTypeRegistry(name, definitions),
-  })
+
   const alertsOn = Boolean(options.alerts.slackWebhookUrl)
   const parked = parkAlerts(
     options.alerts.slackWebhookUrl,
@@ -200,6 +193,16 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   const pingMongo = cachedMongoPing(store.db)
   // One S3 client for the archiver and for replays.
   const archive = options.archive && { ...options.archive, s3: s3Client(options.archive.s3) }
+  const { streams, writer: streamWriter } = eventStreams({
+    store,
+    outbox,
+    service: name,
+    validate: publisher.validate,
+    onStep: options.onChangeStep,
+    types: streamTypeRegistry(name, definitions),
+    ...(archive ? { archive } : {}),
+    logger,
+  })
 
   /** What runs between start() and stop(), in start order; stop() walks it backwards. */
   const parts = async (): Promise<Part[]> => {

@@ -2,6 +2,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { MongoBulkWriteError, type Document } from 'mongodb'
 import type { Logger } from 'pino'
 import { newId } from '../ids.ts'
+import { bucketEnsurer } from './bucket.ts'
 import { s3Sdk } from '../optional-peers.ts'
 import { runEvery } from '../periodic.ts'
 import type { ArchiveBatchRecord, EventStore } from '../store/event-store.ts'
@@ -96,7 +97,7 @@ export function createArchiver(options: {
 }): Archiver {
   const { store, archive, keep = {}, logger } = options
   const s3 = s3Client(archive.s3)
-  const { CreateBucketCommand, HeadBucketCommand, PutObjectCommand } = s3Sdk()
+  const { PutObjectCommand } = s3Sdk()
   const prefix = archive.prefix ?? ''
   const batchSize = archive.batchSize ?? 1_000
   const leaseMs = archive.leaseMs ?? 60_000
@@ -104,26 +105,11 @@ export function createArchiver(options: {
   const mine = new Set<string>()
   // Kinds whose documents from before `archived` existed are all copied (checked once a process).
   const legacyDone = new Set<string>()
-  let bucketReady = false
 
   const keepMs = (kind: ArchiveKind) =>
     !kind.expires ? undefined : kind.name === 'events' ? keep.eventsMs : keep.operationsMs
 
-  const ensureBucket = async () => {
-    if (bucketReady) return
-    try {
-      await s3.send(new HeadBucketCommand({ Bucket: archive.bucket }))
-    } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404)
-        throw error
-      // Another archiver may create it at the same moment: that is as good.
-      await s3.send(new CreateBucketCommand({ Bucket: archive.bucket })).catch((error: unknown) => {
-        if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error
-      })
-      logger.info({ bucket: archive.bucket }, 'created the archive bucket')
-    }
-    bucketReady = true
-  }
+  const ensureBucket = bucketEnsurer(s3, archive.bucket, logger)
 
   /** Writes the batch's objects and manifest, then marks its documents and drops the batch. */
   const writeBatch = async (kind: ArchiveKind, batch: ArchiveBatchRecord, docs: StoredDoc[]) => {

@@ -7,24 +7,9 @@ import {
   type AppendLineage,
   type AppendResult,
 } from './append.ts'
-import type { ReadStreamOptions } from './read.ts'
+import { foldStream, type AggregateOptions } from './fold.ts'
+import type { StreamSnapshots } from './snapshots.ts'
 import type { AnyNewStreamEvent, ResolvedStream, StreamEvent } from './stream-types.ts'
-
-export interface AggregateOptions<State, Event = StreamEvent> {
-  /** The state of an entity with no events yet. Called once per fold. */
-  initialState: () => State
-  /** The state after one more event. Pure: it runs on every read. */
-  evolve: (state: State, event: Event) => State
-  /** Fold only this range (e.g. `{ to: 10 }`: the state at position 10). Default: all. */
-  read?: ReadStreamOptions
-}
-
-export interface AggregateResult<State> {
-  state: State
-  /** The stream's position the state was folded up to (with `read.to`, at most that). */
-  position: number
-  exists: boolean
-}
 
 /** The decide/evolve pattern for one kind of entity. */
 export interface Decider<State, Event = StreamEvent, NewEvent = AnyNewStreamEvent> extends Omit<
@@ -60,7 +45,7 @@ export interface CommandResult<State, Event = StreamEvent> {
  * operation's command is run once per idempotency key by the gateway.
  */
 export async function handleCommand<State>(
-  deps: AppendDependencies,
+  deps: AppendDependencies & { snapshots: StreamSnapshots },
   stream: ResolvedStream,
   decider: Decider<State>,
   lineage: AppendLineage,
@@ -69,13 +54,11 @@ export async function handleCommand<State>(
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)
     throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`)
   for (let attempt = 1; ; attempt++) {
-    const read = await deps.reader.readStream(stream)
-    const state = read.events.reduce(decider.evolve, decider.initialState())
+    const read = await foldStream(deps.reader, deps.snapshots, stream, decider)
+    const { state } = read
     const events = await decider.decide(state)
     if (events.length === 0) return { state, events: [], position: read.position }
-    const ids = childIdsOf(lineage, events)
-    if (ids.length > 0 && read.events.some((e) => e.id === ids[0])) {
-      // This run's events are in the stream: an earlier attempt appended them.
+    if (await appendedBefore(deps, stream, lineage, events, read.events)) {
       takeOrdinals(lineage, events)
       return { state, events: [], position: read.position }
     }
@@ -92,4 +75,23 @@ export async function handleCommand<State>(
       position: appended.position,
     }
   }
+}
+
+/**
+ * Whether a handler's run appended these events before (same derived ids): an attempt past the
+ * first, or a redelivered event, looks them up; a first delivery cannot have appended them.
+ */
+async function appendedBefore(
+  deps: AppendDependencies,
+  stream: ResolvedStream,
+  lineage: AppendLineage,
+  events: readonly AnyNewStreamEvent[],
+  read: readonly StreamEvent[],
+): Promise<boolean> {
+  if (!('ordinals' in lineage)) return false
+  const [first] = childIdsOf(lineage, events)
+  if (read.some((e) => e.id === first)) return true
+  if (lineage.attempt === 1 && !lineage.parent.redelivery) return false
+  // Before the fold's snapshot, or archived: the stream's documents keep every event's id.
+  return deps.reader.holdsEvent(stream.name, first!)
 }

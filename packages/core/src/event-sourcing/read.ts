@@ -1,5 +1,5 @@
 import { readEventData } from '../event-definition.ts'
-import type { EventStore, StreamAppendRecord } from '../store/event-store.ts'
+import type { EventStore, StreamAppendRecord, StreamEntry } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
 import type { ResolvedStream, StreamEvent } from './stream-types.ts'
 
@@ -54,7 +54,16 @@ export function knownBoundaries(limit = 10_000) {
 
 export type KnownBoundaries = ReturnType<typeof knownBoundaries>
 
-export function streamReader(store: EventStore, boundaries: KnownBoundaries) {
+/** The events of appends whose events were moved to S3, by append id (`archive-head.ts`). */
+export type ArchivedEntries = (
+  appends: readonly StreamAppendRecord[],
+) => Promise<Map<string, StreamEntry[]>>
+
+export function streamReader(
+  store: EventStore,
+  boundaries: KnownBoundaries,
+  archived: ArchivedEntries,
+) {
   const head = async (name: string): Promise<number> => {
     const [last] = await store.eventStreams
       .find({ stream: name }, { projection: { to: 1 } })
@@ -68,6 +77,15 @@ export function streamReader(store: EventStore, boundaries: KnownBoundaries) {
   return {
     boundaries,
     head,
+
+    /** Whether the stream holds an event with this id (archived ones included). */
+    async holdsEvent(name: string, eventId: string): Promise<boolean> {
+      const holder = await store.eventStreams.findOne(
+        { stream: name, 'events.id': eventId },
+        { projection: { _id: 1 } },
+      )
+      return holder !== null
+    },
 
     /** Whether an append ends at `position` (or it is 0): where the next append may go. */
     async isBoundary(name: string, position: number): Promise<boolean> {
@@ -86,21 +104,17 @@ export function streamReader(store: EventStore, boundaries: KnownBoundaries) {
     ): Promise<ReadStreamResult> {
       checkRange(from, to)
       const { name } = stream
-      const ranged = from > 1 || to !== undefined
-      const [appends, position] = await Promise.all([
-        store.eventStreams
-          .find({
-            stream: name,
-            ...(from > 1 ? { to: { $gte: from } } : {}),
-            ...(to !== undefined ? { from: { $lte: to } } : {}),
-          })
-          .sort({ to: 1 })
-          .toArray(),
-        // Reading to the end gives the head; a range asks for it beside.
-        ranged ? head(name) : undefined,
-      ])
+      const appends = await store.eventStreams
+        .find({
+          stream: name,
+          ...(from > 1 ? { to: { $gte: from } } : {}),
+          ...(to !== undefined ? { from: { $lte: to } } : {}),
+        })
+        .sort({ to: 1 })
+        .toArray()
       const events: StreamEvent[] = []
       let previous: StreamAppendRecord | undefined
+      const fromS3 = appends.some((a) => a.archive) ? await archived(appends) : undefined
       for (const append of appends) {
         if (previous && append.from !== previous.to + 1)
           throw new Error(
@@ -108,14 +122,17 @@ export function streamReader(store: EventStore, boundaries: KnownBoundaries) {
           )
         previous = append
         boundaries.add(name, append.to)
-        for (const [index, entry] of append.events.entries()) {
+        const entries = append.archive ? fromS3!.get(append._id)! : (append.events as StreamEntry[])
+        for (const [index, entry] of entries.entries()) {
           const at = append.from + index
           if (at < from || (to !== undefined && at > to)) continue
           events.push(await liftEntry(stream, entry, at))
         }
       }
-      const now = position ?? previous?.to ?? 0
-      return { events, position: now, exists: now > 0 }
+      // Read to the end, the last append is the head; otherwise it is asked for.
+      const position =
+        to === undefined && (previous || from === 1) ? (previous?.to ?? 0) : await head(name)
+      return { events, position, exists: position > 0 }
     },
   }
 }
@@ -131,7 +148,7 @@ function checkRange(from: number, to: number | undefined) {
 
 async function liftEntry(
   stream: ResolvedStream,
-  entry: StreamAppendRecord['events'][number],
+  entry: StreamEntry,
   position: number,
 ): Promise<StreamEvent> {
   const definition = stream.events.get(entry.subject)

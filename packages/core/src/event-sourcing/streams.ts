@@ -6,20 +6,23 @@ import {
   type AppendOptions,
   type AppendResult,
 } from './append.ts'
+import type { Logger } from 'pino'
 import {
-  handleCommand,
-  type AggregateOptions,
-  type AggregateResult,
-  type CommandOptions,
-  type CommandResult,
-  type Decider,
-} from './command.ts'
+  archivedEntries,
+  archiveStreamHead,
+  type ArchiveHeadOptions,
+  type ArchiveHeadResult,
+  type StreamArchive,
+} from './archive-head.ts'
+import { handleCommand, type CommandOptions, type CommandResult, type Decider } from './command.ts'
+import { foldStream, type AggregateOptions, type AggregateResult } from './fold.ts'
 import {
   knownBoundaries,
   streamReader,
   type ReadStreamOptions,
   type ReadStreamResult,
 } from './read.ts'
+import { streamSnapshots } from './snapshots.ts'
 import type {
   AnyEventDefinition,
   NewStreamEvent,
@@ -48,11 +51,16 @@ export interface EventStreams {
     name: StreamName<Events>,
     options?: ReadStreamOptions,
   ): Promise<ReadStreamResult<StreamEventOf<Events>>>
-  /** Folds a stream's events into a state. */
+  /** Folds a stream's events into a state (from a snapshot, with `snapshot`). */
   aggregateStream<State, Events>(
     name: StreamName<Events>,
     options: AggregateOptions<State, StreamEventOf<Events>>,
   ): Promise<AggregateResult<State>>
+  /**
+   * Moves the data of the stream's older events to the S3 archive (the service's `archive`),
+   * keeping the last `keep` in MongoDB. Reads of those positions fetch them from S3.
+   */
+  archiveHead(name: string, options?: ArchiveHeadOptions): Promise<ArchiveHeadResult>
 }
 
 /** Appending, for an operation or a handler's run. */
@@ -80,26 +88,32 @@ export interface StreamWriter {
 
 export type StreamsDependencies = Omit<AppendDependencies, 'reader' | 'claim'> & {
   types: StreamTypeRegistry
+  /** The service's S3 archive, where stream heads may move. */
+  archive?: StreamArchive
+  logger: Logger
 }
 
 export function eventStreams(deps: StreamsDependencies) {
-  const { types } = deps
-  const reader = streamReader(deps.store, knownBoundaries())
-  const appendDeps: AppendDependencies = { ...deps, reader, claim: appendClaimer(deps.store) }
+  const { types, store } = deps
+  const reader = streamReader(store, knownBoundaries(), archivedEntries(deps.archive))
+  const snapshots = streamSnapshots(store)
+  const appendDeps = { ...deps, reader, snapshots, claim: appendClaimer(store) }
 
   const streams: EventStreams = {
     define: (options) => types.define(options),
     readStream: async (name, options) =>
       (await reader.readStream(types.resolve(name), options)) as never,
-    async aggregateStream(name, { initialState, evolve, read }) {
-      const { events, position, exists } = await reader.readStream(types.resolve(name), read)
-      const last = events.at(-1)?.position ?? 0
-      return {
-        state: events.reduce(evolve as never, initialState()),
-        position: read?.to === undefined ? position : last,
-        exists,
-      }
+    async aggregateStream(name, options) {
+      const { state, position, exists } = await foldStream(
+        reader,
+        snapshots,
+        types.resolve(name),
+        options as AggregateOptions<unknown>,
+      )
+      return { state: state as never, position, exists }
     },
+    archiveHead: (name, options) =>
+      archiveStreamHead({ ...deps, reader }, types.resolve(name), options),
   }
 
   /** The writer for one operation, or one handler's run. */

@@ -124,8 +124,22 @@ export interface StreamAppendRecord extends Formatted {
   /** The service that appended, and the operation the events belong to. */
   service: string
   operationId: string
-  events: StreamEntry[]
+  /** Its events; once archived (`archive`), only their ids stay here (`StreamEntry.id`). */
+  events: StreamEntry[] | { id: string }[]
   appendedAt: Date
+  /** Set when its events were moved to S3 (`event-sourcing/archive-head.ts`): the object holding them. */
+  archive?: { bucket: string; key: string; archivedAt: Date }
+}
+
+/** A stream's state folded up to a position, kept to fold the rest from (a cache). */
+export interface StreamSnapshotRecord extends Formatted {
+  _id: string // streamSnapshotId(stream, name)
+  stream: string
+  /** The fold it comes from (`AggregateOptions.snapshot.name`). */
+  name: string
+  position: number
+  state: unknown
+  takenAt: Date
 }
 
 /** An event as its stream keeps it (its position is the append's `from` plus its index). */
@@ -318,6 +332,8 @@ export interface EventStore {
   changes: Collection<ChangeClaimRecord>
   /** Event-sourced streams, one document per append: insert-only. */
   eventStreams: Collection<StreamAppendRecord>
+  /** Snapshots of folded streams: a cache, rewritten forward. */
+  streamSnapshots: Collection<StreamSnapshotRecord>
   operationEnds: Collection<OperationEndRecord>
   dlqActions: Collection<DlqActionClaim>
   dlqAlerts: Collection<PendingAlertRecord>
@@ -338,6 +354,7 @@ export function eventStore(db: Db): EventStore {
     archiveClaims: db.collection('archive_claims'),
     changes: db.collection('changes'),
     eventStreams: db.collection('event_streams'),
+    streamSnapshots: db.collection('stream_snapshots'),
     operationEnds: db.collection('operation_ends'),
     dlqActions: db.collection('dlq_actions'),
     dlqAlerts: db.collection('dlq_alerts'),

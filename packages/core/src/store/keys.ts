@@ -66,6 +66,13 @@ export function streamAppendId(stream: string, after: number): string {
     : `h:${digest('stream', stream, String(after))}`
 }
 
+/** Id of one stream's snapshot of one fold (`AggregateOptions.snapshot.name`). */
+export function streamSnapshotId(stream: string, name: string): string {
+  return plainId.test(stream) && plainId.test(name)
+    ? `${stream}#${name}`
+    : `h:${digest('snapshot', stream, name)}`
+}
+
 /** Longest label stored; the exact value stays in the entry's headers. */
 const labelLength = 200
 

@@ -2,6 +2,7 @@
 // hold `Counter.added` (a number, and its place among a writer's appends) and `Counter.reset`.
 import { z } from 'zod'
 import { defineEvent } from '../event-definition.ts'
+import type { StreamName } from '../event-sourcing/stream-types.ts'
 import type { Service } from '../service.ts'
 
 export const CounterAdded = defineEvent({
@@ -21,6 +22,8 @@ export const CounterReset = defineEvent({
 })
 
 export const counterEvents = [CounterAdded, CounterReset] as const
+
+export type CounterStream = StreamName<typeof counterEvents>
 
 export function defineCounters(service: Service) {
   return service.streams.define({ type: 'counter', events: counterEvents })

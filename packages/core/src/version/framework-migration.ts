@@ -106,6 +106,7 @@ function frameworkCollections(store: EventStore): { collection: Collection<Store
     [store.dlqAlertClaims as never, noFill],
     [store.changes as never, noFill],
     [store.eventStreams as never, noFill],
+    [store.streamSnapshots as never, noFill],
     [store.operationEnds as never, noFill],
     [store.archiveBatches as never, noFill],
     [store.archiveClaims as never, noFill],
