@@ -201,6 +201,7 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     onStep: options.onChangeStep,
     types: streamTypeRegistry(name, definitions),
     ...(archive ? { archive } : {}),
+    ...(tracing ? { tracing: { tracer: tracing, subjectPrefix: stream.subjectPrefix } } : {}),
     logger,
   })
 

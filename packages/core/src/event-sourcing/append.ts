@@ -3,7 +3,9 @@ import { ConcurrencyError, ConfigurationError } from '../errors.ts'
 import { groupCommit, groupWrites } from '../group-commit.ts'
 import { childEventId, newId } from '../ids.ts'
 import type { TraceContext } from '../observe/trace-context.ts'
-import { contextOf, type TraceSpan } from '../observe/tracing.ts'
+import { publishSpan } from '../observe/spans.ts'
+import { contextOf, type ServiceTracing, type TraceSpan } from '../observe/tracing.ts'
+import { wireSubject } from '../publish/wire.ts'
 import type { Outbox } from '../publish/outbox.ts'
 import type { ParentEvent, Publisher } from '../publish/publisher.ts'
 import type { ChangeStep, StateChange } from '../state/entity-state.ts'
@@ -59,6 +61,8 @@ export interface AppendDependencies {
   claim: (append: StreamAppendRecord) => Promise<boolean>
   validate: Publisher['validate']
   onStep?: (step: ChangeStep, change: StateChange<unknown>) => void | Promise<void>
+  /** Starts a publish span per appended event; absent when tracing is off. */
+  tracing?: { tracer: ServiceTracing; subjectPrefix: string }
 }
 
 /**
@@ -91,7 +95,7 @@ export async function appendToStream(
   let after = await startingPosition(reader, name, expected)
   for (let tried = 1; ; tried++) {
     const records = recordsOf(deps.service, stream, valid, after, lineage)
-    if (await holdClaimPublish(deps, stream, after, records)) {
+    if (await traced(deps, records, lineage, () => holdClaimPublish(deps, stream, after, records))) {
       takeOrdinals(lineage, valid)
       reader.boundaries.add(name, after + records.length)
       return { position: after + records.length, events: records.map(streamEventOf) }
@@ -227,6 +231,44 @@ function recordsOf(
       },
     }
   })
+}
+
+/**
+ * Runs the append with a publish span per event (from the record to JetStream's confirmation),
+ * each the event's trace context; a lost position ends them as such.
+ */
+async function traced(
+  deps: AppendDependencies,
+  records: EventRecord[],
+  lineage: AppendLineage,
+  append: () => Promise<boolean>,
+): Promise<boolean> {
+  if (!deps.tracing) return append()
+  const { tracer, subjectPrefix } = deps.tracing
+  const spans = records.map((record) => {
+    const span = tracer.start(
+      publishSpan(
+        {
+          id: record._id,
+          subject: record.subject,
+          operationId: record.operationId,
+          wireSubject: wireSubject(subjectPrefix, record.subject, record.partitionKey),
+        },
+        lineage.trace,
+      ),
+    )
+    if (span.context) record.trace = span.context
+    return span
+  })
+  let landed: boolean
+  try {
+    landed = await append()
+  } catch (error) {
+    for (const span of spans) span.end(error)
+    throw error
+  }
+  for (const span of spans) span.end(landed ? undefined : 'another append took this position')
+  return landed
 }
 
 /** Holds, claims and publishes one append; false when another append took its position. */

@@ -161,6 +161,43 @@ describe('one trace per operation, across handlers, retries, the relay, the DLQ 
     })
   })
 
+  it("an append's events each get a publish span, under the operation or the handler's run", async () => {
+    const scope = 'streams'
+    const shop = await service('shop', scope)
+    const orders = shop.streams.define({ type: 'order', events: [OrderPlaced, InvoiceSent] })
+    shop.on(OrderPlaced, { handler: 'bill' }, async (event, ctx) => {
+      await ctx.handleCommand(orders.name(event.data.orderId), {
+        initialState: () => 0,
+        evolve: (count) => count + 1,
+        decide: () => [{ event: InvoiceSent, data: { orderId: event.data.orderId } }],
+      })
+    })
+    await shop.start()
+    const op = await shop.startOperation({ name: 'orderPlace' })
+    const { events } = await op.appendToStream(orders.name('o7'), [
+      { event: OrderPlaced, data: { orderId: 'o7' } },
+    ])
+    await op.complete()
+    // Settled: handled, moved out of the outbox (a first insert into a new database can be slow
+    // enough for the relay to publish once more, a span of its own), every span ended.
+    await eventually(async () => {
+      expect(named('process Order.placed')).toHaveLength(1)
+      expect(await shop.store.outbox.countDocuments()).toBe(0)
+    })
+    const first = (span: RecordedSpan) => span.attributes['event_driven.redelivery'] === undefined
+    const publish = one('publish Order.placed', first)
+    expect(publish).toMatchObject({
+      kind: 'producer',
+      parentSpanId: one('operation orderPlace').spanId,
+    })
+    expect(publish.attributes['messaging.message.id']).toBe(events[0]!.id)
+    expect(one('process Order.placed').parentSpanId).toBe(publish.spanId)
+    const child = one('publish Invoice.sent', first)
+    expect(child.parentSpanId).toBe(one('handle shop.bill').spanId)
+    expect(new Set(spans().map((s) => s.traceId)).size).toBe(1)
+    await shop.stop() // nothing of it reaches the next test's spans
+  })
+
   it('an event the relay published after NATS was down stays in its trace', async () => {
     const broker = await startNatsServer()
     try {
