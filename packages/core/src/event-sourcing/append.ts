@@ -95,7 +95,9 @@ export async function appendToStream(
   let after = await startingPosition(reader, name, expected)
   for (let tried = 1; ; tried++) {
     const records = recordsOf(deps.service, stream, valid, after, lineage)
-    if (await traced(deps, records, lineage, () => holdClaimPublish(deps, stream, after, records))) {
+    if (
+      await traced(deps, records, lineage, () => holdClaimPublish(deps, stream, after, records))
+    ) {
       takeOrdinals(lineage, valid)
       reader.boundaries.add(name, after + records.length)
       return { position: after + records.length, events: records.map(streamEventOf) }

@@ -163,6 +163,54 @@ describe('appendToStream and readStream', () => {
     expect((await service.streams.readStream(stream)).position).toBe(3)
   })
 
+  it('whatever expected position a caller sends, an append lands exactly when the stream is there, and the stream stays gapless', async () => {
+    const op = await service.startOperation({ name: 'count' })
+    const expectation = fc.oneof(
+      fc.integer({ min: -2, max: 12 }),
+      fc.constantFrom('any' as const, 'no_stream' as const, 'stream_exists' as const),
+    )
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ size: fc.integer({ min: 1, max: 3 }), expected: expectation }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (commands) => {
+          const stream = counters.name(`model-${run++}`)
+          let head = 0
+          for (const { size, expected } of commands) {
+            const lands =
+              expected === 'any' ||
+              (expected === 'no_stream' && head === 0) ||
+              (expected === 'stream_exists' && head > 0) ||
+              expected === head
+            const appending = op.appendToStream(
+              stream,
+              Array.from({ length: size }, () => added(1)),
+              { expectedStreamPosition: expected },
+            )
+            if (lands) {
+              head += size
+              expect((await appending).position).toBe(head)
+            } else if (typeof expected === 'number' && expected < 0)
+              await expect(appending).rejects.toBeInstanceOf(RangeError)
+            else
+              await expect(appending).rejects.toMatchObject({
+                name: 'ConcurrencyError',
+                actualPosition: head,
+              })
+          }
+          const read = await service.streams.readStream(stream)
+          expect(read.events.map((e) => e.position)).toEqual(
+            Array.from({ length: head }, (_, i) => i + 1),
+          )
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+
   it('refuses bad appends whole, holding nothing: invalid data, foreign events, too many, none', async () => {
     const op = await service.startOperation({ name: 'count' })
     const stream = counters.name('bad-input')
