@@ -26,7 +26,7 @@ commands:
   replay                                   deliver stored or archived events to one consumer group
   migrate                                  rewrite stored events to their current version, or the
                                            framework's own records to the current format
-  archive status|run                       what waits for the S3 archive; archive it now
+  archive status|run|stream <name>         what waits for the S3 archive; archive it now
   partitions [set <n>]                     the partitions of keyed events; change their number
   servers up|down|status|env               local NATS, MongoDB (FerretDB) and S3 servers
   --version                                this CLI's version`

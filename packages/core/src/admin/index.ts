@@ -71,6 +71,11 @@ export {
   type ArchiveManifest,
 } from '../archive/layout.ts'
 export { readArchivedEvents, type ArchivedEventQuery } from '../archive/read.ts'
+export {
+  archiveStreamHead,
+  type ArchiveHeadOptions,
+  type ArchiveHeadResult,
+} from '../event-sourcing/archive-head.ts'
 export { sweepExpired } from '../retention/retention.ts'
 export { alertMessage } from '../alert/dlq-alerts.ts'
 export { loadSigningSecret, signedPublisher } from '../publish/signature.ts'

@@ -6,8 +6,8 @@ import { bucketEnsurer } from '../archive/bucket.ts'
 import { ConfigurationError } from '../errors.ts'
 import { s3Sdk } from '../optional-peers.ts'
 import type { EventStore, StreamAppendRecord, StreamEntry } from '../store/event-store.ts'
-import type { ArchivedEntries, StreamReader } from './read.ts'
-import type { ResolvedStream } from './stream-types.ts'
+import type { ArchivedEntries } from './read.ts'
+import { parseStreamName } from './stream-types.ts'
 
 /** The S3 archive a service was given (`ServiceOptions.archive`). */
 export interface StreamArchive {
@@ -42,18 +42,24 @@ export interface ArchiveHeadResult {
  * positions fetch their objects (one GET each); a fold from a snapshot past them fetches none.
  */
 export async function archiveStreamHead(
-  deps: { store: EventStore; reader: StreamReader; archive?: StreamArchive; logger: Logger },
-  stream: ResolvedStream,
+  deps: { store: EventStore; archive?: StreamArchive; logger: Logger },
+  name: string,
   { keep = 1_000 }: ArchiveHeadOptions = {},
 ): Promise<ArchiveHeadResult> {
   const { store, archive } = deps
+  const stream = { name, ...parseStreamName(name) }
   if (!archive)
     throw new ConfigurationError(
       `archiving ${stream.name} needs the S3 archive: give the service its archive options`,
     )
   if (!Number.isSafeInteger(keep) || keep < 0)
     throw new RangeError(`keep must be a number of events (0 or more), got ${keep}`)
-  const head = await deps.reader.head(stream.name)
+  const [last] = await store.eventStreams
+    .find({ stream: name }, { projection: { to: 1 } })
+    .sort({ to: -1 })
+    .limit(1)
+    .toArray()
+  const head = last?.to ?? 0
   const old = await store.eventStreams
     .find({ stream: stream.name, archive: { $exists: false }, to: { $lte: head - keep } })
     .sort({ to: 1 })

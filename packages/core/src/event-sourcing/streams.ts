@@ -112,8 +112,7 @@ export function eventStreams(deps: StreamsDependencies) {
       )
       return { state: state as never, position, exists }
     },
-    archiveHead: (name, options) =>
-      archiveStreamHead({ ...deps, reader }, types.resolve(name), options),
+    archiveHead: (name, options) => archiveStreamHead(deps, types.resolve(name).name, options),
   }
 
   /** The writer for one operation, or one handler's run. */
