@@ -1,8 +1,10 @@
-// pnpm bench [--quick] [--only=core|tracing|cluster|ordering|reads|gateway|restart] [--history=N]:
+// pnpm bench [--quick] [--only=core|tracing|cluster|ordering|reads|gateway|restart|event-store]
+// [--history=N]:
 // the core against a raw pipeline written with the same clients, the core with tracing off, on and
 // without an SDK, the core on one nats-server against a three-node cluster (R1, R3), a keyed
 // event's consumer group ordered against unordered, the product's reads as history grows and after
-// retention, gateway mutations against a plain yoga resolver, restart-to-ready; on the same
+// retention, gateway mutations against a plain yoga resolver, restart-to-ready, event-sourced
+// streams' appends against a publish and against Emmett's MongoDB event store; on the same
 // servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
@@ -18,6 +20,7 @@ import { measureTracing, printTracing, type TracingResult } from './tracing.ts'
 import { measureCluster, printCluster, type ClusterResult } from './cluster.ts'
 import { measureOrdering, printOrdering, type OrderingResult } from './ordering.ts'
 import { fmt, printTable } from './table.ts'
+import { measureEventStore, printEventStore, type EventStoreResult } from './event-store.ts'
 import {
   measureBaselineGateway,
   measureBlogGateway,
@@ -62,6 +65,21 @@ const orderingPlan = {
   partitions: 16,
   handlerMs: 2,
 }
+// Event-sourced streams: appends to many streams (against op.publish and Emmett's MongoDB event
+// store), 20 writers on one stream, one stream grown to 10,000 events (Emmett's to 1,000: its
+// appends slow down as its stream grows).
+const eventStorePlan = {
+  ...(quick
+    ? { appends: 1_000, warmupAppends: 200, repetitions: 1, commandsPerWriter: 5 }
+    : { appends: 3_000, warmupAppends: 500, repetitions: 3, commandsPerWriter: 10 }),
+  growth: quick
+    ? { core: { events: 2_000, edge: 500 }, emmett: { events: 200, edge: 50 } }
+    : { core: { events: 10_000, edge: 500 }, emmett: { events: 1_000, edge: 100 } },
+  streams: 1_024,
+  window: 64,
+  writers: 20,
+  maxAttempts: 50,
+}
 // Events in each history the reads are measured on, and the older history aged out before the
 // last one. `--history=1000000` adds a history of that size (the 1M run: local only, over 2 h).
 const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
@@ -69,8 +87,17 @@ const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
-// `--only=core|tracing|cluster|ordering|reads|gateway|restart` runs one part.
-const parts = ['core', 'tracing', 'cluster', 'ordering', 'reads', 'gateway', 'restart']
+// `--only=core|tracing|cluster|ordering|reads|gateway|restart|event-store` runs one part.
+const parts = [
+  'core',
+  'tracing',
+  'cluster',
+  'ordering',
+  'reads',
+  'gateway',
+  'restart',
+  'event-store',
+]
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`--only takes one of ${parts.join(', ')}, not "${only}"\n`)
@@ -116,7 +143,12 @@ try {
     restart = await measureRestart(ctx, quick ? 10_000 : 100_000, log)
     printRestart(restart)
   }
-  const results = { ...core, tracing, cluster, ordering, reads, gateway, restart }
+  let eventStore: EventStoreResult | undefined
+  if (runs('event-store')) {
+    eventStore = await measureEventStore(ctx, eventStorePlan, log)
+    printEventStore(eventStore)
+  }
+  const results = { ...core, tracing, cluster, ordering, reads, gateway, restart, eventStore }
   const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
   const file = join(import.meta.dirname, '../results', name)
   await writeFile(
