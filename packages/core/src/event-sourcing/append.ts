@@ -85,6 +85,8 @@ export async function appendToStream(
   events: readonly AnyNewStreamEvent[],
   expected: ExpectedStreamPosition,
   lineage: AppendLineage,
+  /** Read the stream's position for a ConcurrencyError (a caller that reads again anyway: no). */
+  { actualOnConflict = true }: { actualOnConflict?: boolean } = {},
 ): Promise<AppendResult> {
   const { reader } = deps
   const { name } = stream
@@ -102,13 +104,11 @@ export async function appendToStream(
       reader.boundaries.add(name, after + records.length)
       return { position: after + records.length, events: records.map(streamEventOf) }
     }
+    const final = typeof expected === 'number' || expected === 'no_stream'
+    if (final && !actualOnConflict) throw new ConcurrencyError(name, expected)
     const actual = await reader.head(name)
-    if (typeof expected === 'number' || expected === 'no_stream' || tried >= maxPositionsTried)
-      throw new ConcurrencyError(
-        name,
-        typeof expected === 'number' || expected === 'no_stream' ? expected : after,
-        actual,
-      )
+    if (final || tried >= maxPositionsTried)
+      throw new ConcurrencyError(name, final ? expected : after, actual)
     after = actual
   }
 }

@@ -64,7 +64,10 @@ export async function handleCommand<State>(
     }
     let appended: AppendResult
     try {
-      appended = await appendToStream(deps, stream, events, read.position, lineage)
+      // A conflict before the last attempt is read again below: no need to read its position.
+      appended = await appendToStream(deps, stream, events, read.position, lineage, {
+        actualOnConflict: attempt === maxAttempts,
+      })
     } catch (error) {
       if (error instanceof ConcurrencyError && attempt < maxAttempts) continue
       throw error

@@ -344,7 +344,7 @@ describe('handleCommand', () => {
         },
         { maxAttempts: 3 },
       ),
-    ).rejects.toBeInstanceOf(ConcurrencyError)
+    ).rejects.toMatchObject({ name: 'ConcurrencyError', expectedPosition: 5, actualPosition: 6 })
     expect((await service.streams.readStream(stream)).events).toHaveLength(6)
   })
 
