@@ -68,7 +68,11 @@ describe('a failing handler in one branch of a chain', () => {
     })
     const root = events.find((e) => e.subject === 'User.nameUpdated')!
     expect(root.handledBy).toEqual(['blogs.updateAuthorName'])
-    expect(events.map((e) => e.subject).sort()).toEqual(['Blog.authorUpdated', 'User.nameUpdated'])
+    expect(events.map((e) => e.subject).sort()).toEqual([
+      'Blog.authorNameChanged',
+      'Blog.authorUpdated',
+      'User.nameUpdated',
+    ])
     const read = await gql<{ blog: { author: { firstName: string } } }>(
       url,
       `query ($b: ID!) { blog(id: $b) { author { firstName } } }`,

@@ -85,5 +85,7 @@ describe('two instances of the blogs service', () => {
     expect(a + b).toBe(100)
     expect(a).toBeGreaterThan(0)
     expect(b).toBeGreaterThan(0)
-  })
+    // Each rename appends to the blog's stream and the read model follows: the burst takes about
+    // 1.7 times as long as when blogs were documents, up to a minute on a loaded 2-core machine.
+  }, 120_000)
 })

@@ -24,8 +24,9 @@ export function digestEveryMs(env: NodeJS.ProcessEnv = process.env): number {
  * The blogs digest: once per tick across every blogs instance, the operation `blogDigest`
  * (actor `timer:blogDigest`) counts the blogs created during the tick before the previous one
  * and, when there are any, publishes Blog.digestCompiled. One tick late on purpose: a blog's
- * `createdAt` is taken before its insert lands, so when a tick ends its last blogs may still be
- * on their way (an insert slower than the interval is missed). A tick no instance was running
+ * `createdAt` is taken before it is appended, and the count reads the read model, a delivery
+ * behind, so when a tick ends its last blogs may still be on their way (one slower than the
+ * interval is missed). A tick no instance was running
  * for is not counted later.
  */
 export function startDigest(

@@ -1,130 +1,69 @@
-import { newId } from '@event-driven/core'
 import {
-  ServiceError,
   createRuntime,
   defineServiceModule,
-  parseInput,
-  requireActor,
-  type Actor,
-  type CallInfo,
   type ServiceConfig,
   type ServiceRuntime,
 } from '@event-driven/service-kit'
 import type { Logger } from 'pino'
-import { blogsGateway } from './gateway.ts'
-import { z } from 'zod'
 import { authorCopies } from '../shared/author-copies.ts'
-import { BlogAuthorUpdated, BlogCreated, CommentCreated } from '../shared/events.ts'
+import { BlogAuthorUpdated, CommentCreated } from '../shared/events.ts'
+import { blogAuthorNames } from './author-names.ts'
+import { blogFold, decideCountComment, defineBlogStreams } from './blog-stream.ts'
 import { digestEveryMs, startDigest } from './digest.ts'
-
-interface BlogDocument {
-  _id: string
-  title: string
-  content: string
-  authorId: string
-  commentCount: number
-  createdAt: Date
-}
-
-const title = z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters')
-const content = z.string().max(100_000, 'at most 100,000 characters')
-const CreateInput = z.object({ title, content })
-const UpdateInput = z.object({
-  id: z.string(),
-  title: title.optional(),
-  content: content.optional(),
-})
-const GetInput = z.object({ id: z.string() })
+import { blogsGateway } from './gateway.ts'
+import { blogMethods, maxAttempts } from './methods.ts'
+import { migrateBlogs } from './migrate.ts'
+import { blogReadModel } from './read-model.ts'
 
 /**
- * The blogs service: blogs, its copy of their authors, their comment counts, and a digest timer.
- * Consumes User.registered, User.nameUpdated (→ Blog.authorUpdated) and Comment.created;
- * publishes Blog.digestCompiled once per tick of `BLOG_DIGEST_EVERY_MS` (see `digest.ts`).
+ * The blogs service: blogs, its copy of their authors, and a digest timer. Each blog is a stream
+ * (`blog:<id>`, see `blog-stream.ts`); `get` folds it, so a blog reads as written, and the list
+ * and the digest read the `blogs` read model (`read-model.ts`). Consumes User.registered,
+ * User.nameUpdated (→ Blog.authorNameChanged in each of the author's blogs, then
+ * Blog.authorUpdated) and Comment.created (→ Blog.commentCounted); publishes
+ * Blog.digestCompiled once per tick of `BLOG_DIGEST_EVERY_MS` (see `digest.ts`). Blogs written
+ * before blogs had streams are given theirs at start (`migrate.ts`).
  */
 async function startBlogs(config: ServiceConfig, logger: Logger): Promise<ServiceRuntime> {
   const everyMs = digestEveryMs() // a bad value stops the start before anything connects
   const runtime = await createRuntime('blogs', config, logger)
-  const blogs = runtime.db.collection<BlogDocument>('blogs')
-  // The digest counts blogs by creation time, and the list sorts by it.
-  await blogs.createIndex({ createdAt: 1 })
-  const authors = authorCopies(runtime, async (user, ctx) => {
+  const streams = defineBlogStreams(runtime.core)
+  const readModel = blogReadModel(runtime, streams)
+  await readModel.createIndexes()
+  const authors = authorCopies(runtime, async (name, ctx) => {
+    await authorNames.renamed(name, ctx)
     await ctx.publish(BlogAuthorUpdated, {
-      authorId: user.userId,
-      nameVersion: user.nameVersion,
-      blogs: await blogs.countDocuments({ authorId: user.userId }),
+      authorId: name.userId,
+      nameVersion: name.nameVersion,
+      blogs: await readModel.docs.countDocuments({ authorId: name.userId }),
     })
   })
-  const toBlog = async (doc: BlogDocument) => ({
-    id: doc._id,
-    title: doc.title,
-    content: doc.content,
-    commentCount: doc.commentCount,
-    author: await authors.get(doc.authorId),
-  })
+  const authorNames = blogAuthorNames(runtime, streams, readModel, authors)
+  readModel.projectEvents((blog, ctx) => authorNames.catchUp(blog, ctx))
 
-  runtime.core.on(CommentCreated, { handler: 'countComment' }, async (event) => {
-    await blogs.updateOne({ _id: event.data.blogId }, { $inc: { commentCount: 1 } })
-  })
-
-  const create = async (input: unknown, actor: Actor, call: CallInfo) => {
-    const { userId } = requireActor(actor)
-    const data = parseInput(CreateInput, input)
-    const blog: BlogDocument = {
-      _id: newId(),
-      ...data,
-      authorId: userId,
-      commentCount: 0,
-      createdAt: new Date(),
-    }
-    const op = await runtime.core.startOperation({
-      id: call.operationId,
-      name: 'blogCreate',
-      input: { title: data.title },
-      actor: userId,
-    })
-    await blogs.insertOne(blog)
-    await op.publish(BlogCreated, { blogId: blog._id, authorId: userId, title: blog.title })
-    await op.complete()
-    return { operationId: op.id, blog: await toBlog(blog) }
-  }
-
-  const update = async (input: unknown, actor: Actor, call: CallInfo) => {
-    const { userId } = requireActor(actor)
-    const { id, ...changes } = parseInput(UpdateInput, input)
-    const blog = await blogs.findOne({ _id: id })
-    if (!blog) throw new ServiceError('NOT_FOUND', `no blog ${id}`, 'id')
-    if (blog.authorId !== userId)
-      throw new ServiceError('FORBIDDEN', 'only the author can update a blog')
-    const op = await runtime.core.startOperation({
-      id: call.operationId,
-      name: 'blogUpdate',
-      input: { id, ...changes },
-      actor: userId,
-    })
-    const updated = await blogs.findOneAndUpdate(
-      { _id: id },
-      { $set: changes },
-      { returnDocument: 'after' },
+  runtime.core.on(CommentCreated, { handler: 'countComment' }, async (event, ctx) => {
+    const { blogId, commentId } = event.data
+    await ctx.handleCommand(
+      streams.name(blogId),
+      { ...blogFold, decide: (blog) => decideCountComment(blog, { blogId, commentId }) },
+      { maxAttempts },
     )
-    await op.complete()
-    return { operationId: op.id, blog: await toBlog(updated!) }
-  }
-
-  startDigest(
-    runtime,
-    (from, to) => blogs.countDocuments({ createdAt: { $gte: from, $lt: to } }),
-    everyMs,
-  )
-  await runtime.start({
-    create,
-    update,
-    get: async (input) => {
-      const blog = await blogs.findOne({ _id: parseInput(GetInput, input).id })
-      return blog ? toBlog(blog) : null
-    },
-    list: async () =>
-      Promise.all((await blogs.find().sort({ createdAt: -1 }).limit(100).toArray()).map(toBlog)),
   })
+
+  // Before serving or consuming: every blog has its stream.
+  try {
+    const migrated = await migrateBlogs(runtime, streams, readModel, authors)
+    if (migrated.operationId)
+      runtime.logger.info(
+        { service: 'blogs', ...migrated },
+        'blogs written before blogs had streams were given their streams (operation blogMigrate)',
+      )
+  } catch (error) {
+    await runtime.stop()
+    throw error
+  }
+  startDigest(runtime, readModel.countCreated, everyMs)
+  await runtime.start(blogMethods(runtime, streams, readModel, authors))
   return runtime
 }
 

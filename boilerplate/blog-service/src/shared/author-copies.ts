@@ -15,7 +15,7 @@ interface AuthorRecord {
 }
 
 /** One version of a user's name. Inserted, never updated: the highest version is current. */
-interface AuthorName {
+export interface AuthorName {
   _id: string // `${userId}:${nameVersion}`
   userId: string
   firstName: string
@@ -81,12 +81,17 @@ export function authorCopies(runtime: { core: Service; db: Db }, renamed: Author
     await renamed(event.data, ctx)
   })
 
+  /** The newest version of a user's name this service has. */
+  const latestName = (userId: string): Promise<AuthorName | null> =>
+    names.find({ userId }).sort({ nameVersion: -1 }).limit(1).next()
+
   return {
+    latestName,
     /** The copy of a user: null until User.registered reached this service. */
     async get(userId: string): Promise<User | null> {
       const [author, latest] = await Promise.all([
         authors.findOne({ _id: userId }),
-        names.find({ userId }).sort({ nameVersion: -1 }).limit(1).next(),
+        latestName(userId),
       ])
       if (!author || !latest) return null
       return {

@@ -26,10 +26,73 @@ export const UserNameUpdated = defineEvent({
   }),
 })
 
+/**
+ * The first event of a blog's stream (`blog:<blogId>`). Version 2 holds the whole blog, so its
+ * stream is the blog: `content`, the version of the author's name the blogs service knew
+ * (`authorNameVersion`, see Blog.authorNameChanged), and `createdAt` for a blog written before
+ * blogs had streams (set by the migration; otherwise the event's own time is the blog's).
+ */
 export const BlogCreated = defineEvent({
   subject: 'Blog.created',
+  version: 2,
+  schema: z.object({
+    blogId: z.string(),
+    authorId: z.string(),
+    title: z.string(),
+    content: z.string(),
+    authorNameVersion: z.number().int(),
+    createdAt: z.iso.datetime().optional(),
+  }),
+  upcasters: {
+    // Version 1 was an announcement beside a document: its content was not in the event.
+    1: (v1: { blogId: string; authorId: string; title: string }) => ({
+      ...v1,
+      content: '',
+      authorNameVersion: 0,
+    }),
+  },
+})
+
+/** The author changed a blog's title or content: the fields that changed, and only those. */
+export const BlogUpdated = defineEvent({
+  subject: 'Blog.updated',
   version: 1,
-  schema: z.object({ blogId: z.string(), authorId: z.string(), title: z.string() }),
+  schema: z.object({
+    blogId: z.string(),
+    title: z.string().optional(),
+    content: z.string().optional(),
+  }),
+})
+
+/**
+ * A blog's comment count, after counting the comment `commentId` (Comment.created). The
+ * migration counts the comments of a blog written before blogs had streams at once, without
+ * `commentId`.
+ */
+export const BlogCommentCounted = defineEvent({
+  subject: 'Blog.commentCounted',
+  version: 1,
+  schema: z.object({
+    blogId: z.string(),
+    commentId: z.string().optional(),
+    commentCount: z.number().int().positive(),
+  }),
+})
+
+/**
+ * The blog's author has a new name (User.nameUpdated reached the blogs service): one per blog
+ * of the author. `nameVersion` is the name's version; a blog keeps the highest it was told.
+ */
+export const BlogAuthorNameChanged = defineEvent({
+  subject: 'Blog.authorNameChanged',
+  version: 1,
+  schema: z.object({
+    blogId: z.string(),
+    authorId: z.string(),
+    firstName: z.string(),
+    lastName: z.string(),
+    nameVersion: z.number().int(),
+  }),
 })
 
 export const BlogAuthorUpdated = defineEvent({

@@ -145,6 +145,7 @@ export async function runBlogFlow(url: string, username: string) {
 
   const events = await chainOf(url, operationId, (chain) => {
     expect(chain.map((e) => e.subject).sort()).toEqual([
+      'Blog.authorNameChanged', // in the author's one blog's stream
       'Blog.authorUpdated',
       'Comment.authorUpdated',
       'User.nameUpdated',
@@ -153,11 +154,19 @@ export async function runBlogFlow(url: string, username: string) {
       'blogs.updateAuthorName',
       'comments.updateAuthorName',
     ])
+    // The blogs read model projects the blog's new event.
+    expect(chain.find((e) => e.subject === 'Blog.authorNameChanged')?.handledBy).toEqual([
+      'blogs.projectBlogAuthorNameChanged',
+    ])
   })
   const root = events.find((e) => e.subject === 'User.nameUpdated')!
   expect(root.parentId).toBe(operationId)
   expect(root.publishedBy).toBeNull()
   expect(events.find((e) => e.subject === 'Blog.authorUpdated')).toMatchObject({
+    parentId: root.id,
+    publishedBy: 'blogs.updateAuthorName',
+  })
+  expect(events.find((e) => e.subject === 'Blog.authorNameChanged')).toMatchObject({
     parentId: root.id,
     publishedBy: 'blogs.updateAuthorName',
   })
