@@ -37,8 +37,9 @@ export interface HandlerContext extends StreamWriter {
    * Publishes a child event: same operationId, parentId = this event's id. Its id is derived
    * from (this event, consumer group, subject, ordinal), so a retried handler re-emits the same
    * ids and they deduplicate. Resolves with the child's id once it is recorded and published.
-   * `appendToStream` and `handleCommand` derive their events' ids the same way: a redelivered
-   * run's `handleCommand` finds its events in the stream and appends nothing again.
+   * `appendToStream` and `handleCommand` derive their events' ids the same way, per stream
+   * (from this event, the consumer group, the stream, the subject and an ordinal): a redelivered
+   * run finds its events in the stream and appends nothing again.
    */
   publish<Data>(definition: EventDefinition<string, Data>, data: Data): Promise<string>
 }

@@ -30,7 +30,10 @@ export interface AppendOptions {
 export interface AppendResult<Event = StreamEvent> {
   /** The stream's position after the append: the expected position of the next one. */
   position: number
-  /** The events appended, as a read returns them. */
+  /**
+   * The events appended, as a read returns them; none when an earlier run of the same handler
+   * appended them (a redelivery: the stream has them already).
+   */
   events: Event[]
 }
 
@@ -47,7 +50,7 @@ export type AppendLineage = (
       parent: ParentEvent
       consumerGroup: string
       attempt: number
-      /** The delivery's ordinals per subject, shared with `ctx.publish`. */
+      /** The run's ordinals, shared with `ctx.publish` (its keys are subjects, ours `<stream>\n<subject>`). */
       ordinals: Map<string, number>
     }
 ) & { trace?: TraceContext | TraceSpan }
@@ -85,8 +88,15 @@ export async function appendToStream(
   events: readonly AnyNewStreamEvent[],
   expected: ExpectedStreamPosition,
   lineage: AppendLineage,
-  /** Read the stream's position for a ConcurrencyError (a caller that reads again anyway: no). */
-  { actualOnConflict = true }: { actualOnConflict?: boolean } = {},
+  {
+    actualOnConflict = true,
+    repeatChecked = false,
+  }: {
+    /** Read the stream's position for a ConcurrencyError (a caller that reads again anyway: no). */
+    actualOnConflict?: boolean
+    /** The caller looked for an earlier run's append already (`handleCommand`). */
+    repeatChecked?: boolean
+  } = {},
 ): Promise<AppendResult> {
   const { reader } = deps
   const { name } = stream
@@ -94,13 +104,17 @@ export async function appendToStream(
   const valid = await Promise.all(
     events.map(async ({ event, data }) => ({ event, data: await deps.validate(event, data) })),
   )
+  if (!repeatChecked && (await appendedBefore(reader, stream, lineage, valid))) {
+    takeOrdinals(lineage, stream, valid)
+    return { position: await reader.head(name), events: [] }
+  }
   let after = await startingPosition(reader, name, expected)
   for (let tried = 1; ; tried++) {
     const records = recordsOf(deps.service, stream, valid, after, lineage)
     if (
       await traced(deps, records, lineage, () => holdClaimPublish(deps, stream, after, records))
     ) {
-      takeOrdinals(lineage, valid)
+      takeOrdinals(lineage, stream, valid)
       reader.boundaries.add(name, after + records.length)
       return { position: after + records.length, events: records.map(streamEventOf) }
     }
@@ -113,26 +127,68 @@ export async function appendToStream(
   }
 }
 
-/** A handler's run used these ordinals: its next children of these subjects take the next. */
-export function takeOrdinals(lineage: AppendLineage, events: readonly AnyNewStreamEvent[]) {
+/**
+ * A handler's run used these ordinals: its next events of these subjects in this stream take
+ * the next. Counted per stream, so what one stream's decision does never moves another's ids.
+ */
+export function takeOrdinals(
+  lineage: AppendLineage,
+  stream: ResolvedStream,
+  events: readonly AnyNewStreamEvent[],
+) {
   if (!('ordinals' in lineage)) return
-  for (const { event } of events)
-    lineage.ordinals.set(event.subject, (lineage.ordinals.get(event.subject) ?? 0) + 1)
+  for (const { event } of events) {
+    const key = ordinalKey(stream, event.subject)
+    lineage.ordinals.set(key, (lineage.ordinals.get(key) ?? 0) + 1)
+  }
 }
 
 /**
- * The ids a handler's run gives these events (derived, so the same on every attempt); none for
- * an operation's, which are new each time.
+ * The ids a handler's run gives these events: derived from (its event, consumer group, stream,
+ * subject, ordinal), so the same on every attempt; none for an operation's, which are new.
  */
-export function childIdsOf(lineage: AppendLineage, events: readonly AnyNewStreamEvent[]): string[] {
+export function childIdsOf(
+  lineage: AppendLineage,
+  stream: ResolvedStream,
+  events: readonly AnyNewStreamEvent[],
+): string[] {
   if (!('ordinals' in lineage)) return []
   const taken = new Map<string, number>()
   return events.map(({ event }) => {
-    const n = (taken.get(event.subject) ?? 0) + 1
-    taken.set(event.subject, n)
-    const ordinal = (lineage.ordinals.get(event.subject) ?? 0) + n
-    return childEventId(lineage.parent.id, lineage.consumerGroup, event.subject, ordinal)
+    const key = ordinalKey(stream, event.subject)
+    const n = (taken.get(key) ?? 0) + 1
+    taken.set(key, n)
+    const ordinal = (lineage.ordinals.get(key) ?? 0) + n
+    // `@` never occurs in a subject, so these ids never meet ctx.publish's.
+    return childEventId(
+      lineage.parent.id,
+      lineage.consumerGroup,
+      `${event.subject}@${stream.name}`,
+      ordinal,
+    )
   })
+}
+
+const ordinalKey = (stream: ResolvedStream, subject: string) => `${stream.name}\n${subject}`
+
+/**
+ * Whether a handler's run appended these events before (the same derived ids): on an attempt
+ * past the first, or a redelivered event, one lookup; a first delivery cannot have. `known`:
+ * events the caller read already (a match there needs no lookup).
+ */
+export async function appendedBefore(
+  reader: StreamReader,
+  stream: ResolvedStream,
+  lineage: AppendLineage,
+  events: readonly AnyNewStreamEvent[],
+  known: readonly StreamEvent[] = [],
+): Promise<boolean> {
+  if (!('ordinals' in lineage)) return false
+  const [first] = childIdsOf(lineage, stream, events)
+  if (known.some((e) => e.id === first)) return true
+  if (lineage.attempt === 1 && !lineage.parent.redelivery) return false
+  // Before a fold's snapshot, or archived: the stream's documents keep every event's id.
+  return reader.holdsEvent(stream.name, first!)
 }
 
 function streamEventOf(record: EventRecord): StreamEvent {
@@ -194,7 +250,7 @@ function recordsOf(
   const createdAt = new Date()
   const trace = contextOf(lineage.trace)
   // A retried run derives the same ids again, so a repeat is found in the stream.
-  const childIds = childIdsOf(lineage, events)
+  const childIds = childIdsOf(lineage, stream, events)
   return events.map(({ event, data }, index) => {
     const partitionKey = partitionKeyOfData(event, data)
     let ids: Pick<EventRecord, '_id' | 'operationId' | 'parentId' | 'publishedBy' | 'redelivery'>

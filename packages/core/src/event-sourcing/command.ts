@@ -1,7 +1,7 @@
 import { ConcurrencyError } from '../errors.ts'
 import {
   appendToStream,
-  childIdsOf,
+  appendedBefore,
   takeOrdinals,
   type AppendDependencies,
   type AppendLineage,
@@ -58,8 +58,8 @@ export async function handleCommand<State>(
     const { state } = read
     const events = await decider.decide(state)
     if (events.length === 0) return { state, events: [], position: read.position }
-    if (await appendedBefore(deps, stream, lineage, events, read.events)) {
-      takeOrdinals(lineage, events)
+    if (await appendedBefore(deps.reader, stream, lineage, events, read.events)) {
+      takeOrdinals(lineage, stream, events)
       return { state, events: [], position: read.position }
     }
     let appended: AppendResult
@@ -67,6 +67,7 @@ export async function handleCommand<State>(
       // A conflict before the last attempt is read again below: no need to read its position.
       appended = await appendToStream(deps, stream, events, read.position, lineage, {
         actualOnConflict: attempt === maxAttempts,
+        repeatChecked: true,
       })
     } catch (error) {
       if (error instanceof ConcurrencyError && attempt < maxAttempts) continue
@@ -78,23 +79,4 @@ export async function handleCommand<State>(
       position: appended.position,
     }
   }
-}
-
-/**
- * Whether a handler's run appended these events before (same derived ids): an attempt past the
- * first, or a redelivered event, looks them up; a first delivery cannot have appended them.
- */
-async function appendedBefore(
-  deps: AppendDependencies,
-  stream: ResolvedStream,
-  lineage: AppendLineage,
-  events: readonly AnyNewStreamEvent[],
-  read: readonly StreamEvent[],
-): Promise<boolean> {
-  if (!('ordinals' in lineage)) return false
-  const [first] = childIdsOf(lineage, events)
-  if (read.some((e) => e.id === first)) return true
-  if (lineage.attempt === 1 && !lineage.parent.redelivery) return false
-  // Before the fold's snapshot, or archived: the stream's documents keep every event's id.
-  return deps.reader.holdsEvent(stream.name, first!)
 }

@@ -379,4 +379,48 @@ describe('handleCommand', () => {
       await handlerService.stop()
     }
   })
+
+  it("a handler's appends to several streams, its decisions changing between runs: each stream gets its events once, with ids of its own", async () => {
+    const handlerService = await createTestService(ns, servers, 'spread', { scope: 'many' })
+    const tallies = handlerService.streams.define({ type: 'tally', events: [CounterAdded] })
+    let runs = 0
+    handlerService.on(CounterReset, { handler: 'spread' }, async (_event, ctx) => {
+      runs++
+      // Decides something only while its stream is empty: nothing on the second run.
+      await ctx.handleCommand(tallies.name('a'), {
+        ...counter,
+        decide: (state) => (state.added === 0 ? [added(1)] : []),
+      })
+      await ctx.handleCommand(tallies.name('b'), { ...counter, decide: () => [added(2)] })
+      await ctx.appendToStream(tallies.name('c'), [added(3)])
+      if (runs === 1) throw new Error('fails after its appends, before the ledger')
+    })
+    await handlerService.start()
+    try {
+      const op = await handlerService.startOperation({ name: 'reset' })
+      const resetId = await op.publish(CounterReset, {})
+      await eventually(async () =>
+        expect(
+          await handlerService.store.processed.countDocuments({ _id: `${resetId}/spread.spread` }),
+        ).toBe(1),
+      )
+      expect(runs).toBe(2)
+      const ids: string[] = []
+      for (const [id, by] of [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ] as const) {
+        const { events } = await handlerService.streams.readStream(tallies.name(id))
+        expect(events.map((e) => e.data)).toEqual([{ by }])
+        ids.push(events[0]!.id)
+      }
+      expect(new Set(ids).size).toBe(3)
+      await eventually(async () =>
+        expect(await handlerService.store.events.countDocuments({ parentId: resetId })).toBe(3),
+      )
+    } finally {
+      await handlerService.stop()
+    }
+  })
 })
