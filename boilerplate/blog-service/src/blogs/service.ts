@@ -38,7 +38,7 @@ async function startBlogs(config: ServiceConfig, logger: Logger): Promise<Servic
       blogs: await readModel.docs.countDocuments({ authorId: name.userId }),
     })
   })
-  const authorNames = blogAuthorNames(runtime, streams, readModel, authors)
+  const authorNames = blogAuthorNames(streams, readModel, authors)
   readModel.projectEvents((blog, ctx) => authorNames.catchUp(blog, ctx))
 
   runtime.core.on(CommentCreated, { handler: 'countComment' }, async (event, ctx) => {
