@@ -54,6 +54,8 @@ export type { SnapshotOptions } from './event-sourcing/snapshots.ts'
 export type { ArchiveHeadOptions, ArchiveHeadResult } from './event-sourcing/archive-head.ts'
 export type { ReadStreamOptions, ReadStreamResult } from './event-sourcing/read.ts'
 export type {
+  AnyEventDefinition,
+  AnyNewStreamEvent,
   NewStreamEvent,
   StreamEvent,
   StreamEventOf,

@@ -75,6 +75,7 @@ export {
   archiveStreamHead,
   type ArchiveHeadOptions,
   type ArchiveHeadResult,
+  type StreamArchive,
 } from '../event-sourcing/archive-head.ts'
 export { sweepExpired } from '../retention/retention.ts'
 export { alertMessage } from '../alert/dlq-alerts.ts'
@@ -87,6 +88,9 @@ export {
   type AlertClaimRecord,
   type AttemptError,
   type ChangeClaimRecord,
+  type StreamAppendRecord,
+  type StreamEntry,
+  type StreamSnapshotRecord,
   type ChangeMark,
   type DlqAction,
   type DlqActionClaim,
