@@ -9,9 +9,23 @@ export {
 export {
   createAdminHandler,
   startAdminServer,
+  type AdminHandler,
   type AdminServer,
   type AdminServerOptions,
 } from './server.ts'
+// The answers' shapes, from the route schemas (types only: Hono loads where the API is served).
+export type {
+  ActionAnswerBody,
+  BulkRedriveAnswerBody,
+  ChainAnswer,
+  ConsumerGroupSummaryAnswer,
+  DlqEntryAnswer,
+  DlqEntryDetailAnswer,
+  DlqPageAnswer,
+  OperationPageAnswer,
+  SessionAnswer,
+  SubjectSummaryAnswer,
+} from './schemas.ts'
 export { parseApiKeys, type ApiKey, type ApiKeyRole } from './credentials.ts'
 export type { PartitionChange, PartitionLoad, PartitionStatus } from '../ordering/partitions.ts'
 export {

@@ -2,23 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { pino, type Logger } from 'pino'
-import {
-  DlqFilterError,
-  dlqFilterFields,
-  type DlqActionResult,
-  type DlqFilter,
-  type DlqManager,
-} from '../dlq/manage.ts'
+import { ConfigurationError } from '../errors.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import type { MetricsText } from '../observe/prometheus.ts'
-import type { DlqStatus, OperationRecord } from '../store/event-store.ts'
-import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
-import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
-import { dlqActionAnswer, type Answer } from './answer.ts'
 import { createAccess, isRefusal, type Refusal } from './access.ts'
+import { BadRequest, NoRoute, apiSegments, jsonBody, queryOf, text, type Call } from './checks.ts'
 import { clientAddressOf } from './client-address.ts'
 import { roleOf, type ApiKey } from './credentials.ts'
 import { sessionRevocations } from './revocations.ts'
+import type { SessionAnswer } from './schemas.ts'
 import {
   issueSession,
   readCookie,
@@ -27,7 +19,6 @@ import {
   verifySession,
   type Session,
 } from './session.ts'
-import { openApiDocument } from './openapi.ts'
 
 export interface AdminServerOptions {
   /** Its event store holds the DLQ and operations, and the sign-outs (`admin_session_revocations`). */
@@ -88,47 +79,22 @@ export interface AdminServerOptions {
   logger?: Logger
 }
 
+/**
+ * The admin API as a Node request handler. `ready` settles once its routes are loaded: it
+ * rejects when the optional peers (hono, @hono/zod-openapi, zod) are not installed.
+ */
+export interface AdminHandler {
+  (req: IncomingMessage, res: ServerResponse): void
+  ready: Promise<void>
+}
+
 export interface AdminServer {
   url: string
   close(): Promise<void>
 }
 
-// These two never leave this module (each becomes an answer), so they carry no error code.
-/** A request that cannot be served as sent: answered 400 with the reason. */
-class BadRequest extends Error {}
-
-/** A path that names no route: answered 404 with the reason. */
-class NoRoute extends Error {}
-
-/** One authenticated API call: the path's segments after `/api/`, still percent-encoded. */
-interface Call {
-  req: IncomingMessage
-  method: string
-  path: string
-  segments: string[]
-  query: Record<string, string>
-  by: string
-}
-
-const maxIdLength = 1024
-const maxFilterLength = 300
-const maxNoteLength = 10_000
-const statuses: readonly DlqStatus[] = ['open', 'redriven', 'discarded', 'resolved']
-const operationStatuses: readonly OperationRecord['status'][] = ['started', 'completed', 'failed']
-const dlqListFields: readonly string[] = [...dlqFilterFields, 'limit', 'before']
-const bulkRedriveFields: readonly string[] = [...dlqFilterFields, 'all']
-const operationListFields: readonly string[] = ['search', 'status', 'limit', 'before']
-const dlqActions = ['redrive', 'discard', 'resolve'] as const
-type DlqActionName = (typeof dlqActions)[number]
-/** Each action's body: anything else is refused, so a misspelt note is not dropped silently. */
-const dlqActionFields: Record<DlqActionName, readonly string[]> = {
-  redrive: [],
-  discard: ['reason'],
-  resolve: ['note'],
-}
-
-const ok = (body: unknown): Answer => ({ status: 200, body })
-const notFound = (error: string): Answer => ({ status: 404, body: { error } })
+/** Methods that change nothing: all a read-only key may use. */
+const readMethods = new Set(['GET', 'HEAD'])
 
 function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
@@ -140,286 +106,30 @@ function refuse(res: ServerResponse, refusal: Refusal) {
   send(res, refusal.status, { error: refusal.error })
 }
 
-/** Methods that change nothing: all a read-only key may use. */
-const readMethods = new Set(['GET', 'HEAD'])
-
-/** Text from outside, quoted and cut, for an error message or a log line. */
-function quoted(text: string): string {
-  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)
-}
-
-function noRoute(call: Call, why: string): never {
-  throw new NoRoute(`no route ${call.method} ${call.path.slice(0, 200)}: ${why}`)
-}
-
-// `.`/`..` (plain or encoded) and `\` would be resolved away by URL parsing, so the path would
-// name another route than the one sent.
-const dotSegmentOrBackslash = /(^|\/)(\.|%2e){1,2}(\/|$)|\\/i
-
-/** The segments after `/api/`, still percent-encoded so that an id may hold `/`. */
-function apiSegments(rawPath: string, pathname: string): string[] {
-  if (dotSegmentOrBackslash.test(rawPath))
-    throw new BadRequest(
-      'the path has a . or .. segment or a backslash, which URLs resolve away: it would name another route',
-    )
-  // `//host/…` would be read as a host and a path.
-  if (rawPath.startsWith('//'))
-    throw new BadRequest('the path has an empty segment: an id is never empty')
-  const segments = pathname.split('/').slice(1)
-  if (segments.length > 1 && segments.at(-1) === '') segments.pop() // a trailing slash
-  if (segments[0] !== 'api') throw new NoRoute(`no route ${pathname.slice(0, 200)}`)
-  if (segments.includes(''))
-    throw new BadRequest('the path has an empty segment: an id is never empty')
-  return segments.slice(1)
-}
-
-/** An id from the path: any text of 1 to 1024 characters but NUL, percent-encoded. */
-function id(raw: string): string {
-  let decoded: string
-  try {
-    decoded = decodeURIComponent(raw)
-  } catch {
-    throw new BadRequest(`malformed percent-encoding in the id ${quoted(raw)}`)
-  }
-  if (decoded.includes('\u0000')) throw new BadRequest('ids never contain NUL')
-  if (decoded.length === 0 || decoded.length > maxIdLength)
-    throw new BadRequest(`an id has 1 to ${maxIdLength} characters, not ${decoded.length}`)
-  return decoded
-}
-
-/** The query string's parameters, each given once: a repeated one would be half ignored. */
-function queryOf(params: URLSearchParams): Record<string, string> {
-  const seen = new Set<string>()
-  for (const name of params.keys()) {
-    if (seen.has(name)) throw new BadRequest(`${quoted(name)} is given twice`)
-    seen.add(name)
-  }
-  return Object.fromEntries(params)
-}
-
-/** Refuses any field outside `allowed`: an ignored filter field would widen the selection. */
-function onlyFields(source: Record<string, unknown>, allowed: readonly string[], kind: string) {
-  const unknown = Object.keys(source).find((name) => !allowed.includes(name))
-  if (unknown !== undefined)
-    throw new BadRequest(
-      `unknown ${kind} ${quoted(unknown)}: ${allowed.length ? `only ${allowed.join(', ')}` : 'none is taken'}`,
-    )
-}
-
-/** A text field: absent when missing, null or empty; never NUL, which a server may refuse to store. */
-function text(
-  source: Record<string, unknown>,
-  name: string,
-  maxLength: number,
-): string | undefined {
-  const value = source[name]
-  if (value === undefined || value === null || value === '') return undefined
-  if (typeof value !== 'string') throw new BadRequest(`${name} must be a string`)
-  if (value.length > maxLength)
-    throw new BadRequest(`${name} is longer than ${maxLength} characters`)
-  if (value.includes('\u0000')) throw new BadRequest(`${name} must not contain NUL`)
-  return value
-}
-
-function date(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined
-  const parsed = new Date(value)
-  if (Number.isNaN(parsed.getTime())) throw new BadRequest(`${name} is not a date: ${value}`)
-  return parsed
-}
-
-function count(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback
-  // Digits only: Number() would also take '', '1e2', '0x10' and ' 5 '.
-  const n = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN
-  if (!(n >= min && n <= max))
-    throw new BadRequest(`${name} must be a whole number from ${min} to ${max}`)
-  return n
-}
-
-/** A list's page: `limit`, and `before` (the page before's `next`) for keyset paging. */
-function page(query: Record<string, string>): { limit: number; before: string | undefined } {
-  return {
-    limit: count('limit', query.limit, 50, 1, 500),
-    before: text(query, 'before', maxIdLength),
-  }
-}
-
-function dlqFilter(source: Record<string, unknown>): DlqFilter {
-  const field = (name: string) => text(source, name, maxFilterLength)
-  const status = field('status')
-  if (status && !statuses.includes(status as DlqStatus))
-    throw new BadRequest(`status must be one of ${statuses.join(', ')}`)
-  return {
-    service: field('service'),
-    consumerGroup: field('consumerGroup'),
-    subject: field('subject'),
-    status: status as DlqStatus | undefined,
-    eventId: field('eventId'),
-    from: date('from', field('from')),
-    to: date('to', field('to')),
-  }
-}
-
-async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > 64 * 1024) throw new BadRequest('the body is larger than 64 KiB')
-    chunks.push(chunk as Buffer)
-  }
-  if (size === 0) return {}
-  try {
-    const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new Error('not an object')
-    return body as Record<string, unknown>
-  } catch {
-    throw new BadRequest('the body is not a JSON object')
-  }
-}
-
-/**
- * Redrives what the body selects: a filter, or `{ "all": true }` for every open entry. An empty
- * filter is refused, so a forgotten filter never redrives the whole DLQ.
- */
-async function bulkRedrive(dlq: DlqManager, body: Record<string, unknown>, by: string) {
-  onlyFields(body, bulkRedriveFields, 'field')
-  const { all, ...selection } = body
-  if (all !== undefined && typeof all !== 'boolean')
-    throw new BadRequest('all must be true or false')
-  const filter = dlqFilter(selection)
-  // Only open entries are redriven: another status would be ignored, not obeyed.
-  if (filter.status && filter.status !== 'open')
-    throw new BadRequest('status: only open entries are redriven')
-  if (all) {
-    if (Object.values(filter).some((value) => value !== undefined))
-      throw new BadRequest('"all": true redrives every open entry: send it without a filter')
-    return dlq.redriveWhere('all', by)
-  }
-  try {
-    return await dlq.redriveWhere(filter, by)
-  } catch (error) {
-    if (error instanceof DlqFilterError)
-      throw new BadRequest(`${error.message} (send { "all": true } to redrive every open entry)`)
-    throw error
-  }
-}
-
-/** Carries out one action on one entry, its body checked first. */
-async function dlqAction(
-  dlq: DlqManager,
-  entryId: string,
-  action: DlqActionName,
-  body: Record<string, unknown>,
-  by: string,
-): Promise<DlqActionResult> {
-  onlyFields(body, dlqActionFields[action], `field for ${action}`)
-  if (action === 'redrive') return dlq.redrive(entryId, by)
-  if (action === 'discard') {
-    const reason = text(body, 'reason', maxNoteLength)
-    if (!reason?.trim()) throw new BadRequest('discard needs a reason: { "reason": "…" }')
-    return dlq.discard(entryId, by, reason)
-  }
-  return dlq.resolve(entryId, by, text(body, 'note', maxNoteLength))
-}
-
-/** `/api/dlq[/{id}[/{action}]]` and `/api/dlq/redrive`. */
-async function dlqRoute(service: Service, call: Call): Promise<Answer> {
-  const [rawId, action, ...extra] = call.segments.slice(1)
-  if (extra.length > 0) noRoute(call, 'too many path segments')
-  if (rawId === undefined) {
-    if (call.method !== 'GET') noRoute(call, 'the DLQ is listed with GET')
-    onlyFields(call.query, dlqListFields, 'query parameter')
-    return ok(await service.dlq.list(dlqFilter(call.query), page(call.query)))
-  }
-  if (rawId === 'redrive' && action === undefined && call.method === 'POST')
-    return ok(await bulkRedrive(service.dlq, await jsonBody(call.req), call.by))
-  const entryId = id(rawId)
-  if (action === undefined) {
-    if (call.method !== 'GET') noRoute(call, 'an entry is shown with GET, acted on at /{action}')
-    const entry = await service.dlq.get(entryId)
-    return entry ? ok(entry) : notFound(`no DLQ entry ${entryId}`)
-  }
-  const known = dlqActions.find((name) => name === action)
-  if (call.method !== 'POST' || !known)
-    noRoute(call, `the actions are POST ${dlqActions.join(', ')}`)
-  return dlqActionAnswer(
-    await dlqAction(service.dlq, entryId, known, await jsonBody(call.req), call.by),
-  )
-}
-
-/** `/api/operations[/{id}[/chain]]`. */
-async function operationsRoute(service: Service, call: Call): Promise<Answer> {
-  const [rawId, view, ...extra] = call.segments.slice(1)
-  if (call.method !== 'GET') noRoute(call, 'operations are read with GET')
-  if (extra.length > 0 || (view !== undefined && view !== 'chain'))
-    noRoute(call, 'an operation has /{id} and /{id}/chain')
-  if (rawId === undefined) {
-    onlyFields(call.query, operationListFields, 'query parameter')
-    const status = text(call.query, 'status', 20)
-    if (status && !operationStatuses.includes(status as OperationRecord['status']))
-      throw new BadRequest(`status must be one of ${operationStatuses.join(', ')}`)
-    const search = text(call.query, 'search', 200)
-    return ok(
-      await listOperations(service.store, {
-        search,
-        status: status as OperationRecord['status'] | undefined,
-        ...page(call.query),
-      }),
-    )
-  }
-  const operationId = id(rawId)
-  if (view === 'chain') {
-    const chain = await operationChain(service.store, operationId)
-    return chain ? ok(chain) : notFound(`no operation ${operationId}`)
-  }
-  const operation = await service.store.operations.findOne({ _id: operationId })
-  if (!operation) return notFound(`no operation ${operationId}`)
-  return ok({ operation, events: await recordedEventsOf(service.store, operationId) })
-}
-
-/** `/api/events/{id}`: from the events, or the outbox while it is not yet published. */
-async function eventRoute(service: Service, call: Call): Promise<Answer> {
-  const [rawId, ...extra] = call.segments.slice(1)
-  if (call.method !== 'GET' || rawId === undefined || extra.length > 0)
-    noRoute(call, 'an event is read with GET /api/events/{id}')
-  const eventId = id(rawId)
-  const event = await recordedEvent(service.store, eventId)
-  return event ? ok(event) : notFound(`no event ${eventId}`)
-}
-
-/** The routes of one segment, read with GET. */
-const singles = new Map<string, (service: Service) => Promise<unknown>>([
-  ['openapi.json', async () => openApiDocument],
-  [
-    'consumer-groups',
-    async (service) => ({ consumerGroups: await consumerGroupsWithDlq(service) }),
-  ],
-  ['subjects', async (service) => ({ subjects: await subjectMap(service) })],
-])
-
-async function route(service: Service, call: Call): Promise<Answer> {
-  const [resource = '', ...rest] = call.segments
-  if (resource === 'dlq') return dlqRoute(service, call)
-  if (resource === 'operations') return operationsRoute(service, call)
-  if (resource === 'events') return eventRoute(service, call)
-  const single = singles.get(resource)
-  if (!single) noRoute(call, 'see /api/openapi.json')
-  if (call.method !== 'GET' || rest.length > 0) noRoute(call, `/api/${resource} is read with GET`)
-  return ok(await single(service))
-}
-
 /** The path as sent (before `?`), for the checks URL parsing would hide. */
 function rawPathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0] ?? '/'
+}
+
+/** The packages the routes need: optional peers, loaded only where an admin API is served. */
+const routePeers = ['hono', '@hono/zod-openapi', 'zod']
+
+// Loaded when an admin handler is made, so that `@event-driven/core/admin` (the CLI, scripts)
+// needs Hono only where the API is served.
+async function loadAdminApi(): Promise<typeof import('./api.ts')> {
+  try {
+    return await import('./api.ts')
+  } catch (error) {
+    const message = (error as Error).message
+    const missing =
+      ['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND'].includes(
+        (error as NodeJS.ErrnoException).code ?? '',
+      ) && routePeers.some((name) => message.includes(`'${name}'`))
+    if (!missing) throw error
+    throw new ConfigurationError(
+      `The admin API needs the packages ${routePeers.join(', ')} (optional peer dependencies of @event-driven/core): npm install ${routePeers.join(' ')}`,
+    )
+  }
 }
 
 /**
@@ -432,7 +142,7 @@ function rawPathOf(req: IncomingMessage): string {
  */
 export function createAdminHandler(
   options: Omit<AdminServerOptions, 'port' | 'host' | 'tls'>,
-): (req: IncomingMessage, res: ServerResponse) => void {
+): AdminHandler {
   const { service, apiKeys } = options
   const logger = options.logger ?? pino({ name: 'admin' })
   const revocations = sessionRevocations(service.store.db, {
@@ -452,6 +162,10 @@ export function createAdminHandler(
   const secure = (req: IncomingMessage) =>
     options.secureCookies === true || (req.socket as Partial<TLSSocket>).encrypted === true
 
+  const api = loadAdminApi().then((load) => load.adminApi(service))
+  // Reported when a request needs it (startAdminServer awaits it at start).
+  api.catch(() => undefined)
+
   const serve = async (req: IncomingMessage, res: ServerResponse, by: string) => {
     const url = new URL(req.url ?? '/', 'http://admin')
     const call: Call = {
@@ -462,8 +176,10 @@ export function createAdminHandler(
       query: queryOf(url.searchParams),
       by,
     }
-    const answer = await route(service, call)
-    send(res, answer.status, answer.body)
+    const answer = await (await api).answer(call)
+    res
+      .writeHead(answer.status, { 'content-type': 'application/json' })
+      .end(Buffer.from(await answer.arrayBuffer()))
   }
 
   /**
@@ -480,7 +196,12 @@ export function createAdminHandler(
       'set-cookie',
       sessionCookie(token, Math.floor(sessionTtlMs / 1000), { secure: secure(req) }),
     )
-    return send(res, 200, { name: key.name, role: roleOf(key), expiresAt })
+    const answer: SessionAnswer = {
+      name: key.name,
+      role: roleOf(key),
+      expiresAt: expiresAt.toISOString(),
+    }
+    return send(res, 200, answer)
   }
 
   /**
@@ -557,12 +278,14 @@ export function createAdminHandler(
     if (isRefusal(caller)) return refuse(res, caller)
     const method = req.method ?? 'GET'
     if (req.url === '/api/session') {
-      if (method === 'GET')
-        return send(res, 200, {
+      if (method === 'GET') {
+        const answer: SessionAnswer = {
           name: caller.name,
           role: caller.role,
-          expiresAt: caller.session?.expiresAt ?? null,
-        })
+          expiresAt: caller.session?.expiresAt.toISOString() ?? null,
+        }
+        return send(res, 200, answer)
+      }
       // A read-only key may sign out too.
       if (method === 'DELETE') return signOut(req, res, caller.session ?? signedIn(req))
     }
@@ -578,7 +301,9 @@ export function createAdminHandler(
     return serve(req, res, caller.name)
   }
 
-  return (req, res) => void handle(req, res).catch(failed(req, res))
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    void handle(req, res).catch(failed(req, res))
+  return Object.assign(handler, { ready: api.then(() => undefined) })
 }
 
 /**
@@ -587,6 +312,7 @@ export function createAdminHandler(
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const handler = createAdminHandler(options)
+  await handler.ready
   const server: Server = options.tls
     ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler)
     : createServer(handler)

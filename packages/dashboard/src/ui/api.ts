@@ -1,11 +1,14 @@
 // A typed client for the admin API. The session cookie (HttpOnly) goes with every call.
 import type {
-  ConsumerGroupSummary,
-  DlqEntry as DlqEntryView,
-  DlqEntryDetail as DlqEntryDetailView,
-  OperationChain,
-  OperationList,
-  SubjectSummary,
+  ActionAnswerBody,
+  ChainAnswer,
+  ConsumerGroupSummaryAnswer,
+  DlqEntryAnswer,
+  DlqEntryDetailAnswer,
+  DlqPageAnswer,
+  OperationPageAnswer,
+  SessionAnswer,
+  SubjectSummaryAnswer,
 } from '@event-driven/core/admin'
 
 export class Unauthorized extends Error {}
@@ -22,26 +25,18 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body
 }
 
-/** A value as it arrives over JSON: dates are ISO strings. */
-type Json<T> = T extends Date
-  ? string
-  : T extends (infer E)[]
-    ? Json<E>[]
-    : T extends object
-      ? { [K in keyof T]: Json<T[K]> }
-      : T
-
-// The shapes come from the core, which answers them: the client cannot drift from the API.
-export type OperationPage = Json<OperationList>
+// The shapes are the route schemas' (the core's admin/schemas.ts), which type the core's own
+// answers and generate its OpenAPI document: a changed answer fails this package's type check.
+export type OperationPage = OperationPageAnswer
 export type OperationRow = OperationPage['operations'][number]
-export type Chain = Json<OperationChain>
+export type Chain = ChainAnswer
 export type ChainEvent = Chain['events'][number]
-export type SubjectRow = Json<SubjectSummary>
-export type GroupRow = Json<ConsumerGroupSummary>
+export type SubjectRow = SubjectSummaryAnswer
+export type GroupRow = ConsumerGroupSummaryAnswer
 /** A DLQ entry: `payload` is its UTF-8 text or null, `payloadBase64` the exact bytes. */
-export type DlqEntry = Json<DlqEntryView>
+export type DlqEntry = DlqEntryAnswer
 /** An entry with every failure cycle of its event in its consumer group. */
-export type DlqEntryDetail = Json<DlqEntryDetailView>
+export type DlqEntryDetail = DlqEntryDetailAnswer
 export type DlqCycle = DlqEntryDetail['cycles'][number]
 export type DlqActionName = 'redrive' | 'discard' | 'resolve'
 
@@ -53,11 +48,7 @@ const q = (params: Record<string, string | number | undefined>) =>
   ).toString()
 
 /** Who is signed in: a `read` key may look at everything but act on nothing. */
-export interface Who {
-  name: string
-  role: 'read' | 'operate'
-  expiresAt: string | null
-}
+export type Who = SessionAnswer
 
 export const api = {
   session: () => call<Who>('/api/session'),
@@ -75,10 +66,10 @@ export const api = {
     eventId?: string
     before?: string
     limit?: number
-  }) => call<{ entries: DlqEntry[]; next: string | null }>(`/api/dlq?${q(params)}`),
+  }) => call<DlqPageAnswer>(`/api/dlq?${q(params)}`),
   dlqEntry: (id: string) => call<DlqEntryDetail>(`/api/dlq/${encodeURIComponent(id)}`),
   dlqAct: (id: string, action: DlqActionName, text?: string) =>
-    call<{ entry: DlqEntry }>(`/api/dlq/${encodeURIComponent(id)}/${action}`, {
+    call<ActionAnswerBody>(`/api/dlq/${encodeURIComponent(id)}/${action}`, {
       method: 'POST',
       // Each action takes only its own field: the API refuses any other.
       body: JSON.stringify(
