@@ -91,14 +91,16 @@ export async function kitFromRepo(root: string): Promise<StandaloneKit> {
           'pino',
           'zod',
         ]),
-        // The core's peers: JetStream, the S3 archive and Slack alerts the app can turn on, and
-        // prom-client for the metrics its main.ts serves (OpenTelemetry, for its tracing.ts, is
-        // taken with the blog's versions above).
+        // The core's peers: JetStream, the S3 archive and Slack alerts the app can turn on,
+        // prom-client for the metrics its main.ts serves, and Hono for the admin API its admin.ts
+        // serves (OpenTelemetry, for its tracing.ts, is taken with the blog's versions above).
         ...pick(corePeers, [
           '@nats-io/jetstream',
           '@aws-sdk/client-s3',
           '@slack/webhook',
           'prom-client',
+          'hono',
+          '@hono/zod-openapi',
         ]),
       },
       devDependencies: {
