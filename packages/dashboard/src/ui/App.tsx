@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { useCallback, useEffect, useState } from 'react'
 import { api, Unauthorized, type Who } from './api.ts'
 import { Dlq } from './pages/Dlq.tsx'
@@ -14,13 +15,18 @@ export function App() {
   const [who, setWho] = useState<Who | null | undefined>(undefined)
   const [signOutError, setSignOutError] = useState<string | null>(null)
   const route = useRoute()
+  const queryClient = useQueryClient()
   useEffect(() => {
     api.session().then(
       (s) => setWho(s),
       () => setWho(null),
     )
   }, [])
-  const signedOut = useCallback(() => setWho(null), [])
+  // Signed out, nothing read with that session stays cached for the next one.
+  const signedOut = useCallback(() => {
+    queryClient.clear()
+    setWho(null)
+  }, [queryClient])
   if (who === undefined) return <p className="muted">Loading…</p>
   if (who === null) return <SignIn onSignedIn={setWho} />
   const page = route[0] || 'operations'
@@ -48,11 +54,11 @@ export function App() {
         <button
           onClick={() => {
             // Signed out only once the server recorded it: otherwise the cookie still works.
-            api.signOut().then(
-              () => setWho(null),
-              (e: unknown) =>
-                e instanceof Unauthorized ? setWho(null) : setSignOutError((e as Error).message),
-            )
+            api
+              .signOut()
+              .then(signedOut, (e: unknown) =>
+                e instanceof Unauthorized ? signedOut() : setSignOutError((e as Error).message),
+              )
           }}
         >
           Sign out

@@ -1,6 +1,7 @@
 // A typed client for the admin API. The session cookie (HttpOnly) goes with every call.
 import type {
   ActionAnswerBody,
+  BulkRedriveAnswerBody,
   ChainAnswer,
   ConsumerGroupSummaryAnswer,
   DlqEntryAnswer,
@@ -50,24 +51,37 @@ const q = (params: Record<string, string | number | undefined>) =>
 /** Who is signed in: a `read` key may look at everything but act on nothing. */
 export type Who = SessionAnswer
 
+/** What a bulk redrive selects: open entries by a filter, or `{ all: true }` for every one. */
+export type BulkRedriveSelection =
+  { service?: string; consumerGroup?: string; subject?: string; eventId?: string } | { all: true }
+
+// Reads take the query's AbortSignal: a superseded or unmounted query cancels its request.
 export const api = {
-  session: () => call<Who>('/api/session'),
+  session: (signal?: AbortSignal) => call<Who>('/api/session', { signal }),
   signIn: (apiKey: string) =>
     call<Who>('/api/session', { method: 'POST', body: JSON.stringify({ apiKey }) }),
   signOut: () => call<unknown>('/api/session', { method: 'DELETE' }),
-  operations: (params: { search?: string; before?: string; limit?: number }) =>
-    call<OperationPage>(`/api/operations?${q(params)}`),
-  chain: (id: string) => call<Chain>(`/api/operations/${encodeURIComponent(id)}/chain`),
-  subjects: () => call<{ subjects: SubjectRow[] }>('/api/subjects'),
-  groups: () => call<{ consumerGroups: GroupRow[] }>('/api/consumer-groups'),
-  dlq: (params: {
-    status?: string
-    consumerGroup?: string
-    eventId?: string
-    before?: string
-    limit?: number
-  }) => call<DlqPageAnswer>(`/api/dlq?${q(params)}`),
-  dlqEntry: (id: string) => call<DlqEntryDetail>(`/api/dlq/${encodeURIComponent(id)}`),
+  operations: (
+    params: { search?: string; before?: string; limit?: number },
+    signal?: AbortSignal,
+  ) => call<OperationPage>(`/api/operations?${q(params)}`, { signal }),
+  chain: (id: string, signal?: AbortSignal) =>
+    call<Chain>(`/api/operations/${encodeURIComponent(id)}/chain`, { signal }),
+  subjects: (signal?: AbortSignal) => call<{ subjects: SubjectRow[] }>('/api/subjects', { signal }),
+  groups: (signal?: AbortSignal) =>
+    call<{ consumerGroups: GroupRow[] }>('/api/consumer-groups', { signal }),
+  dlq: (
+    params: {
+      status?: string
+      consumerGroup?: string
+      eventId?: string
+      before?: string
+      limit?: number
+    },
+    signal?: AbortSignal,
+  ) => call<DlqPageAnswer>(`/api/dlq?${q(params)}`, { signal }),
+  dlqEntry: (id: string, signal?: AbortSignal) =>
+    call<DlqEntryDetail>(`/api/dlq/${encodeURIComponent(id)}`, { signal }),
   dlqAct: (id: string, action: DlqActionName, text?: string) =>
     call<ActionAnswerBody>(`/api/dlq/${encodeURIComponent(id)}/${action}`, {
       method: 'POST',
@@ -75,5 +89,10 @@ export const api = {
       body: JSON.stringify(
         action === 'discard' ? { reason: text } : action === 'resolve' ? { note: text } : {},
       ),
+    }),
+  dlqBulkRedrive: (selection: BulkRedriveSelection) =>
+    call<BulkRedriveAnswerBody>('/api/dlq/redrive', {
+      method: 'POST',
+      body: JSON.stringify(selection),
     }),
 }

@@ -1,32 +1,23 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useQuery, type QueryKey, type UseQueryOptions } from '@tanstack/react-query'
+import { useEffect } from 'react'
 import { Unauthorized } from './api.ts'
 
 /** What every page gets: how to tell the app that the session is gone. */
 export type PageProps = { onSignedOut: () => void }
 
-/** Loads, reloads every `everyMs` (live pages), and reports a lost session to the app. */
-export function useLoad<T>(
-  load: () => Promise<T>,
-  deps: unknown[],
+/**
+ * A page's read (one of `queries` in queries.ts): its data, its error as text, and a lost session
+ * reported to the app. The query's key decides what is shown, so an older search's answer
+ * never replaces a newer one's; a superseded or unmounted query aborts its request.
+ */
+export function usePageQuery<T, K extends QueryKey>(
+  options: UseQueryOptions<T, Error, T, K>,
   onSignedOut: () => void,
-  everyMs?: number,
 ) {
-  const [data, setData] = useState<T | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const run = useCallback(() => {
-    load().then(
-      (value) => {
-        setData(value)
-        setError(null)
-      },
-      (e: unknown) => (e instanceof Unauthorized ? onSignedOut() : setError((e as Error).message)),
-    )
-  }, deps)
+  const { data, error } = useQuery(options)
+  const signedOut = error instanceof Unauthorized
   useEffect(() => {
-    run()
-    if (!everyMs) return
-    const timer = setInterval(run, everyMs)
-    return () => clearInterval(timer)
-  }, [run, everyMs])
-  return { data, error, reload: run }
+    if (signedOut) onSignedOut()
+  }, [signedOut, onSignedOut])
+  return { data: data ?? null, error: error && !signedOut ? error.message : null }
 }

@@ -1,9 +1,10 @@
 import { useState } from 'react'
-import { api, type DlqEntry } from '../api.ts'
+import { type DlqEntry } from '../api.ts'
 import { Pager } from '../components/Pager.tsx'
 import { UnsignedMarker } from '../components/UnsignedMarker.tsx'
 import { time } from '../format.ts'
-import { useLoad, type PageProps } from '../load.ts'
+import { usePageQuery, type PageProps } from '../load.ts'
+import { queries } from '../queries.ts'
 import { dlqEntryHref } from '../route.ts'
 
 export function Dlq({ onSignedOut }: PageProps) {
@@ -12,12 +13,7 @@ export function Dlq({ onSignedOut }: PageProps) {
   const [pages, setPages] = useState<(string | undefined)[]>([undefined])
   const before = pages.at(-1)
   const limit = 50
-  const { data, error } = useLoad(
-    () => api.dlq({ ...filter, before, limit }),
-    [filter, before],
-    onSignedOut,
-    5_000,
-  )
+  const { data, error } = usePageQuery(queries.dlq({ ...filter, before, limit }), onSignedOut)
   // A new filter starts again from the newest page.
   const narrow = (change: Partial<typeof filter>) => {
     setFilter({ ...filter, ...change })

@@ -1,15 +1,10 @@
 import { useState } from 'react'
-import {
-  api,
-  type DlqActionName,
-  type DlqCycle,
-  type DlqEntry,
-  type DlqEntryDetail,
-} from '../api.ts'
+import { type DlqActionName, type DlqCycle, type DlqEntry, type DlqEntryDetail } from '../api.ts'
 import { Dialog } from '../components/Dialog.tsx'
 import { UnsignedMarker } from '../components/UnsignedMarker.tsx'
 import { pretty, time } from '../format.ts'
-import { useLoad, type PageProps } from '../load.ts'
+import { usePageQuery, type PageProps } from '../load.ts'
+import { queries, useDlqAction } from '../queries.ts'
 import { dlqEntryHref } from '../route.ts'
 
 /** The body as text when it is UTF-8 (JSON indented); otherwise its exact bytes in base64. */
@@ -108,24 +103,24 @@ export function DlqEntryPage({
   onSignedOut,
   readOnly,
 }: PageProps & { id: string; readOnly: boolean }) {
-  const { data, error, reload } = useLoad(() => api.dlqEntry(id), [id], onSignedOut)
+  const { data, error } = usePageQuery(queries.dlqEntry(id), onSignedOut)
+  const action = useDlqAction(onSignedOut)
   const [confirm, setConfirm] = useState<DlqActionName | null>(null)
   const [text, setText] = useState('')
   const [result, setResult] = useState<string | null>(null)
   if (error) return <p role="alert">{error}</p>
   if (!data) return <p className="muted">Loading…</p>
   const entry: DlqEntryDetail = data
-  const act = (action: DlqActionName) =>
-    api
-      .dlqAct(entry._id, action, text || undefined)
-      .then(
-        (r) => setResult(`${action}: the entry is ${r.entry.status}`),
-        (e: unknown) => setResult((e as Error).message),
-      )
-      .finally(() => {
-        setConfirm(null)
-        reload()
-      })
+  // Settled, the action has refetched this entry, the DLQ lists and the counts (queries.ts).
+  const act = (name: DlqActionName) =>
+    action.mutate(
+      { id: entry._id, action: name, text: text || undefined },
+      {
+        onSuccess: (r) => setResult(`${name}: the entry is ${r.entry.status}`),
+        onError: (e) => setResult(e.message),
+        onSettled: () => setConfirm(null),
+      },
+    )
   return (
     <section>
       <h1>
@@ -210,7 +205,7 @@ export function DlqEntryPage({
             onChange={(e) => setText(e.target.value)}
           />
         )}
-        <button onClick={() => confirm && void act(confirm)}>Yes, {confirm}</button>
+        <button onClick={() => confirm && act(confirm)}>Yes, {confirm}</button>
       </Dialog>
     </section>
   )

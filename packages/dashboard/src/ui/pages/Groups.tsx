@@ -1,9 +1,10 @@
-import { api, type GroupRow } from '../api.ts'
+import { type GroupRow } from '../api.ts'
 import { time } from '../format.ts'
-import { useLoad, type PageProps } from '../load.ts'
+import { usePageQuery, type PageProps } from '../load.ts'
+import { queries } from '../queries.ts'
 
 export function Groups({ onSignedOut }: PageProps) {
-  const { data, error } = useLoad(() => api.groups(), [], onSignedOut, 5_000)
+  const { data, error } = usePageQuery(queries.groups(), onSignedOut)
   if (error) return <p role="alert">{error}</p>
   return (
     <section>

@@ -1,12 +1,13 @@
 import { useState, type ReactNode } from 'react'
-import { api, type Chain, type ChainEvent } from '../api.ts'
+import { type Chain, type ChainEvent } from '../api.ts'
 import { Dialog } from '../components/Dialog.tsx'
 import { time } from '../format.ts'
-import { useLoad, type PageProps } from '../load.ts'
+import { usePageQuery, type PageProps } from '../load.ts'
+import { queries } from '../queries.ts'
 
 /** The chain as a tree: the operation, its events, the groups that handled each, their children. */
 export function OperationPage({ id, onSignedOut }: PageProps & { id: string }) {
-  const { data, error } = useLoad(() => api.chain(id), [id], onSignedOut, 2_000)
+  const { data, error } = usePageQuery(queries.chain(id), onSignedOut)
   const [open, setOpen] = useState<ChainEvent | null>(null)
   if (error) return <p role="alert">{error}</p>
   if (!data) return <p className="muted">Loading…</p>

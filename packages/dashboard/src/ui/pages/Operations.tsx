@@ -1,8 +1,9 @@
 import { useState } from 'react'
-import { api, type OperationRow } from '../api.ts'
+import { type OperationRow } from '../api.ts'
 import { Pager } from '../components/Pager.tsx'
 import { time } from '../format.ts'
-import { useLoad, type PageProps } from '../load.ts'
+import { usePageQuery, type PageProps } from '../load.ts'
+import { queries } from '../queries.ts'
 
 export function Operations({ onSignedOut }: PageProps) {
   const [search, setSearch] = useState('')
@@ -10,12 +11,7 @@ export function Operations({ onSignedOut }: PageProps) {
   const [pages, setPages] = useState<(string | undefined)[]>([undefined])
   const before = pages.at(-1)
   const limit = 20
-  const { data, error } = useLoad(
-    () => api.operations({ search, before, limit }),
-    [search, before],
-    onSignedOut,
-    5_000,
-  )
+  const { data, error } = usePageQuery(queries.operations({ search, before, limit }), onSignedOut)
   return (
     <section>
       <h1>Operations</h1>

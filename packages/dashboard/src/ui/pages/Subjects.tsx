@@ -1,9 +1,10 @@
-import { api, type SubjectRow } from '../api.ts'
-import { useLoad, type PageProps } from '../load.ts'
+import { type SubjectRow } from '../api.ts'
+import { usePageQuery, type PageProps } from '../load.ts'
+import { queries } from '../queries.ts'
 
 /** Publishers → subjects → consumer groups, drawn; then the figures per subject. */
 export function Subjects({ onSignedOut }: PageProps) {
-  const { data, error } = useLoad(() => api.subjects(), [], onSignedOut, 10_000)
+  const { data, error } = usePageQuery(queries.subjects(), onSignedOut)
   if (error) return <p role="alert">{error}</p>
   const subjects: SubjectRow[] = data?.subjects ?? []
   const publishers = [...new Set(subjects.flatMap((s) => s.publishers))].sort()
