@@ -121,3 +121,16 @@ export {
   type ProcessedRecord,
 } from '../store/event-store.ts'
 export { JetStreamCodes, MongoCodes } from '../server-codes.ts'
+// The schemas the answer types come from (types only: nothing here loads zod).
+export type {
+  ActionAnswer as ActionAnswerSchema,
+  BulkRedriveAnswer as BulkRedriveAnswerSchema,
+  Chain as ChainSchema,
+  ConsumerGroupSummary as ConsumerGroupSummarySchema,
+  DlqEntry as DlqEntrySchema,
+  DlqEntryDetail as DlqEntryDetailSchema,
+  DlqPage as DlqPageSchema,
+  OperationPage as OperationPageSchema,
+  Session as SessionSchema,
+  SubjectSummary as SubjectSummarySchema,
+} from './schemas.ts'
