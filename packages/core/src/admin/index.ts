@@ -13,6 +13,7 @@ export {
   type AdminServer,
   type AdminServerOptions,
 } from './server.ts'
+export type { LiveOptions } from './live.ts'
 // The answers' shapes, from the route schemas (types only: Hono loads where the API is served).
 export type {
   ActionAnswerBody,

@@ -245,6 +245,36 @@ export const outerRoutes = {
       404: notFound,
     },
   }),
+  live: createRoute({
+    method: 'get',
+    path: '/api/live',
+    summary:
+      'Live updates (Server-Sent Events): `change` events whose data says what changed (`dlq`, `operation:<id>`), not the data; refetch it',
+    description:
+      'One poll per admin server reads what changed (while a stream is open) and tells every stream. `ready` says the topics are watched; `end` (signed out, session expired) closes the stream. Allowed for read-only keys.',
+    request: {
+      query: z.object({
+        operation: z.string().min(1).max(1024).optional().openapi({
+          description: 'An operation whose chain to watch: told when its records change',
+        }),
+        dlq: z
+          .enum(['true', 'false'])
+          .optional()
+          .openapi({ description: 'Watch the DLQ: told when an entry is created or acted on' }),
+      }),
+    },
+    responses: {
+      ...guarded,
+      200: {
+        description: 'The stream of notices',
+        content: { 'text/event-stream': { schema: z.string() } },
+      },
+      400: badRequest,
+      503: failure(
+        'Too many live streams, or too many operations watched, on this admin server (Retry-After says when to try again); or the session could not be checked',
+      ),
+    },
+  }),
 } satisfies Record<string, RouteConfig>
 
 export const securitySchemes = {

@@ -5,10 +5,11 @@ import { pino, type Logger } from 'pino'
 import { ConfigurationError } from '../errors.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import type { MetricsText } from '../observe/prometheus.ts'
-import { createAccess, isRefusal, type Refusal } from './access.ts'
+import { createAccess, isRefusal, type Caller, type Refusal } from './access.ts'
 import { BadRequest, NoRoute, apiSegments, jsonBody, queryOf, text, type Call } from './checks.ts'
 import { clientAddressOf } from './client-address.ts'
 import { roleOf, type ApiKey } from './credentials.ts'
+import { liveTopics, liveUpdates, type LiveOptions } from './live.ts'
 import { sessionRevocations } from './revocations.ts'
 import type { SessionAnswer } from './schemas.ts'
 import {
@@ -72,6 +73,11 @@ export interface AdminServerOptions {
    * process. Without it `/api/metrics` answers 404.
    */
   metrics?: () => Promise<MetricsText>
+  /**
+   * Bounds of the live updates (`GET /api/live`, Server-Sent Events): one shared poll per
+   * process, its interval, the most operations watched and the most open streams.
+   */
+  live?: LiveOptions
   /**
    * Where refused requests (warn, with the reason) and failures (error, with the cause, method
    * and path) are logged. Default: a pino logger named `admin`.
@@ -159,6 +165,7 @@ export function createAdminHandler(
     logger,
   })
   const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000
+  const live = liveUpdates(service.store, options.live)
   const secure = (req: IncomingMessage) =>
     options.secureCookies === true || (req.socket as Partial<TLSSocket>).encrypted === true
 
@@ -221,6 +228,7 @@ export function createAdminHandler(
           name: session.key.name,
           expiresAt: session.expiresAt,
         })
+        live.signedOut(session.id)
       } catch (error) {
         logger.error(
           { err: error, keyName: session.key.name },
@@ -263,6 +271,56 @@ export function createAdminHandler(
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body)
   }
 
+  /**
+   * `GET /api/live`: a stream of notices (`dlq`, `operation:<id>`) saying what changed, not the
+   * data. It ends when the session is signed out or expires; a comment every 15 s keeps proxies
+   * from closing it.
+   */
+  const stream = (req: IncomingMessage, res: ServerResponse, caller: Caller) => {
+    if (req.method !== 'GET')
+      throw new NoRoute(`no route ${req.method} /api/live: live updates are read with GET`)
+    const topics = liveTopics(queryOf(new URL(req.url ?? '/', 'http://admin').searchParams))
+    const write = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data}\n\n`)
+    // The heartbeat and the session's expiry: cleared when the stream ends.
+    const timers: NodeJS.Timeout[] = []
+    const end = () => {
+      for (const timer of timers) clearTimeout(timer)
+      leave()
+      res.end()
+    }
+    const joined = live.join({
+      ...topics,
+      ...(caller.session ? { sessionId: caller.session.id } : {}),
+      notify: (notice) => write('change', notice),
+      ready: () => write('ready', ''),
+      end: (reason) => {
+        write('end', reason)
+        end()
+      },
+    })
+    if (typeof joined !== 'function') {
+      res.setHeader('retry-after', '30')
+      return send(res, 503, { error: joined.refused })
+    }
+    const leave = joined
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    })
+    res.write('retry: 5000\n\n')
+    timers.push(setInterval(() => res.write(': ping\n\n'), 15_000))
+    if (caller.session) {
+      const left = caller.session.expiresAt.getTime() - Date.now()
+      const expire = () => {
+        write('end', 'session expired')
+        end()
+      }
+      timers.push(setTimeout(expire, Math.max(0, Math.min(left, 2 ** 31 - 1))))
+    }
+    req.on('close', end)
+  }
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'POST' && req.url === '/api/session') return signIn(req, res)
     const path = new URL(req.url ?? '/', 'http://admin').pathname
@@ -290,6 +348,7 @@ export function createAdminHandler(
       if (method === 'DELETE') return signOut(req, res, caller.session ?? signedIn(req))
     }
     if (path === '/api/metrics') return metrics(req, res)
+    if (path === '/api/live') return stream(req, res, caller)
     if (caller.role === 'read' && !readMethods.has(method)) {
       const error = `the key "${caller.name}" is read-only: ${method} ${path.slice(0, 200)} needs a key with the operate role (redrive, discard, resolve)`
       logger.warn(

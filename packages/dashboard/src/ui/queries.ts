@@ -35,7 +35,11 @@ export const queryKeys = {
   dlqEntry: (id: string) => ['dlq', 'entry', id] as const,
 }
 
-// A list keeps its rows on screen while a new search or page loads, as it did before.
+/** How often a page polls while live updates reach it: a safety net only. */
+export const livePollMs = 30_000
+
+// A list keeps its rows on screen while a new search or page loads, as it did before. The pages
+// with live updates (`live.ts`) poll slowly while their stream is connected.
 export const queries = {
   operations: (params: OperationsParams) =>
     queryOptions({
@@ -44,11 +48,11 @@ export const queries = {
       placeholderData: keepPreviousData,
       refetchInterval: 5_000,
     }),
-  chain: (id: string) =>
+  chain: (id: string, live = false) =>
     queryOptions({
       queryKey: queryKeys.chain(id),
       queryFn: ({ signal }) => api.chain(id, signal),
-      refetchInterval: 2_000,
+      refetchInterval: live ? livePollMs : 2_000,
     }),
   subjects: () =>
     queryOptions({
@@ -62,12 +66,12 @@ export const queries = {
       queryFn: ({ signal }) => api.groups(signal),
       refetchInterval: 5_000,
     }),
-  dlq: (params: DlqParams) =>
+  dlq: (params: DlqParams, live = false) =>
     queryOptions({
       queryKey: queryKeys.dlq(params),
       queryFn: ({ signal }) => api.dlq(params, signal),
       placeholderData: keepPreviousData,
-      refetchInterval: 5_000,
+      refetchInterval: live ? livePollMs : 5_000,
     }),
   dlqEntry: (id: string) =>
     queryOptions({

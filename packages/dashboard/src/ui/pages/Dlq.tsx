@@ -3,6 +3,7 @@ import { type DlqEntry } from '../api.ts'
 import { Pager } from '../components/Pager.tsx'
 import { UnsignedMarker } from '../components/UnsignedMarker.tsx'
 import { time } from '../format.ts'
+import { useLive } from '../live.ts'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries } from '../queries.ts'
 import { dlqEntryHref } from '../route.ts'
@@ -13,7 +14,8 @@ export function Dlq({ onSignedOut }: PageProps) {
   const [pages, setPages] = useState<(string | undefined)[]>([undefined])
   const before = pages.at(-1)
   const limit = 50
-  const { data, error } = usePageQuery(queries.dlq({ ...filter, before, limit }), onSignedOut)
+  const live = useLive({ dlq: true })
+  const { data, error } = usePageQuery(queries.dlq({ ...filter, before, limit }, live), onSignedOut)
   // A new filter starts again from the newest page.
   const narrow = (change: Partial<typeof filter>) => {
     setFilter({ ...filter, ...change })

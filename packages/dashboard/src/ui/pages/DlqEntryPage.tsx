@@ -3,6 +3,7 @@ import { type DlqActionName, type DlqCycle, type DlqEntry, type DlqEntryDetail }
 import { Dialog } from '../components/Dialog.tsx'
 import { UnsignedMarker } from '../components/UnsignedMarker.tsx'
 import { pretty, time } from '../format.ts'
+import { useLive } from '../live.ts'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries, useDlqAction } from '../queries.ts'
 import { dlqEntryHref } from '../route.ts'
@@ -103,6 +104,8 @@ export function DlqEntryPage({
   onSignedOut,
   readOnly,
 }: PageProps & { id: string; readOnly: boolean }) {
+  // Refreshed by a DLQ notice (another operator acted on it); it never polled.
+  useLive({ dlq: true })
   const { data, error } = usePageQuery(queries.dlqEntry(id), onSignedOut)
   const action = useDlqAction(onSignedOut)
   const [confirm, setConfirm] = useState<DlqActionName | null>(null)

@@ -2,12 +2,14 @@ import { useState, type ReactNode } from 'react'
 import { type Chain, type ChainEvent } from '../api.ts'
 import { Dialog } from '../components/Dialog.tsx'
 import { time } from '../format.ts'
+import { useLive } from '../live.ts'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries } from '../queries.ts'
 
 /** The chain as a tree: the operation, its events, the groups that handled each, their children. */
 export function OperationPage({ id, onSignedOut }: PageProps & { id: string }) {
-  const { data, error } = usePageQuery(queries.chain(id), onSignedOut)
+  const live = useLive({ operation: id })
+  const { data, error } = usePageQuery(queries.chain(id, live), onSignedOut)
   const [open, setOpen] = useState<ChainEvent | null>(null)
   if (error) return <p role="alert">{error}</p>
   if (!data) return <p className="muted">Loading…</p>
