@@ -6,7 +6,7 @@ import { bucketEnsurer } from '../archive/bucket.ts'
 import { ConfigurationError } from '../errors.ts'
 import { s3Sdk } from '../optional-peers.ts'
 import type { EventStore, StreamAppendRecord, StreamEntry } from '../store/event-store.ts'
-import type { ArchivedEntries } from './read.ts'
+import { streamHead, type ArchivedEntries } from './read.ts'
 import { parseStreamName } from './stream-types.ts'
 
 /** The S3 archive a service was given (`ServiceOptions.archive`). */
@@ -54,12 +54,7 @@ export async function archiveStreamHead(
     )
   if (!Number.isSafeInteger(keep) || keep < 0)
     throw new RangeError(`keep must be a number of events (0 or more), got ${keep}`)
-  const [last] = await store.eventStreams
-    .find({ stream: name }, { projection: { to: 1 } })
-    .sort({ to: -1 })
-    .limit(1)
-    .toArray()
-  const head = last?.to ?? 0
+  const head = await streamHead(store, name)
   const old = await store.eventStreams
     .find({ stream: stream.name, archive: { $exists: false }, to: { $lte: head - keep } })
     .sort({ to: 1 })

@@ -54,6 +54,16 @@ export function knownBoundaries(limit = 10_000) {
 
 export type KnownBoundaries = ReturnType<typeof knownBoundaries>
 
+/** A stream's position: where its last append ends (0 for none). */
+export async function streamHead(store: EventStore, name: string): Promise<number> {
+  const [last] = await store.eventStreams
+    .find({ stream: name }, { projection: { to: 1 } })
+    .sort({ to: -1 })
+    .limit(1)
+    .toArray()
+  return last?.to ?? 0
+}
+
 /** The events of appends whose events were moved to S3, by append id (`archive-head.ts`). */
 export type ArchivedEntries = (
   appends: readonly StreamAppendRecord[],
@@ -65,13 +75,9 @@ export function streamReader(
   archived: ArchivedEntries,
 ) {
   const head = async (name: string): Promise<number> => {
-    const [last] = await store.eventStreams
-      .find({ stream: name }, { projection: { to: 1 } })
-      .sort({ to: -1 })
-      .limit(1)
-      .toArray()
-    if (last) boundaries.add(name, last.to)
-    return last?.to ?? 0
+    const position = await streamHead(store, name)
+    if (position > 0) boundaries.add(name, position)
+    return position
   }
 
   return {

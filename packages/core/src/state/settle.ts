@@ -139,10 +139,13 @@ export function changeSettler({
       const { type, key, append: mark } = append[0]!.change!
       const stream = `${type}:${key}`
       try {
-        let holder = await appendHolder(store, streamAppendId(stream, after), append[0]!._id)
-        if (holder === 'none' && append.length === mark!.count)
-          holder = (await claimAppend(store, appendOf(append))) ? 'ours' : 'theirs'
-        if (holder !== 'ours') {
+        // Whole: claim it (finds its own claim if it landed). In part: only a claim that
+        // landed before the rest was published lets it go on.
+        const ours =
+          append.length === mark!.count
+            ? await claimAppend(store, appendOf(append))
+            : (await appendHolder(store, streamAppendId(stream, after), append[0]!._id)) === 'ours'
+        if (!ours) {
           await store.outbox.deleteMany({ _id: { $in: append.map((r) => r._id) } })
           counts.dropped += append.length
           continue
