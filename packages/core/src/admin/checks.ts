@@ -65,6 +65,11 @@ export function id(raw: string): string {
   } catch {
     throw new BadRequest(`malformed percent-encoding in the id ${quoted(raw)}`)
   }
+  return checkedId(decoded)
+}
+
+/** An id as decoded (a path's, or a query's): refused when it holds NUL or is out of length. */
+export function checkedId(decoded: string): string {
   if (decoded.includes('\u0000')) throw new BadRequest('ids never contain NUL')
   if (decoded.length === 0 || decoded.length > maxIdLength)
     throw new BadRequest(`an id has 1 to ${maxIdLength} characters, not ${decoded.length}`)

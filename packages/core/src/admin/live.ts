@@ -1,5 +1,6 @@
 import type { EventStore } from '../store/event-store.ts'
-import { BadRequest, maxIdLength, onlyFields } from './checks.ts'
+import type { Logger } from 'pino'
+import { BadRequest, checkedId, onlyFields } from './checks.ts'
 import { revocationsCollection } from './revocations.ts'
 
 /** Bounds of the live updates (`GET /api/live`); the defaults are written beside each. */
@@ -37,11 +38,7 @@ export function liveTopics(query: Record<string, string>): LiveTopics {
   if (dlq !== undefined && dlq !== 'true' && dlq !== 'false')
     throw new BadRequest('dlq must be true or false')
   const operation = query.operation
-  if (operation !== undefined) {
-    if (operation.includes('\u0000')) throw new BadRequest('ids never contain NUL')
-    if (operation.length === 0 || operation.length > maxIdLength)
-      throw new BadRequest(`an id has 1 to ${maxIdLength} characters, not ${operation.length}`)
-  }
+  if (operation !== undefined) checkedId(operation)
   if (dlq !== 'true' && operation === undefined)
     throw new BadRequest('listen to something: ?dlq=true and/or ?operation=<id>')
   return { dlq: dlq === 'true', ...(operation === undefined ? {} : { operation }) }
@@ -56,7 +53,7 @@ const chainParts = ['events', 'outbox', 'processed', 'failures', 'dlq'] as const
  * counts and status, the streaming sessions' sign-outs) and fans notices out to every listener.
  * Its cost is a fixed number of reads per interval, whatever the number of open tabs.
  */
-export function liveUpdates(store: EventStore, options: LiveOptions = {}) {
+export function liveUpdates(store: EventStore, logger: Logger, options: LiveOptions = {}) {
   const intervalMs = options.intervalMs ?? 2_000
   const maxOperations = options.maxOperations ?? 200
   const maxConnections = options.maxConnections ?? 500
@@ -151,7 +148,10 @@ export function liveUpdates(store: EventStore, options: LiveOptions = {}) {
       if (polling || listeners.size === 0) return
       polling = true
       poll()
-        .catch(() => undefined)
+        // Streams go on; the next round reads again.
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'live updates: a poll failed; polling again'),
+        )
         .finally(() => {
           polling = false
           schedule()

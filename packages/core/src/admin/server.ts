@@ -165,7 +165,7 @@ export function createAdminHandler(
     logger,
   })
   const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000
-  const live = liveUpdates(service.store, options.live)
+  const live = liveUpdates(service.store, logger, options.live)
   const secure = (req: IncomingMessage) =>
     options.secureCookies === true || (req.socket as Partial<TLSSocket>).encrypted === true
 
