@@ -1,4 +1,4 @@
-import { newId, StreamNameError, type Operation } from '@event-driven/core'
+import { ConcurrencyError, newId, StreamNameError, type Operation } from '@event-driven/core'
 import {
   parseInput,
   requireActor,
@@ -53,10 +53,11 @@ export function blogMethods(
       throw error
     }
   }
-  const read = async (id: string): Promise<BlogState | null> => {
+  const fold = async (id: string) => {
     const stream = streamOf(id)
-    return stream ? (await runtime.core.streams.aggregateStream(stream, blogFold)).state : null
+    return stream ? runtime.core.streams.aggregateStream(stream, blogFold) : null
   }
+  const read = async (id: string): Promise<BlogState | null> => (await fold(id))?.state ?? null
   const toBlog = async (blog: Omit<BlogState, 'createdAt' | 'authorNameVersion'>) => ({
     id: blog.id,
     title: blog.title,
@@ -90,13 +91,16 @@ export function blogMethods(
       actor: userId,
     })
     const id = newId()
-    const { state } = await run(op, () =>
-      op.handleCommand(streams.name(id), {
-        ...blogFold,
-        decide: (blog) => decideCreate(blog, { id, authorId: userId, ...data, authorNameVersion }),
-      }),
+    // A new id's stream is empty: no read, and `no_stream` refuses the one-in-a-billion clash.
+    const { events } = await run(op, () =>
+      op.appendToStream(
+        streams.name(id),
+        decideCreate(null, { id, authorId: userId, ...data, authorNameVersion }),
+        { expectedStreamPosition: 'no_stream' },
+      ),
     )
-    // Read your writes: the state the command left, not the read model (a delivery behind).
+    // Read your writes: the state the append left, not the read model (a delivery behind).
+    const state = events.reduce(blogFold.evolve, blogFold.initialState())
     return { operationId: op.id, blog: await toBlog(state!) }
   }
 
@@ -105,22 +109,35 @@ export function blogMethods(
     const { id, ...changes } = parseInput(UpdateInput, input)
     const command = { id, userId, ...changes }
     // Refused up front, recording nothing: a missing blog, someone else's.
-    checkUpdate(await read(id), command)
+    const read = await fold(id)
+    const blog = checkUpdate(read?.state ?? null, command)
+    const position = read!.position
     const op = await runtime.core.startOperation({
       id: call.operationId,
       name: 'blogUpdate',
       input: { id, ...changes },
       actor: userId,
     })
-    // Decided on the stream as read; when another update (or a comment) lands first, read and
-    // decided again, so no change is lost and each lands at its own position.
-    const { state } = await run(op, () =>
-      op.handleCommand(
-        streams.name(id),
-        { ...blogFold, decide: (blog) => decideUpdate(blog, command) },
-        { maxAttempts },
-      ),
-    )
+    const stream = streams.name(id)
+    const { state } = await run(op, async () => {
+      // Decided on the stream as read above; when another update (or a comment) landed first,
+      // read and decided again, so no change is lost and each lands at its own position.
+      const events = decideUpdate(blog, command)
+      if (events.length === 0) return { state: blog }
+      try {
+        const appended = await op.appendToStream(stream, events, {
+          expectedStreamPosition: position,
+        })
+        return { state: appended.events.reduce(blogFold.evolve, blog) }
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error
+        return op.handleCommand(
+          stream,
+          { ...blogFold, decide: (blog) => decideUpdate(blog, command) },
+          { maxAttempts },
+        )
+      }
+    })
     return { operationId: op.id, blog: await toBlog(state!) }
   }
 
