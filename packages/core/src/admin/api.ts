@@ -4,11 +4,13 @@ import { DlqFilterError, dlqFilterFields, type DlqManager } from '../dlq/manage.
 import type { AdminSource as Service } from '../open-event-store.ts'
 import type { OperationRecord } from '../store/event-store.ts'
 import { operationChain, recordedEvent, recordedEventsOf } from '../store/operation-chain.ts'
+import { withActorNames, type ActorNameCache } from './actor-names.ts'
 import { dlqRefusalStatus } from './answer.ts'
 import {
   BadRequest,
   NoRoute,
   dlqFilter,
+  flowWindow,
   id,
   jsonBody,
   maxNoteLength,
@@ -18,7 +20,8 @@ import {
   text,
   type Call,
 } from './checks.ts'
-import { documentInfo, outerRoutes, routes, securitySchemes } from './routes.ts'
+import { documentInfo, flowRoutes, outerRoutes, routes, securitySchemes } from './routes.ts'
+import { flowGraph, subjectChain } from '../observe/flow/graph.ts'
 import { consumerGroupsWithDlq, listOperations, subjectMap } from './views.ts'
 
 /**
@@ -58,6 +61,10 @@ function whyNoRoute(call: Call): never {
     noRoute(call, 'an operation has /{id} and /{id}/chain')
   }
   if (resource === 'events') noRoute(call, 'an event is read with GET /api/events/{id}')
+  if (resource === 'flow') {
+    if (rawId === 'subjects' && second !== undefined) id(second)
+    noRoute(call, 'the flow is read with GET /api/flow and GET /api/flow/subjects/{subject}')
+  }
   if (['openapi.json', 'consumer-groups', 'subjects'].includes(resource))
     noRoute(call, `/api/${resource} is read with GET`)
   noRoute(call, 'see /api/openapi.json')
@@ -100,12 +107,21 @@ export function openApiDocument(): Record<string, unknown> {
 function declareAll(app: OpenAPIHono<AdminEnv> | OpenAPIHono) {
   for (const [name, scheme] of Object.entries(securitySchemes))
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme)
-  for (const route of [...Object.values(routes), ...Object.values(outerRoutes)])
+  for (const route of [
+    ...Object.values(routes),
+    ...Object.values(flowRoutes),
+    ...Object.values(outerRoutes),
+  ])
     app.openAPIRegistry.registerPath(route)
 }
 
+/** What the API adds to the service's records: actors' display names (`actorNames`). */
+export interface AdminApiOptions {
+  actorNames?: ActorNameCache
+}
+
 /** The admin API over `service`: answers one admitted call. */
-export function adminApi(service: Service) {
+export function adminApi(service: Service, options: AdminApiOptions = {}) {
   const app = new OpenAPIHono<AdminEnv>()
   declareAll(app)
   const document = app.getOpenAPI31Document(documentInfo) as unknown as Record<string, unknown>
@@ -160,7 +176,8 @@ export function adminApi(service: Service) {
       status: status as OperationRecord['status'] | undefined,
       ...page(call.query),
     })
-    return c.json(list, 200)
+    const operations = await withActorNames(list.operations, options.actorNames)
+    return c.json({ ...list, operations }, 200)
   })
   serve(routes.operation, async (c, call) => {
     const operationId = idOf(call)
@@ -171,7 +188,9 @@ export function adminApi(service: Service) {
   serve(routes.chain, async (c, call) => {
     const operationId = idOf(call)
     const chain = await operationChain(service.store, operationId)
-    return chain ? c.json(chain, 200) : c.json({ error: `no operation ${operationId}` }, 404)
+    if (!chain) return c.json({ error: `no operation ${operationId}` }, 404)
+    const [named] = await withActorNames([chain], options.actorNames)
+    return c.json(named!, 200)
   })
   serve(routes.event, async (c, call) => {
     const eventId = idOf(call)
@@ -183,6 +202,15 @@ export function adminApi(service: Service) {
     c.json({ consumerGroups: await consumerGroupsWithDlq(service) }, 200),
   )
   serve(routes.openApi, async (c) => c.json(document, 200))
+
+  // The flow of each subject: the graph for a window, and one subject's chain.
+  serve(flowRoutes.flow, async (c, call) =>
+    c.json(await flowGraph(service, flowWindow(call.query)), 200),
+  )
+  serve(flowRoutes.subjectChain, async (c, call) => {
+    const subject = id(call.segments[2]!)
+    return c.json(await subjectChain(service, subject, flowWindow(call.query)), 200)
+  })
 
   app.notFound((c) => whyNoRoute(c.env.call))
   // Refusals and failures go back to the Node handler, which answers and logs them.

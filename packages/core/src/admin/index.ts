@@ -14,6 +14,7 @@ export {
   type AdminServerOptions,
 } from './server.ts'
 export type { LiveOptions } from './live.ts'
+export type { ActorNameOptions, ActorNames } from './actor-names.ts'
 // The answers' shapes, from the route schemas (types only: Hono loads where the API is served).
 export type {
   ActionAnswerBody,
@@ -26,6 +27,16 @@ export type {
   OperationPageAnswer,
   SessionAnswer,
   SubjectSummaryAnswer,
+} from './schemas.ts'
+// The flow of each subject's answers (`/api/flow`, `/api/flow/subjects/{subject}`).
+export type { FlowGraphAnswer, SubjectChainAnswer } from './schemas.ts'
+export type {
+  FlowGraph as FlowGraphSchema,
+  SubjectChain as SubjectChainSchema,
+} from './schemas.ts'
+export type {
+  FlowGraph as FlowGraphSchema,
+  SubjectChain as SubjectChainSchema,
 } from './schemas.ts'
 export { parseApiKeys, type ApiKey, type ApiKeyRole } from './credentials.ts'
 export type { PartitionChange, PartitionLoad, PartitionStatus } from '../ordering/partitions.ts'

@@ -125,8 +125,9 @@ export const routes = {
     method: 'get',
     path: '/api/operations',
     summary:
-      'Operations, newest first, a page at a time (search: an exact id, name or actor; the counts are in the chain)',
-    description: 'Any other query parameter, or one given twice, is refused with 400.',
+      "Operations, newest first, a page at a time (search: an exact id, name or actor, an event's id, or a subject; the counts are in the chain)",
+    description:
+      "`search` is exact, never a pattern: an operation's id, name or actor as recorded; an event's id finds the event's operation (published or still in the outbox); a subject (`Entity.pastTenseVerb`) finds the operations of its latest 200 events. Rows carry `actorName` when the server has display names for actors (AdminServerOptions.actorNames). Any other query parameter, or one given twice, is refused with 400.",
     request: { query: s.OperationQuery },
     responses: { ...guarded, 200: json(s.OperationPage, 'A page of operations'), 400: badRequest },
   }),
@@ -304,3 +305,27 @@ export const documentInfo = {
   },
   security: [{ bearer: [] }, { apiKey: [] }, { session: [] }] as Record<string, string[]>[],
 }
+
+/** The flow of each subject (`observe/flow/`): served by `api.ts` beside `routes`. */
+export const flowRoutes = {
+  flow: createRoute({
+    method: 'get',
+    path: '/api/flow',
+    summary:
+      'The flow graph for a window: publishers → subjects → consumer groups → the subjects they emit, each edge with its count, rate, failures and median and p95 step time',
+    description:
+      'Counts come from every instance (each flushes every 10 s); percentiles are estimated from histogram buckets. Every consumer group JetStream knows shows, a quiet one with count 0. Any query parameter but `window`, or one given twice, is refused with 400.',
+    request: { query: s.FlowQuery },
+    responses: { ...guarded, 200: json(s.FlowGraph, 'The graph'), 400: badRequest },
+  }),
+  subjectChain: createRoute({
+    method: 'get',
+    path: '/api/flow/subjects/{subject}',
+    summary:
+      "A subject's chain for a window: what follows it (its consumer groups, what they emit, their groups, …), breadth first, with each step's count, failures and median and p95 time",
+    description:
+      'An unknown subject, or one nothing handles, answers count 0 and no steps (not 404). Any query parameter but `window` is refused with 400.',
+    request: { params: s.SubjectParam, query: s.FlowQuery },
+    responses: { ...guarded, 200: json(s.SubjectChain, 'The chain'), 400: badRequest },
+  }),
+} satisfies Record<string, RouteConfig>

@@ -6,6 +6,7 @@ import {
   maxNoteLength,
   operationStatuses,
 } from './checks.ts'
+import { defaultFlowWindow, flowWindowNames } from '../observe/flow/windows.ts'
 
 /**
  * What the admin API takes and answers, as zod schemas: the route declarations (`routes.ts`) use
@@ -131,6 +132,12 @@ export const SignedOut = z.object({ signedOut: z.literal(true) }).openapi('Signe
 
 export const OperationStatus = z.enum(operationStatuses).openapi('OperationStatus')
 
+/** The display name beside an actor, when the server was given `actorNames`. */
+const actorName = z.string().optional().openapi({
+  description:
+    "The actor's display name, from the service (AdminServerOptions.actorNames); absent when it has none or did not answer in time",
+})
+
 export const OperationPage = z
   .object({
     operations: z.array(
@@ -138,6 +145,7 @@ export const OperationPage = z
         id: z.string(),
         name: z.string(),
         actor: z.unknown(),
+        actorName,
         status: OperationStatus,
         startedAt: dateTime,
         endedAt: dateTime.nullable(),
@@ -164,6 +172,7 @@ export const Chain = z
     name: z.string(),
     status: OperationStatus,
     actor: z.string().nullable(),
+    actorName,
     startedAt: dateTime,
     events: z.array(
       z.object({
@@ -297,7 +306,10 @@ const pageFields = (what: string) => ({
 export const DlqQuery = z.strictObject({ ...dlqFilterFields, ...pageFields('entries') })
 
 export const OperationQuery = z.strictObject({
-  search: z.string().max(200).optional().openapi({ description: 'An exact id, name or actor' }),
+  search: z.string().max(200).optional().openapi({
+    description:
+      "Exact: an operation's id, name or actor; an event's id (its operation); or a subject (the operations of its latest 200 events)",
+  }),
   status: OperationStatus.optional(),
   ...pageFields('operations'),
 })
@@ -332,3 +344,103 @@ export type OperationPageAnswer = z.output<typeof OperationPage>
 export type ChainAnswer = z.output<typeof Chain>
 export type SubjectSummaryAnswer = z.output<typeof SubjectSummary>
 export type ConsumerGroupSummaryAnswer = z.output<typeof ConsumerGroupSummary>
+
+// The flow of each subject (`observe/flow/`, docs/dashboard.md): the graph and a subject's chain.
+
+export const FlowWindow = z
+  .enum(flowWindowNames)
+  .openapi('FlowWindow', { description: 'How far back the counts go, from now' })
+
+export const FlowQuery = z.strictObject({
+  window: FlowWindow.default(defaultFlowWindow).optional(),
+})
+
+export const FlowNode = z
+  .object({
+    id: z.string().openapi({
+      description:
+        '`service:<name>` (publishing from operations), `subject:<subject>` or `group:<service>.<handler>`',
+    }),
+    kind: z.enum(['service', 'subject', 'group']),
+    label: z.string(),
+  })
+  .openapi('FlowNode')
+
+const flowCounts = {
+  count: z.int().openapi({
+    description: 'Events published (publishes, emits) or handler runs (delivers) in the window',
+  }),
+  failures: z.int().openapi({ description: 'Failed handler runs (delivers); 0 for the others' }),
+  failureRate: z.number().openapi({ description: 'failures / count; 0 when count is 0' }),
+  p50Ms: z.number().nullable().openapi({
+    description:
+      "The median step time in ms, estimated from histogram buckets (always within the true median's bucket); null when none was counted",
+  }),
+  p95Ms: z.number().nullable().openapi({ description: 'The 95th percentile, the same way' }),
+}
+
+export const FlowEdge = z
+  .object({
+    from: z.string().openapi({ description: 'A node id' }),
+    to: z.string().openapi({ description: 'A node id' }),
+    kind: z.enum(['publishes', 'delivers', 'emits']).openapi({
+      description:
+        "publishes: service → subject (an operation's event; time: created → JetStream confirmed); delivers: subject → group (handler runs; time: the event's creation → the run's end); emits: group → subject (time: the parent event's creation → the child's)",
+    }),
+    perMinute: z.number().openapi({ description: 'count / window minutes' }),
+    ...flowCounts,
+  })
+  .openapi('FlowEdge')
+
+export const FlowGraph = z
+  .object({
+    window: FlowWindow,
+    since: dateTime.openapi({ description: 'The start of the window (a minute)' }),
+    until: dateTime.openapi({ description: 'Now' }),
+    nodes: z.array(FlowNode),
+    edges: z.array(FlowEdge),
+  })
+  .openapi('FlowGraph', {
+    description:
+      'Publishers → subjects → consumer groups → the subjects they emit. Every consumer group JetStream knows shows with its delivers edges, a quiet one with count 0. Each instance flushes its counts every 10 s.',
+  })
+
+export const ChainStep = z
+  .object({
+    depth: z.int().openapi({
+      description: "1: the subject's consumer groups; 2: what they emit; 3: its groups; …",
+    }),
+    from: z.string(),
+    to: z.string(),
+    kind: z.enum(['delivers', 'emits']),
+    ...flowCounts,
+  })
+  .openapi('ChainStep')
+
+export const SubjectChain = z
+  .object({
+    subject: z.string(),
+    window: FlowWindow,
+    since: dateTime,
+    until: dateTime,
+    count: z.int().openapi({ description: 'Events of this subject published in the window' }),
+    steps: z.array(ChainStep).openapi({
+      description:
+        'Breadth first from the subject, each edge once, at most depth 8; none for a subject nothing handles',
+    }),
+  })
+  .openapi('SubjectChain')
+
+export const SubjectParam = z.object({
+  subject: z
+    .string()
+    .min(1)
+    .max(maxIdLength)
+    .openapi({
+      param: { name: 'subject', in: 'path' },
+      description: 'Percent-encoded (encodeURIComponent): 1 to 1024 characters without NUL',
+    }),
+})
+
+export type FlowGraphAnswer = z.output<typeof FlowGraph>
+export type SubjectChainAnswer = z.output<typeof SubjectChain>

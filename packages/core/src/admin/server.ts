@@ -6,6 +6,7 @@ import { ConfigurationError } from '../errors.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
 import type { MetricsText } from '../observe/prometheus.ts'
 import { createAccess, isRefusal, type Caller, type Refusal } from './access.ts'
+import { actorNameCache, type ActorNameOptions, type ActorNames } from './actor-names.ts'
 import { BadRequest, NoRoute, apiSegments, jsonBody, queryOf, text, type Call } from './checks.ts'
 import { clientAddressOf } from './client-address.ts'
 import { roleOf, type ApiKey } from './credentials.ts'
@@ -78,6 +79,15 @@ export interface AdminServerOptions {
    * process, its interval, the most operations watched and the most open streams.
    */
   live?: LiveOptions
+  /**
+   * Display names for actors (a user's name for a user id): the operations page and an
+   * operation's chain show them beside the actor as recorded (`actorName`). Called with the
+   * distinct actors of a page not known yet (at most 200); names are kept 30 s. One that throws,
+   * or answers after 1 s, is logged at warn and the page shows the actors as recorded.
+   */
+  actorNames?: ActorNames
+  /** Bounds of the actor name lookups (keep time, timeout, actors per lookup, cache size). */
+  actorNameOptions?: ActorNameOptions
   /**
    * Where refused requests (warn, with the reason) and failures (error, with the cause, method
    * and path) are logged. Default: a pino logger named `admin`.
@@ -169,7 +179,11 @@ export function createAdminHandler(
   const secure = (req: IncomingMessage) =>
     options.secureCookies === true || (req.socket as Partial<TLSSocket>).encrypted === true
 
-  const api = loadAdminApi().then((load) => load.adminApi(service))
+  const actorNames =
+    options.actorNames && actorNameCache(options.actorNames, logger, options.actorNameOptions)
+  const api = loadAdminApi().then((load) =>
+    load.adminApi(service, actorNames ? { actorNames } : {}),
+  )
   // Reported when a request needs it (startAdminServer awaits it at start).
   api.catch(() => undefined)
 

@@ -2,6 +2,7 @@ import type { Filter } from 'mongodb'
 import { consumerGroupOf } from '../consume/group-names.ts'
 import { filteredSubject } from '../ordering/keyed-subjects.ts'
 import type { AdminSource as Service } from '../open-event-store.ts'
+import { subjectPattern } from '../names.ts'
 import type { EventStore, OperationRecord } from '../store/event-store.ts'
 import type { IndexDeclaration } from '../store/indexes.ts'
 import { keysetPage, olderThan } from '../store/keyset.ts'
@@ -28,7 +29,10 @@ async function countBy(
 }
 
 export interface OperationQuery {
-  /** An operation's id, or a name or actor exactly as recorded. */
+  /**
+   * Exact: an operation's id, name or actor as recorded; an event's id (finds its operation); or
+   * a subject (the operations of its latest `subjectSearchEvents` events).
+   */
   search?: string
   status?: OperationRecord['status']
   limit: number
@@ -55,12 +59,50 @@ export const operationListIndexes: readonly IndexDeclaration[] = [
   },
   { collection: 'operations', keys: { name: 1 }, serves: 'operations found by name' },
   { collection: 'operations', keys: { actor: 1 }, serves: 'operations found by actor' },
+  {
+    collection: 'events',
+    keys: { subject: 1, createdAt: -1 },
+    serves: 'operations found by subject: its latest events',
+    onFerretDb: 'scan',
+  },
 ]
 
 /**
+ * How many of a subject's latest events a search by subject reads: their operations are what it
+ * finds, so an old operation of a busy subject is found by its id or an event's id instead.
+ */
+export const subjectSearchEvents = 200
+
+/**
+ * The operations a search names beyond the operations' own fields: the operation of the event
+ * with that id (events, then the outbox: one read by `_id` each), and, when the search reads as a
+ * subject, the operations of its latest events (equality on `subject`, newest first, bounded).
+ */
+async function operationIdsOfEvents(store: EventStore, search: string): Promise<string[]> {
+  const byId = { projection: { operationId: 1 } } as const
+  const [published, pending, ofSubject] = await Promise.all([
+    store.events.findOne({ _id: search }, byId),
+    store.outbox.findOne({ _id: search }, byId),
+    subjectPattern.test(search)
+      ? store.events
+          .find({ subject: search }, byId)
+          .sort({ createdAt: -1 })
+          .limit(subjectSearchEvents)
+          .toArray()
+      : [],
+  ])
+  const ids = [published, pending, ...ofSubject].flatMap((e) => (e ? [e.operationId] : []))
+  return [...new Set(ids)]
+}
+
+/**
  * Operations, newest first, a page at a time: keyset paging from the page before's last
- * operation, never a skip or a count (both cost the whole collection). A search is an exact id,
- * name or actor: three equality reads side by side (`$or` and `$regex` scan on FerretDB).
+ * operation, never a skip or a count (both cost the whole collection). A search is exact: an
+ * operation's id, name or actor (three equality reads side by side: `$or` and `$regex` scan on
+ * FerretDB), an event's id or a subject (`operationIdsOfEvents`, beside them). The operations
+ * those events name are read by `_id`: one equality for one, else one `$in` of at most
+ * `subjectSearchEvents` ids, which FerretDB answers like the unfiltered page (reading every
+ * operation kept) and MongoDB from the `_id` index.
  * Counts of events and failures are the chain's (`operationChain`): per row here they would cost
  * a read of the event store each.
  */
@@ -80,12 +122,18 @@ export async function listOperations(store: EventStore, query: OperationQuery) {
       .sort({ startedAt: -1, _id: -1 })
       .limit(query.limit + 1)
       .toArray()
-  const found = query.search
+  const search = query.search
+  const found = search
     ? (
         await Promise.all([
-          newestFirst({ _id: query.search }),
-          newestFirst({ name: query.search }),
-          newestFirst({ actor: query.search }),
+          newestFirst({ _id: search }),
+          newestFirst({ name: search }),
+          newestFirst({ actor: search }),
+          operationIdsOfEvents(store, search).then((ids) =>
+            ids.length === 0
+              ? []
+              : newestFirst(ids.length === 1 ? { _id: ids[0]! } : { _id: { $in: ids } }),
+          ),
         ])
       ).flat()
     : await newestFirst({})
