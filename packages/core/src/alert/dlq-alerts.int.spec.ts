@@ -80,7 +80,7 @@ function textOf(body: unknown): string {
 
 describe('Slack alerts for the dead letter queue', () => {
   it('a burst of 20 DLQ entries makes exactly one message with the counts; a later burst makes another', async () => {
-    const service = await failingService('burst')
+    const service = await failingService('burst', { dashboardUrl: 'https://ops.example/admin/' })
     await service.start()
     await burst(service, 20)
     await eventually(
@@ -98,6 +98,11 @@ describe('Slack alerts for the dead letter queue', () => {
     expect(textOf(message.blocks)).toContain('mail server refused the message')
     expect(textOf(message.blocks)).toContain(
       'event-driven dlq redrive --consumer-group payments.notify',
+    )
+    // The dashboard routes by its hash: the link opens the DLQ page filtered to this group and
+    // subject (`&` escaped as Slack's mrkdwn wants it).
+    expect(textOf(message.blocks)).toContain(
+      '<https://ops.example/admin/#/dlq?consumerGroup=payments.notify&amp;subject=Payment.failed|open in the dashboard>',
     )
 
     await burst(service, 3)

@@ -46,6 +46,25 @@ export async function recordPendingAlert(
   }
 }
 
+/**
+ * The dashboard's DLQ page filtered to one consumer group and subject. The dashboard routes by
+ * the hash (`#/dlq?…`), so the filters go after it: a path (`/dlq`) would open its first page.
+ */
+export function dlqLink(
+  dashboardUrl: string,
+  entries: Pick<PendingAlertRecord, 'consumerGroup' | 'subject'>,
+): string {
+  const query = new URLSearchParams({
+    consumerGroup: entries.consumerGroup,
+    subject: entries.subject,
+  })
+  return `${dashboardUrl.replace(/\/+$/, '')}/#/dlq?${query.toString()}`
+}
+
+/** Slack's mrkdwn takes `&`, `<` and `>` escaped, in a link's URL too. */
+const slackEscape = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+
 /** The Slack message for one batch: per (service, consumer group, subject), how many, the first error, what to do. */
 export function alertMessage(
   alerts: PendingAlertRecord[],
@@ -64,7 +83,7 @@ export function alertMessage(
       ...[...groups.values()].flatMap(([first, ...rest]) => {
         const count = rest.length + 1
         const link = dashboardUrl
-          ? ` · <${dashboardUrl}/dlq?consumerGroup=${encodeURIComponent(first!.consumerGroup)}|open in the dashboard>`
+          ? ` · <${slackEscape(dlqLink(dashboardUrl, first!))}|open in the dashboard>`
           : ''
         return [
           {
