@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { DlqFilter } from '../dlq/manage.ts'
 import type { DlqStatus } from '../store/event-store.ts'
+import { defaultFlowWindow, flowWindowNames, type FlowWindow } from '../observe/flow/windows.ts'
 
 /**
  * What a request must be before a route serves it: the path as sent, its ids, its query and its
@@ -180,4 +181,16 @@ export async function jsonBody(req: IncomingMessage): Promise<Record<string, unk
   } catch {
     throw new BadRequest('the body is not a JSON object')
   }
+}
+
+// The flow of each subject: `/api/flow` and `/api/flow/subjects/{subject}` take `window` only.
+
+/** The flow's window: one of its names (`15m` … `24h`); absent or empty, the default (`1h`). */
+export function flowWindow(query: Record<string, string>): FlowWindow {
+  onlyFields(query, ['window'], 'query parameter')
+  const window = text(query, 'window', 10)
+  if (window === undefined) return defaultFlowWindow
+  if (!(flowWindowNames as readonly string[]).includes(window))
+    throw new BadRequest(`window must be one of ${flowWindowNames.join(', ')}`)
+  return window as FlowWindow
 }

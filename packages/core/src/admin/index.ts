@@ -30,14 +30,7 @@ export type {
 } from './schemas.ts'
 // The flow of each subject's answers (`/api/flow`, `/api/flow/subjects/{subject}`).
 export type { FlowGraphAnswer, SubjectChainAnswer } from './schemas.ts'
-export type {
-  FlowGraph as FlowGraphSchema,
-  SubjectChain as SubjectChainSchema,
-} from './schemas.ts'
-export type {
-  FlowGraph as FlowGraphSchema,
-  SubjectChain as SubjectChainSchema,
-} from './schemas.ts'
+export type { FlowGraph as FlowGraphSchema, SubjectChain as SubjectChainSchema } from './schemas.ts'
 export { parseApiKeys, type ApiKey, type ApiKeyRole } from './credentials.ts'
 export type { PartitionChange, PartitionLoad, PartitionStatus } from '../ordering/partitions.ts'
 export {

@@ -1,5 +1,6 @@
 import type * as Prom from 'prom-client'
 import { promClient } from '../optional-peers.ts'
+import { graphqlBuckets, handlerBuckets, publishBuckets } from './buckets.ts'
 import type { GatewayMetrics, ServiceMetrics } from './metrics.ts'
 import {
   dlqCountLimit,
@@ -52,16 +53,6 @@ export interface PrometheusMetrics extends ServiceMetrics, GatewayMetrics {
    */
   readonly scrape: () => Promise<MetricsText>
 }
-
-/** Handlers run from milliseconds up to the ack wait (30 s by default). */
-const handlerBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
-/** A first publish takes milliseconds; one by the relay waited at least its minimum age (10 s). */
-const publishBuckets = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
-]
-
-/** A GraphQL request takes milliseconds, up to a service's answer timeout (RPC_TIMEOUT_MS). */
-const graphqlBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 /**
  * Prometheus metrics with prom-client (an optional peer dependency: `npm install prom-client`;

@@ -315,6 +315,35 @@ export interface FrameworkKeyRecord extends Formatted {
 }
 
 /**
+ * The edges of the flow graph an instance counted in one minute, since its last flush: one
+ * document per (minute, edge, instance, flush) with traffic, written once by an insert and never
+ * updated (`observe/flow/`). Readers `$sum` them by edge.
+ */
+export type FlowEdgeKind = 'publishes' | 'emits' | 'delivers'
+
+export interface FlowStatRecord extends Formatted {
+  _id: string // `<instance>:<flush>:<n>`
+  /** The minute's start. */
+  minuteAt: Date
+  /**
+   * - `publishes`: service `from`'s operations published an event of `to`;
+   * - `emits`: consumer group `from`'s handler emitted an event of `to`;
+   * - `delivers`: consumer group `to`'s handler ran for an event of `from`.
+   */
+  kind: FlowEdgeKind
+  from: string
+  to: string
+  /** Events published or emitted, or handler runs. */
+  count: number
+  /** Handler runs that failed (threw or timed out); 0 on the others. */
+  failures: number
+  /** Step times by bucket (`observe/flow/histogram.ts`): `b0`…`bN`. */
+  [bucket: `b${number}`]: number
+  /** When it may be removed (the flow's keep time past its minute). */
+  expireAt: Date
+}
+
+/**
  * The collections of the event store. The outbox holds events not yet published, and state
  * changes until they are settled (`publishedAt` set, kept a little longer: see `state/`).
  */
@@ -339,6 +368,8 @@ export interface EventStore {
   dlqAlerts: Collection<PendingAlertRecord>
   dlqAlertClaims: Collection<AlertClaimRecord>
   frameworkKeys: Collection<FrameworkKeyRecord>
+  /** Counts of the flow of events per minute and edge: insert-only, expiring. */
+  flowStats: Collection<FlowStatRecord>
 }
 
 export function eventStore(db: Db): EventStore {
@@ -360,6 +391,7 @@ export function eventStore(db: Db): EventStore {
     dlqAlerts: db.collection('dlq_alerts'),
     dlqAlertClaims: db.collection('dlq_alert_claims'),
     frameworkKeys: db.collection('framework_keys'),
+    flowStats: db.collection('flow_stats'),
   }
 }
 

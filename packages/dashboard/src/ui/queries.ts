@@ -6,7 +6,13 @@ import {
   useMutation,
   useQueryClient,
 } from '@tanstack/react-query'
-import { api, Unauthorized, type BulkRedriveSelection, type DlqActionName } from './api.ts'
+import {
+  api,
+  Unauthorized,
+  type BulkRedriveSelection,
+  type DlqActionName,
+  type FlowWindow,
+} from './api.ts'
 
 /**
  * The dashboard's query client. No retries: an error shows at once and the next poll tries again,
@@ -33,6 +39,9 @@ export const queryKeys = {
   groups: ['consumer-groups'] as const,
   dlq: (params: DlqParams) => ['dlq', 'list', params] as const,
   dlqEntry: (id: string) => ['dlq', 'entry', id] as const,
+  flow: (window: FlowWindow) => ['flow', 'graph', window] as const,
+  subjectChain: (subject: string, window: FlowWindow) =>
+    ['flow', 'chain', subject, window] as const,
 }
 
 /** How often a page polls while live updates reach it: a safety net only. */
@@ -77,6 +86,21 @@ export const queries = {
     queryOptions({
       queryKey: queryKeys.dlqEntry(id),
       queryFn: ({ signal }) => api.dlqEntry(id, signal),
+    }),
+  // The flow: instances flush their counts every 10 s, so a faster poll would show nothing new.
+  flow: (window: FlowWindow) =>
+    queryOptions({
+      queryKey: queryKeys.flow(window),
+      queryFn: ({ signal }) => api.flow(window, signal),
+      placeholderData: keepPreviousData,
+      refetchInterval: 10_000,
+    }),
+  subjectChain: (subject: string, window: FlowWindow) =>
+    queryOptions({
+      queryKey: queryKeys.subjectChain(subject, window),
+      queryFn: ({ signal }) => api.subjectChain(subject, window, signal),
+      placeholderData: keepPreviousData,
+      refetchInterval: 10_000,
     }),
 }
 
