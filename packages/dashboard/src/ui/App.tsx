@@ -68,7 +68,7 @@ export function App() {
       <main>
         {page === 'operations' && !id && <Operations onSignedOut={signedOut} />}
         {page === 'operations' && id && <OperationPage id={id} onSignedOut={signedOut} />}
-        {page === 'subjects' && <Subjects onSignedOut={signedOut} />}
+        {page === 'subjects' && <Subjects id={id} onSignedOut={signedOut} />}
         {page === 'groups' && <Groups onSignedOut={signedOut} />}
         {page === 'dlq' && !id && <Dlq onSignedOut={signedOut} />}
         {page === 'dlq' && id && (

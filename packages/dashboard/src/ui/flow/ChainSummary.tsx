@@ -1,0 +1,66 @@
+import { usePageQuery } from '../load.ts'
+import { queries } from '../queries.ts'
+import { chainRows } from './chain-steps.ts'
+import { duration, share } from './figures.ts'
+import type { FlowWindow } from './types.ts'
+import './flow.css'
+
+/** How each window reads in a sentence. */
+export const windowWords: Record<FlowWindow, string> = {
+  '15m': 'the last 15 minutes',
+  '1h': 'the last hour',
+  '6h': 'the last 6 hours',
+  '24h': 'the last 24 hours',
+}
+
+/**
+ * What follows a subject in the window: each consumer group that handles it, what each emits,
+ * and so on, with counts, the share that failed, and the median and 95th percentile time to
+ * each step.
+ */
+export function ChainSummary({
+  subject,
+  window,
+  onSignedOut,
+}: {
+  subject: string
+  window: FlowWindow
+  onSignedOut: () => void
+}) {
+  const { data, error } = usePageQuery(queries.subjectChain(subject, window), onSignedOut)
+  const rows = data ? chainRows(subject, data.steps) : []
+  return (
+    <section className="chain-summary" aria-label={`What follows ${subject}`}>
+      <h2>What follows {subject}</h2>
+      {error && <p role="alert">{error}</p>}
+      {!data && !error && <p className="muted">Loading…</p>}
+      {data && (
+        <>
+          <p className="muted">
+            {data.count} {data.count === 1 ? 'event' : 'events'} in {windowWords[window]}
+            {rows.length === 0 && '; nothing handles it'}
+          </p>
+          <ol className="chain-steps">
+            {rows.map((row, i) => (
+              <li
+                key={i}
+                className={row.failures > 0 ? 'failing' : undefined}
+                data-depth={row.depth}
+                style={{ marginLeft: `${(row.depth - 1) * 0.9}rem` }}
+              >
+                <span className="chain-step">{row.text}</span>
+                <span className="chain-figures">
+                  {row.count} {row.kind === 'delivers' ? 'runs' : 'events'} ·{' '}
+                  <span className={row.failures > 0 ? 'bad' : undefined}>
+                    {share(row.failureRate)} failed
+                  </span>{' '}
+                  · p50 {duration(row.p50Ms)} · p95 {duration(row.p95Ms)}
+                </span>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  )
+}
