@@ -1,6 +1,7 @@
 import { operationListIndexes } from './admin/views.ts'
 import { archiverIndexes } from './archive/archiver.ts'
 import { dlqIndexes } from './dlq/manage.ts'
+import { flowIndexes } from './observe/flow/graph.ts'
 import { relayIndexes } from './publish/relay.ts'
 import { settleIndexes } from './state/settle.ts'
 import { streamIndexes } from './event-sourcing/read.ts'
@@ -19,4 +20,5 @@ export const productIndexes: readonly IndexDeclaration[] = [
   ...chainIndexes,
   ...operationListIndexes,
   ...dlqIndexes,
+  ...flowIndexes,
 ]

@@ -6,6 +6,7 @@ import { ConfigurationError } from './errors.ts'
 import { serviceNamePattern } from './names.ts'
 import type { NatsTarget } from './nats-connection.ts'
 import type { ServiceMetrics } from './observe/metrics.ts'
+import { flowDefaults, type FlowOptions } from './observe/flow/recorder.ts'
 import type { ServiceTracing } from './observe/tracing.ts'
 import { defaultOperationOptions, type OperationOptions } from './operation.ts'
 import type { RetentionOptions } from './retention/retention.ts'
@@ -32,6 +33,7 @@ export const serviceDefaults = Object.freeze({
   alertWindowMs: 10_000,
   stopOnSignals: false,
   messageFormat: currentFormat,
+  flow: flowDefaults,
 })
 
 export interface ServiceOptions {
@@ -124,6 +126,14 @@ export interface ServiceOptions {
    * @default off: no span is started; a trace context a message carries is still passed on
    */
   tracing?: ServiceTracing
+  /**
+   * The flow of each subject, for the dashboard: per minute and edge (publisher → subject →
+   * consumer group → the subjects it emits), how many, how many failed, and how long each step
+   * took, counted in memory and written to `flow_stats` every interval (docs/dashboard.md).
+   * `false` turns it off: nothing is counted or written.
+   * @default on: written every 10 s, kept 2 days
+   */
+  flow?: FlowOptions | false
 }
 
 /** Options with every default filled in. */
@@ -149,6 +159,7 @@ export interface ResolvedServiceOptions {
   messageFormat: WritableFormat
   metrics?: ServiceMetrics
   tracing?: ServiceTracing
+  flow: Required<FlowOptions> | false
 }
 
 /**
@@ -173,6 +184,7 @@ export function resolveServiceOptions(
     signingKey: options.signingKey ?? env.EVENT_SIGNING_KEY,
     stopOnSignals: options.stopOnSignals ?? serviceDefaults.stopOnSignals,
     messageFormat: options.messageFormat ?? serviceDefaults.messageFormat,
+    flow: options.flow === false ? false : { ...serviceDefaults.flow, ...options.flow },
   }
   const problems: string[] = []
   if (!serviceNamePattern.test(options.name))
@@ -190,6 +202,10 @@ export function resolveServiceOptions(
   positive('drainTimeoutMs', resolved.drainTimeoutMs)
   positive('retry.baseDelayMs', resolved.retry.baseDelayMs)
   positive('retry.maxDelayMs', resolved.retry.maxDelayMs)
+  if (resolved.flow) {
+    positive('flow.flushIntervalMs', resolved.flow.flushIntervalMs)
+    positive('flow.keepMs', resolved.flow.keepMs)
+  }
   if (!Number.isInteger(resolved.retry.maxFailures) || resolved.retry.maxFailures < 1)
     problems.push(
       `retry.maxFailures must be a whole number of 1 or more, got ${String(resolved.retry.maxFailures)}`,

@@ -14,7 +14,8 @@ import { ConfigurationError } from './errors.ts'
 import type { EventDefinition } from './event-definition.ts'
 import { onStop, startedBy, startParts, type Part } from './lifecycle.ts'
 import { cachedMongoPing } from './health/mongo-ping.ts'
-import { guardedMetrics } from './observe/metrics.ts'
+import { allMetrics, guardedMetrics } from './observe/metrics.ts'
+import { flowRecorder } from './observe/flow/recorder.ts'
 import { guardedTracing } from './observe/tracing.ts'
 import { watchNatsState } from './health/nats-state.ts'
 import {
@@ -127,9 +128,14 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
   const { name, stream, retry, ackWaitMs } = options
   const logger = options.logger ?? pino({ name })
   const connections = await openServiceConnections(options, logger)
-  const metrics = options.metrics && guardedMetrics(options.metrics, logger)
-  const tracing = options.tracing && guardedTracing(options.tracing, logger)
   const { js, jsm, store, signer } = connections
+  const flow = options.flow && flowRecorder({ store, logger, ...options.flow })
+  // The user's observer and the flow recorder each guarded: neither sees the other's failures.
+  const metrics = allMetrics([
+    options.metrics && guardedMetrics(options.metrics, logger),
+    flow ? guardedMetrics(flow, logger, 'the flow recorder') : undefined,
+  ])
+  const tracing = options.tracing && guardedTracing(options.tracing, logger)
 
   // Without archiving, retention counts from publishing (events) and the end (operations).
   const expireWithoutArchive = options.archive ? undefined : options.retention
@@ -211,7 +217,9 @@ export async function createService(serviceOptions: ServiceOptions): Promise<Ser
     const remover = await chooseRemover(store, options.retention)
     logger.info({ remover }, retentionMessage(remover, Boolean(archive)))
     return [
-      // Last to stop: what handlers and the relay left in flight is flushed.
+      // Stops after the buffers: the counts of what they flushed are written too.
+      ...(flow ? [startedBy('flow recorder', () => flow.start())] : []),
+      // Last to stop but the flow: what handlers and the relay left in flight is flushed.
       onStop('buffers', async () => {
         await outbox.drain()
         await ledger.drain()

@@ -44,6 +44,7 @@ describe('what a delivery tells the metrics observer', () => {
       durationMs: 0,
       failed: false,
       attempt: 1,
+      eventCreatedAt: expect.any(Date) as Date,
     })
     expect(settled).toEqual([
       { consumerGroup: 'notes.index', subject: 'Note.added', outcome: 'handled', attempt: 1 },

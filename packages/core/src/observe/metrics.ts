@@ -8,6 +8,7 @@ import type { Redelivery } from '../publish/wire.ts'
  * with these methods is another. Without one (the default) none of this runs: every call site
  * checks for an observer first, so a delivery allocates nothing for metrics. Its methods run on
  * the hot path: they must be quick. One that throws is logged and ignored (`guardedMetrics`).
+ * Every service also tells its flow recorder (`observe/flow/`, unless `flow: false`), beside it.
  */
 export interface ServiceMetrics {
   /** A handler finished or failed (threw, or ran past its timeout). */
@@ -38,6 +39,8 @@ export interface HandlerRun {
   attempt: number
   /** Why the event came again: a redriven DLQ entry is `redrive`; absent on a first delivery. */
   redelivery?: Redelivery
+  /** When the event was recorded (its `createdAt`): the flow's step time runs from it. */
+  eventCreatedAt?: Date
 }
 
 /**
@@ -75,6 +78,17 @@ export interface PublishedEvent {
   via: 'publish' | 'relay' | 'retry'
   /** From the event's record (`createdAt`) to JetStream's confirmation. */
   latencyMs: number
+  /** Who published it: the service, and the consumer group when a handler emitted it. */
+  publishedBy?: { service: string; consumerGroup?: string }
+  /** When it was recorded. */
+  createdAt?: Date
+  /** When the event whose handler emitted it was recorded; absent when not known here. */
+  parentCreatedAt?: Date
+  /**
+   * A retried handler emitted it again and the first copy was recorded before: the same event,
+   * which JetStream or the ledger drops (`via` is `retry`).
+   */
+  copy?: true
 }
 
 /**
@@ -106,7 +120,11 @@ export interface GraphqlRequest {
  * it never turns a handled event into a failure or a confirmed publish into an error; it only
  * reports them. The service and the in-memory consumer group wrap the observer they are given.
  */
-export function guardedMetrics(metrics: ServiceMetrics, logger: Logger): ServiceMetrics {
+export function guardedMetrics(
+  metrics: ServiceMetrics,
+  logger: Logger,
+  name = 'the metrics observer',
+): ServiceMetrics {
   let logged = false
   const guard =
     <Fact>(call: (fact: Fact) => void) =>
@@ -116,12 +134,29 @@ export function guardedMetrics(metrics: ServiceMetrics, logger: Logger): Service
       } catch (error) {
         if (logged) return
         logged = true
-        logger.error({ err: error }, 'the metrics observer threw: its figures are incomplete')
+        logger.error({ err: error }, `${name} threw: its figures are incomplete`)
       }
     }
   return {
     handlerRan: guard((run) => metrics.handlerRan(run)),
     delivered: guard((delivery) => metrics.delivered(delivery)),
     published: guard((event) => metrics.published(event)),
+  }
+}
+
+/**
+ * The observers as one: each told every fact, in order. Undefined without any (then nothing is
+ * measured); the observer itself when there is one. Guard each first: one that throws must not
+ * keep the others from their facts.
+ */
+export function allMetrics(
+  observers: readonly (ServiceMetrics | undefined)[],
+): ServiceMetrics | undefined {
+  const present = observers.filter((o): o is ServiceMetrics => o !== undefined)
+  if (present.length <= 1) return present[0]
+  return {
+    handlerRan: (run) => present.forEach((o) => o.handlerRan(run)),
+    delivered: (delivery) => present.forEach((o) => o.delivered(delivery)),
+    published: (event) => present.forEach((o) => o.published(event)),
   }
 }

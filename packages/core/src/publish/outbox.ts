@@ -24,8 +24,11 @@ import {
  * never updates the large `events` collection. Concurrent publishes share each write.
  */
 export interface Outbox {
-  /** Records and publishes; marks published soon after. Rejects with RecordError or PublishError. */
-  publish(record: EventRecord): Promise<void>
+  /**
+   * Records and publishes; marks published soon after. Rejects with RecordError or PublishError.
+   * `parentCreatedAt`: when the event whose handler emits this one was recorded (for metrics).
+   */
+  publish(record: EventRecord, parentCreatedAt?: Date): Promise<void>
   /**
    * Records an event without publishing it: the step of a state change that comes before its
    * claim (`state/change.ts`). Resolves false when a record with its id was there already.
@@ -106,9 +109,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return records.map(() => undefined)
   })
 
+  // What metrics are told beside a record: its parent's time, and whether it is a retry's copy.
+  const parents = new WeakMap<EventRecord, Date>()
+
   const publishRecorded = async (
     records: EventRecord[],
     redelivery?: 'relay',
+    copies?: ReadonlySet<EventRecord>,
   ): Promise<(undefined | Error)[]> => {
     const acks = await Promise.allSettled(
       // Async, so a record this version cannot send (a newer format) fails alone.
@@ -157,10 +164,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
       void mover
         .add({ ...record, publishedAt, ...(expireAt ? { expireAt } : {}) })
         .catch(() => undefined)
-      metrics?.published({
+      if (!metrics) continue
+      const parentCreatedAt = parents.get(record)
+      metrics.published({
         subject: record.subject,
         via: redelivery ?? (record.redelivery === 'retry' ? 'retry' : 'publish'),
         latencyMs: publishedAt.getTime() - record.createdAt.getTime(),
+        publishedBy: record.publishedBy,
+        createdAt: record.createdAt,
+        ...(parentCreatedAt ? { parentCreatedAt } : {}),
+        ...(copies?.has(record) ? { copy: true as const } : {}),
       })
     }
     return acks.map((ack, i) => {
@@ -189,7 +202,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
       return records.map(() => reason)
     }
     const recorded = toPublish.filter((r): r is EventRecord => !(r instanceof RecordError))
-    const published = await publishRecorded(recorded)
+    // A record other than the one handed in was recorded before: this is a retry's copy of it.
+    const handedIn = metrics && records.some((r) => r.redelivery === 'retry') && new Set(records)
+    const copies = handedIn ? new Set(recorded.filter((r) => !handedIn.has(r))) : undefined
+    const published = await publishRecorded(recorded, undefined, copies)
     let next = 0
     return toPublish.map((r) => (r instanceof RecordError ? r : published[next++]))
   })
@@ -263,9 +279,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
   })
 
   return {
-    publish: (record) => writer.add(record),
+    publish: (record, parentCreatedAt) => {
+      if (metrics && parentCreatedAt) parents.set(record, parentCreatedAt)
+      return writer.add(record)
+    },
     hold: (record) => holder.add(record),
-    publishRecorded,
+    publishRecorded: (records, redelivery) => publishRecorded(records, redelivery),
     drain: async () => {
       await holder.drain()
       await writer.drain()

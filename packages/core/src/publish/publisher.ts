@@ -36,8 +36,12 @@ export interface ChildLineage {
   ordinal: number
 }
 
-/** What a child event takes from the event whose handler published it. */
-export type ParentEvent = Pick<ReceivedEvent, 'id' | 'operationId' | 'redelivery'>
+/**
+ * What a child event takes from the event whose handler published it (its `createdAt` only
+ * tells the flow recorder how long after its parent the child came).
+ */
+export type ParentEvent = Pick<ReceivedEvent, 'id' | 'operationId' | 'redelivery'> &
+  Partial<Pick<ReceivedEvent, 'createdAt'>>
 
 /** The one way events enter the system: operations and handlers both publish through it. */
 export interface Publisher {
@@ -120,15 +124,18 @@ export function createPublisher({
       // Without a span of its own, the event carries on the context its parent carried.
       const trace = span ? span.context : contextOf(lineage.trace)
       try {
-        await outbox.publish({
-          ...ids,
-          subject: definition.subject,
-          version: definition.version,
-          data: valid,
-          createdAt: new Date(),
-          ...(partitionKey ? { partitionKey } : {}),
-          ...(trace ? { trace } : {}),
-        })
+        await outbox.publish(
+          {
+            ...ids,
+            subject: definition.subject,
+            version: definition.version,
+            data: valid,
+            createdAt: new Date(),
+            ...(partitionKey ? { partitionKey } : {}),
+            ...(trace ? { trace } : {}),
+          },
+          'parent' in lineage ? lineage.parent.createdAt : undefined,
+        )
       } catch (error) {
         span?.end(error)
         throw error

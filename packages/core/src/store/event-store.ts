@@ -314,13 +314,15 @@ export interface FrameworkKeyRecord extends Formatted {
   createdAt: Date
 }
 
-/**
- * The edges of the flow graph an instance counted in one minute, since its last flush: one
- * document per (minute, edge, instance, flush) with traffic, written once by an insert and never
- * updated (`observe/flow/`). Readers `$sum` them by edge.
- */
 export type FlowEdgeKind = 'publishes' | 'emits' | 'delivers'
 
+/**
+ * One counter of one edge of the flow graph, as an instance counted it in one minute since its
+ * last flush: written once by an insert and never updated (`observe/flow/`); readers `$sum` `n`
+ * by edge and counter. One document per counter, not one per edge with a field per counter:
+ * FerretDB v1's `$group` computes only its first accumulator (the others answer 0), so one
+ * `$sum` must serve them all.
+ */
 export interface FlowStatRecord extends Formatted {
   _id: string // `<instance>:<flush>:<n>`
   /** The minute's start. */
@@ -333,12 +335,13 @@ export interface FlowStatRecord extends Formatted {
   kind: FlowEdgeKind
   from: string
   to: string
-  /** Events published or emitted, or handler runs. */
-  count: number
-  /** Handler runs that failed (threw or timed out); 0 on the others. */
-  failures: number
-  /** Step times by bucket (`observe/flow/histogram.ts`): `b0`…`bN`. */
-  [bucket: `b${number}`]: number
+  /**
+   * What `n` counts: `count` (events published or emitted, or handler runs), `failures` (runs
+   * that failed), or `b<i>`: step times in bucket `i` (`observe/flow/histogram.ts`). Only
+   * counters above 0 are written.
+   */
+  counter: 'count' | 'failures' | `b${number}`
+  n: number
   /** When it may be removed (the flow's keep time past its minute). */
   expireAt: Date
 }

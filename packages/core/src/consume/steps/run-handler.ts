@@ -85,5 +85,6 @@ function observeRun(
     failed,
     attempt,
     ...(event?.redelivery ? { redelivery: event.redelivery } : {}),
+    ...(event ? { eventCreatedAt: event.createdAt } : {}),
   })
 }

@@ -1,17 +1,17 @@
-import type { Document } from 'mongodb'
 import { consumerGroupOf } from '../../consume/group-names.ts'
 import type { AdminSource } from '../../open-event-store.ts'
 import { filteredSubject } from '../../ordering/keyed-subjects.ts'
 import type { EventStore, FlowEdgeKind } from '../../store/event-store.ts'
 import type { IndexDeclaration } from '../../store/indexes.ts'
-import { bucketFields, percentile } from './histogram.ts'
+import { bucketFields, percentile, type BucketField } from './histogram.ts'
 import { flowWindows, type FlowWindow } from './windows.ts'
 
 /**
  * The flow of each subject, read back from `flow_stats`: the graph of publishers → subjects →
  * consumer groups → the subjects they emit for a window, and a subject's chain (what follows it).
- * One aggregate per answer: `$match` the window, `$group` by edge with `$sum` (the one
- * accumulator FerretDB has besides `$count`), percentiles from the summed buckets.
+ * One aggregate per answer: `$match` the window, `$group` by edge and counter with one `$sum`
+ * (FerretDB's `$group` has no other accumulator, and computes only the first it is given),
+ * percentiles from the summed buckets.
  */
 
 /**
@@ -110,27 +110,38 @@ interface EdgeTotals {
   buckets: number[]
 }
 
-/** Every edge's sums since `since`: one aggregate. */
+/** Every edge's sums since `since`: one aggregate, one `$sum` (see `FlowStatRecord`). */
 async function edgeTotals(store: EventStore, since: Date): Promise<EdgeTotals[]> {
-  const sums: Document = {
-    _id: { kind: '$kind', from: '$from', to: '$to' },
-    count: { $sum: '$count' },
-    failures: { $sum: '$failures' },
-  }
-  for (const field of bucketFields) sums[field] = { $sum: `$${field}` }
   const rows = await store.flowStats
-    .aggregate<Document>([{ $match: { minuteAt: { $gte: since } } }, { $group: sums }])
+    .aggregate<{ _id: Partial<Record<'kind' | 'from' | 'to' | 'counter', unknown>>; n: unknown }>([
+      { $match: { minuteAt: { $gte: since } } },
+      {
+        $group: {
+          _id: { kind: '$kind', from: '$from', to: '$to', counter: '$counter' },
+          n: { $sum: '$n' },
+        },
+      },
+    ])
     .toArray()
-  return rows
-    .filter((row) => Object.hasOwn(ends, String(row._id?.kind)))
-    .map((row) => ({
-      kind: row._id.kind as FlowEdgeKind,
-      from: String(row._id.from),
-      to: String(row._id.to),
-      count: Number(row.count) || 0,
-      failures: Number(row.failures) || 0,
-      buckets: bucketFields.map((field) => Number(row[field]) || 0),
-    }))
+  const edges = new Map<string, EdgeTotals>()
+  for (const { _id: row, n } of rows) {
+    const kind = String(row.kind) as FlowEdgeKind
+    if (!Object.hasOwn(ends, kind)) continue
+    const from = String(row.from)
+    const to = String(row.to)
+    const key = JSON.stringify([kind, from, to])
+    let edge = edges.get(key)
+    if (!edge) {
+      edge = { kind, from, to, count: 0, failures: 0, buckets: bucketFields.map(() => 0) }
+      edges.set(key, edge)
+    }
+    const value = Number(n) || 0
+    const bucket = bucketFields.indexOf(row.counter as BucketField)
+    if (row.counter === 'count') edge.count += value
+    else if (row.counter === 'failures') edge.failures += value
+    else if (bucket >= 0) edge.buckets[bucket]! += value
+  }
+  return [...edges.values()]
 }
 
 /**

@@ -3,8 +3,7 @@ import { stepBuckets } from '../buckets.ts'
 /**
  * Step times counted in buckets, and percentiles read back from the counts. Bucket `i` holds
  * the times in (bound `i - 1`, bound `i`] (Prometheus's `le`), the first from 0, the last
- * everything above the top bound. Stored as fields `b0`…`bN` of each `flow_stats` document, since
- * FerretDB's `$group` can only `$sum` fields.
+ * everything above the top bound. Stored as counters `b0`…`bN` in `flow_stats`.
  */
 
 /** The bounds in milliseconds (rounded: 0.025 s × 1000 is not exactly 25 in floating point). */
@@ -15,7 +14,7 @@ export const bucketCount = stepBoundsMs.length + 1
 
 export type BucketField = `b${number}`
 
-/** `b0`, `b1`, … : the document fields, in bucket order. */
+/** `b0`, `b1`, … : the buckets' counters, in order. */
 export const bucketFields: readonly BucketField[] = Array.from(
   { length: bucketCount },
   (_, i) => `b${i}` as const,

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto'
+import { MongoServerError } from 'mongodb'
+import type { Logger } from 'pino'
+import { runEvery } from '../../periodic.ts'
+import { MongoCodes } from '../../server-codes.ts'
+import type { EventStore, FlowEdgeKind, FlowStatRecord } from '../../store/event-store.ts'
+import { insertNew } from '../../store/insert-new.ts'
+import { currentFormat } from '../../version/formats.ts'
+import type { HandlerRun, PublishedEvent, ServiceMetrics } from '../metrics.ts'
+import { bucketFields, bucketOf } from './histogram.ts'
+
+/** The flow of each subject: what a service counts and how long it keeps the counts. */
+export interface FlowOptions {
+  /**
+   * How often this instance writes its counts (one `insertMany`), and when it stops.
+   * @default 10_000
+   */
+  flushIntervalMs?: number
+  /**
+   * How long the counts stay in `flow_stats` (a TTL index on MongoDB; a sweep every 10 minutes
+   * where the server has none, such as FerretDB).
+   * @default 2 days
+   */
+  keepMs?: number
+}
+
+export const flowDefaults = Object.freeze({
+  flushIntervalMs: 10_000,
+  keepMs: 2 * 24 * 60 * 60_000,
+})
+
+/** Documents kept for the next flush while MongoDB does not take them; past it the oldest go. */
+const maxUnwritten = 20_000
+
+const sweepIntervalMs = 10 * 60_000
+
+/**
+ * A metrics observer that counts the flow of events per minute and edge (publisher → subject,
+ * subject → consumer group, consumer group → subject it emits): count, failures and a histogram
+ * of the step time. Counting is a map update in memory; a flush writes what was counted since the
+ * last one as new documents (one per minute, edge and counter, ids unique to this instance and
+ * flush), never an update: FerretDB's updates are not atomic, and instances never write the same
+ * document. A flush that fails keeps its documents for the next, same ids, so a write that went
+ * through after all is not counted twice. A crash loses what was not written yet: one interval
+ * of counts (more while MongoDB is down), never an event.
+ */
+export interface FlowRecorder extends ServiceMetrics {
+  /** Makes the TTL index (or starts the sweep) and flushes every interval; returns the stop. */
+  start(): Promise<() => Promise<void>>
+  /** Writes what is counted; resolves when written, or kept for the next flush. */
+  flush(): Promise<void>
+}
+
+interface EdgeCounts {
+  minuteAt: number
+  kind: FlowEdgeKind
+  from: string
+  to: string
+  count: number
+  failures: number
+  buckets: number[]
+}
+
+export function flowRecorder(options: {
+  store: EventStore
+  logger: Logger
+  flushIntervalMs?: number
+  keepMs?: number
+}): FlowRecorder {
+  const { store, logger } = options
+  const flushIntervalMs = options.flushIntervalMs ?? flowDefaults.flushIntervalMs
+  const keepMs = options.keepMs ?? flowDefaults.keepMs
+  const instance = randomBytes(8).toString('hex')
+  let flushes = 0
+  let counts = new Map<string, EdgeCounts>()
+  let unwritten: FlowStatRecord[] = []
+  let failing = false
+
+  const count = (kind: FlowEdgeKind, from: string, to: string, failed: boolean, ms?: number) => {
+    const now = Date.now()
+    const minuteAt = now - (now % 60_000)
+    const key = `${minuteAt}\n${kind}\n${from}\n${to}`
+    let edge = counts.get(key)
+    if (!edge) {
+      edge = { minuteAt, kind, from, to, count: 0, failures: 0, buckets: [] }
+      counts.set(key, edge)
+    }
+    edge.count++
+    if (failed) edge.failures++
+    if (ms !== undefined) {
+      const bucket = bucketOf(ms)
+      edge.buckets[bucket] = (edge.buckets[bucket] ?? 0) + 1
+    }
+  }
+
+  const documents = (taken: Map<string, EdgeCounts>): FlowStatRecord[] => {
+    flushes++
+    const docs: FlowStatRecord[] = []
+    for (const edge of taken.values()) {
+      const { kind, from, to } = edge
+      const minuteAt = new Date(edge.minuteAt)
+      const expireAt = new Date(edge.minuteAt + keepMs)
+      const add = (counter: FlowStatRecord['counter'], n: number) =>
+        docs.push({
+          _id: `${instance}:${flushes}:${docs.length}`,
+          format: currentFormat,
+          minuteAt,
+          kind,
+          from,
+          to,
+          counter,
+          n,
+          expireAt,
+        })
+      add('count', edge.count)
+      if (edge.failures > 0) add('failures', edge.failures)
+      edge.buckets.forEach((n, i) => n > 0 && add(bucketFields[i]!, n))
+    }
+    return docs
+  }
+
+  const write = async () => {
+    if (counts.size > 0) {
+      const taken = counts
+      counts = new Map()
+      unwritten.push(...documents(taken))
+    }
+    if (unwritten.length > maxUnwritten) {
+      const dropped = unwritten.length - maxUnwritten
+      unwritten = unwritten.slice(dropped)
+      logger.warn(
+        { dropped },
+        'flow counts MongoDB did not take were dropped: the flow misses them',
+      )
+    }
+    if (unwritten.length === 0) return
+    const batch = unwritten
+    try {
+      // "Already there": an earlier flush's write went through after all.
+      const { failed } = await insertNew(store.flowStats, batch)
+      unwritten = batch.filter((_, i) => failed.has(i))
+      if (unwritten.length > 0) throw new Error(`${unwritten.length} documents were refused`)
+      if (failing) logger.info('flow counts are written again')
+      failing = false
+    } catch (error) {
+      if (!failing)
+        logger.warn(
+          { err: error, waiting: unwritten.length },
+          'flow counts could not be written: kept for the next flush',
+        )
+      failing = true
+    }
+  }
+  let flushing: Promise<void> = Promise.resolve()
+  const flush = () => (flushing = flushing.then(write))
+
+  /** A TTL index where the server has them; else (FerretDB) a sweep. */
+  const expiry = async (): Promise<'ttl-index' | 'sweep'> => {
+    try {
+      await store.flowStats.createIndex(
+        { expireAt: 1 },
+        { expireAfterSeconds: 0, name: 'expireAt_ttl' },
+      )
+      return 'ttl-index'
+    } catch (error) {
+      if (!(error instanceof MongoServerError && error.code === MongoCodes.NotImplemented))
+        logger.warn({ err: error }, 'no TTL index on flow_stats: old counts are swept instead')
+      return 'sweep'
+    }
+  }
+
+  return {
+    handlerRan(run: HandlerRun) {
+      // A replayed event's age says nothing about the flow.
+      const ms =
+        !run.failed && run.eventCreatedAt && run.redelivery !== 'replay'
+          ? Date.now() - run.eventCreatedAt.getTime()
+          : undefined
+      count('delivers', run.subject, run.consumerGroup, run.failed, ms)
+    },
+    delivered() {},
+    published(event: PublishedEvent) {
+      if (event.copy || !event.publishedBy) return
+      const group = event.publishedBy.consumerGroup
+      if (group === undefined)
+        count('publishes', event.publishedBy.service, event.subject, false, event.latencyMs)
+      else {
+        const { createdAt, parentCreatedAt } = event
+        const ms =
+          createdAt && parentCreatedAt ? createdAt.getTime() - parentCreatedAt.getTime() : undefined
+        count('emits', group, event.subject, false, ms)
+      }
+    },
+    async start() {
+      const stopSweep =
+        (await expiry()) === 'sweep'
+          ? runEvery(
+              sweepIntervalMs,
+              async () => {
+                await store.flowStats.deleteMany({ expireAt: { $lte: new Date() } })
+              },
+              (error) => logger.warn({ err: error }, 'old flow counts could not be swept'),
+            )
+          : undefined
+      const stopFlush = runEvery(flushIntervalMs, flush, () => undefined)
+      return async () => {
+        await stopFlush()
+        await stopSweep?.()
+        await flush()
+      }
+    },
+    flush,
+  }
+}
