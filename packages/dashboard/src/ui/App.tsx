@@ -1,6 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useCallback, useEffect, useState } from 'react'
 import { api, Unauthorized, type Who } from './api.ts'
+import { NowProvider } from './components/Now.tsx'
+import { HeaderSearch } from './components/HeaderSearch.tsx'
 import { Dlq } from './pages/Dlq.tsx'
 import { DlqEntryPage } from './pages/DlqEntryPage.tsx'
 import { Groups } from './pages/Groups.tsx'
@@ -32,7 +34,7 @@ export function App() {
   const page = route[0] || 'operations'
   const id = route[1]
   return (
-    <>
+    <NowProvider>
       <header>
         <strong>event-driven</strong>
         <nav aria-label="pages">
@@ -47,6 +49,7 @@ export function App() {
             </a>
           ))}
         </nav>
+        <HeaderSearch />
         <span className="muted">
           {who.name}
           {who.role === 'read' && ' (read-only)'}
@@ -70,11 +73,11 @@ export function App() {
         {page === 'operations' && id && <OperationPage id={id} onSignedOut={signedOut} />}
         {page === 'subjects' && <Subjects id={id} onSignedOut={signedOut} />}
         {page === 'groups' && <Groups onSignedOut={signedOut} />}
-        {page === 'dlq' && !id && <Dlq onSignedOut={signedOut} />}
+        {page === 'dlq' && !id && <Dlq onSignedOut={signedOut} readOnly={who.role === 'read'} />}
         {page === 'dlq' && id && (
           <DlqEntryPage key={id} id={id} onSignedOut={signedOut} readOnly={who.role === 'read'} />
         )}
       </main>
-    </>
+    </NowProvider>
   )
 }

@@ -87,6 +87,7 @@ export const api = {
     params: {
       status?: string
       consumerGroup?: string
+      subject?: string
       eventId?: string
       before?: string
       limit?: number

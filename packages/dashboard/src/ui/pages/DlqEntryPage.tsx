@@ -1,8 +1,9 @@
 import { useState } from 'react'
 import { type DlqActionName, type DlqCycle, type DlqEntry, type DlqEntryDetail } from '../api.ts'
 import { Dialog } from '../components/Dialog.tsx'
+import { Time } from '../components/Time.tsx'
 import { UnsignedMarker } from '../components/UnsignedMarker.tsx'
-import { pretty, time } from '../format.ts'
+import { pretty } from '../format.ts'
 import { useLive } from '../live.ts'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries, useDlqAction } from '../queries.ts'
@@ -44,8 +45,15 @@ function HeaderRows({ headers }: { headers: DlqEntry['headers'] }) {
   )
 }
 
-const actionText = (a: NonNullable<DlqCycle['action']>) =>
-  `${a.action} by ${a.by} at ${time(a.at)}${a.reason ? `: ${a.reason}` : ''}`
+/** Who closed an entry, when, and why. */
+function ActionText({ action: a }: { action: NonNullable<DlqCycle['action']> }) {
+  return (
+    <>
+      {a.action} by {a.by} <Time at={a.at} />
+      {a.reason ? `: ${a.reason}` : ''}
+    </>
+  )
+}
 
 /** Every failure cycle of this event in this consumer group, oldest first. */
 function Cycles({ cycles, current }: { cycles: DlqCycle[]; current: string }) {
@@ -69,9 +77,11 @@ function Cycles({ cycles, current }: { cycles: DlqCycle[]; current: string }) {
               >{`cycle ${i + 1}`}</a>
               {c.id === current && <span className="muted"> (this entry)</span>}
             </td>
-            <td>{time(c.createdAt)}</td>
+            <td>
+              <Time at={c.createdAt} />
+            </td>
             <td>{c.status}</td>
-            <td>{c.action ? actionText(c.action) : '—'}</td>
+            <td>{c.action ? <ActionText action={c.action} /> : '—'}</td>
           </tr>
         ))}
       </tbody>
@@ -174,7 +184,7 @@ export function DlqEntryPage({
       <ol>
         {entry.attempts.map((a) => (
           <li key={a.attempt} className="bad">
-            {time(a.at)}: {a.message}
+            <Time at={a.at} />: {a.message}
           </li>
         ))}
       </ol>
@@ -183,7 +193,9 @@ export function DlqEntryPage({
           <h2>History</h2>
           <ul>
             {entry.history.map((h, i) => (
-              <li key={i}>{actionText(h)}</li>
+              <li key={i}>
+                <ActionText action={h} />
+              </li>
             ))}
           </ul>
         </>

@@ -1,7 +1,8 @@
 import { type GroupRow } from '../api.ts'
-import { time } from '../format.ts'
+import { Time } from '../components/Time.tsx'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries } from '../queries.ts'
+import { hashOf } from '../route.ts'
 
 export function Groups({ onSignedOut }: PageProps) {
   const { data, error } = usePageQuery(queries.groups(), onSignedOut)
@@ -9,7 +10,7 @@ export function Groups({ onSignedOut }: PageProps) {
   return (
     <section>
       <h1>Consumer groups</h1>
-      <table>
+      <table aria-label="Consumer groups">
         <thead>
           <tr>
             <th>Group</th>
@@ -33,9 +34,16 @@ export function Groups({ onSignedOut }: PageProps) {
               <td>{g.pending}</td>
               <td>{g.inFlight}</td>
               <td>{g.redelivered}</td>
-              <td>{time(g.lastActive)}</td>
+              <td>
+                <Time at={g.lastActive} />
+              </td>
               <td className={g.dlqOpen > 0 ? 'bad' : undefined}>
-                <a href={`#/dlq`}>{g.dlqOpen}</a>
+                <a
+                  href={hashOf(['dlq'], { consumerGroup: g.consumerGroup })}
+                  aria-label={`${g.dlqOpen} open DLQ entries of ${g.consumerGroup}`}
+                >
+                  {g.dlqOpen}
+                </a>
               </td>
             </tr>
           ))}

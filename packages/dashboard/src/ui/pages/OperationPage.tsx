@@ -1,12 +1,18 @@
-import { useState, type ReactNode } from 'react'
+import { useState } from 'react'
 import { type Chain, type ChainEvent } from '../api.ts'
+import { Actor } from '../components/Actor.tsx'
 import { Dialog } from '../components/Dialog.tsx'
-import { time } from '../format.ts'
+import { Time } from '../components/Time.tsx'
 import { useLive } from '../live.ts'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries } from '../queries.ts'
+import { Waterfall } from '../waterfall/Waterfall.tsx'
 
-/** The chain as a tree: the operation, its events, the groups that handled each, their children. */
+/**
+ * One operation: who ran it, when, and its chain as a waterfall (each event, each consumer
+ * group's attempts, where each stands). A click on an event opens its payload. Told of changes
+ * live, so a chain still running grows without a reload.
+ */
 export function OperationPage({ id, onSignedOut }: PageProps & { id: string }) {
   const live = useLive({ operation: id })
   const { data, error } = usePageQuery(queries.chain(id, live), onSignedOut)
@@ -14,45 +20,20 @@ export function OperationPage({ id, onSignedOut }: PageProps & { id: string }) {
   if (error) return <p role="alert">{error}</p>
   if (!data) return <p className="muted">Loading…</p>
   const chain: Chain = data
-  const children = (parentId: string) => chain.events.filter((e) => e.parentId === parentId)
-  const node = (event: ChainEvent): ReactNode => (
-    <li key={event.id} data-event={event.subject}>
-      <button className="event" onClick={() => setOpen(event)} aria-label={`Open ${event.subject}`}>
-        <strong>{event.subject}</strong> <span className="muted">v{event.version}</span>{' '}
-        <span className="muted">{time(event.createdAt)}</span>
-        {event.publishedBy && <span className="muted"> · by {event.publishedBy}</span>}
-      </button>
-      <div className="groups">
-        {event.handledBy.map((g) => (
-          <span key={g} className="ok">
-            ✓ {g}
-          </span>
-        ))}
-        {event.failures.map((f) => (
-          <span key={f.consumerGroup} className="bad" title={f.lastError}>
-            ✗ {f.consumerGroup}: {f.failures} failures{f.inDeadLetterQueue ? ' (in the DLQ)' : ''} —{' '}
-            {f.lastError}
-          </span>
-        ))}
-      </div>
-      {children(event.id).length > 0 && <ul>{children(event.id).map(node)}</ul>}
-    </li>
-  )
   return (
     <section>
       <h1>
         {chain.name} <span className="muted">{chain.status}</span>
       </h1>
       <p className="muted">
-        {chain.id} · {chain.actor ?? 'no actor'} · {time(chain.startedAt)} · {chain.events.length}{' '}
-        events
+        <code>{chain.id}</code> · <Actor actor={chain.actor} name={chain.actorName} /> · started{' '}
+        <Time at={chain.startedAt} /> · {chain.events.length} events
       </p>
-      <ul className="tree">
-        <li>
-          <strong>operation {chain.name}</strong>
-          <ul>{children(chain.id).map(node)}</ul>
-        </li>
-      </ul>
+      {chain.events.length === 0 ? (
+        <p className="muted">No events yet.</p>
+      ) : (
+        <Waterfall chain={chain} onOpen={setOpen} />
+      )}
       <Dialog open={open !== null} onClose={() => setOpen(null)} title={open?.subject ?? ''}>
         <pre>{JSON.stringify(open?.data, null, 2)}</pre>
       </Dialog>

@@ -1,14 +1,19 @@
-import { useState } from 'react'
 import { type OperationRow } from '../api.ts'
-import { Pager } from '../components/Pager.tsx'
-import { time } from '../format.ts'
+import { Actor } from '../components/Actor.tsx'
+import { Pager, usePages } from '../components/Pager.tsx'
+import { Time } from '../components/Time.tsx'
+import { useHashFilters } from '../hash-filters.ts'
 import { usePageQuery, type PageProps } from '../load.ts'
 import { queries } from '../queries.ts'
+import { hashOf } from '../route.ts'
+
+/** What the search box (and the header's) takes: each exact, never a pattern. */
+export const searchHint = 'Operation id, name or actor, event id or subject (exact)'
 
 export function Operations({ onSignedOut }: PageProps) {
-  const [search, setSearch] = useState('')
-  // The `before` of each page shown so far: the last is the current page's (undefined: newest).
-  const [pages, setPages] = useState<(string | undefined)[]>([undefined])
+  // In the hash (`#/operations?search=…`): the header's search and links land here searched.
+  const [{ search }, setFilters] = useHashFilters('operations', ['search'] as const)
+  const [pages, setPages] = usePages(search)
   const before = pages.at(-1)
   const limit = 20
   const { data, error } = usePageQuery(queries.operations({ search, before, limit }), onSignedOut)
@@ -17,16 +22,14 @@ export function Operations({ onSignedOut }: PageProps) {
       <h1>Operations</h1>
       <input
         type="search"
-        aria-label="Find operations by exact name, actor or id"
-        placeholder="Exact name, actor or id"
+        className="wide"
+        aria-label="Find operations by id, name, actor, event id or subject"
+        placeholder={searchHint}
         value={search}
-        onChange={(e) => {
-          setSearch(e.target.value)
-          setPages([undefined])
-        }}
+        onChange={(e) => setFilters({ search: e.target.value })}
       />
       {error && <p role="alert">{error}</p>}
-      <table>
+      <table aria-label="Operations">
         <thead>
           <tr>
             <th>Name</th>
@@ -38,22 +41,29 @@ export function Operations({ onSignedOut }: PageProps) {
         </thead>
         <tbody>
           {data?.operations.map((o: OperationRow) => (
-            <tr key={o.id}>
+            <tr key={o.id} data-operation={o.id}>
               <td>
-                <a href={`#/operations/${encodeURIComponent(o.id)}`}>{o.name}</a>
+                <a href={hashOf(['operations', o.id])}>{o.name}</a>
               </td>
               <td>
-                {o.actor === null
-                  ? '—'
-                  : String(typeof o.actor === 'string' ? o.actor : JSON.stringify(o.actor))}
+                <Actor actor={o.actor} name={o.actorName} />
               </td>
               <td className={o.status === 'failed' ? 'bad' : undefined}>{o.status}</td>
-              <td>{time(o.startedAt)}</td>
-              <td>{time(o.endedAt)}</td>
+              <td>
+                <Time at={o.startedAt} />
+              </td>
+              <td>
+                <Time at={o.endedAt} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {data && data.operations.length === 0 && (
+        <p className="muted">
+          {search ? `No operation, event or subject is exactly “${search}”.` : 'No operations yet.'}
+        </p>
+      )}
       <Pager pages={pages} next={data?.next} onPages={setPages} />
     </section>
   )
