@@ -321,6 +321,24 @@ describe('the dashboard', () => {
     await page.close()
   })
 
+  it('answers hostile addresses with the reason, never a crash', async () => {
+    const page = await signIn()
+    const alert = page.getByRole('alert')
+    await page.goto(`${dashboard}/#/operations?search=${'x'.repeat(201)}`)
+    await alert.filter({ hasText: 'search is longer than 200 characters' }).waitFor()
+    await page.goto(`${dashboard}/#/operations?search=%00`)
+    await alert.filter({ hasText: 'search must not contain NUL' }).waitFor()
+    await page.goto(`${dashboard}/#/dlq?status=bogus&subject=${'s'.repeat(301)}`)
+    await alert.filter({ hasText: 'subject is longer than 300 characters' }).waitFor()
+    expect(await page.getByLabel('Status', { exact: true }).inputValue()).toBe('open')
+    await page.goto(`${dashboard}/#/operations/%E0%A4%A`)
+    await alert.filter({ hasText: 'no operation' }).waitFor()
+    // The app still answers: the header's links work.
+    await page.getByRole('link', { name: 'Operations' }).click()
+    await eventually(async () => expect(await operationRows(page)).toContain(completed))
+    await page.close()
+  })
+
   it('a read-only key sees every page but no action: no redrive, discard, resolve or bulk redrive', async () => {
     const page = await signIn(readSecret)
     await page.getByText('viewer (read-only)').waitFor()
