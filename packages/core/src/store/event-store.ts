@@ -317,14 +317,14 @@ export interface FrameworkKeyRecord extends Formatted {
 export type FlowEdgeKind = 'publishes' | 'emits' | 'delivers'
 
 /**
- * One counter of one edge of the flow graph, as an instance counted it in one minute since its
- * last flush: written once by an insert and never updated (`observe/flow/`); readers `$sum` `n`
+ * One counter of one edge of the flow graph, as one instance counted it in one minute: written
+ * once by an insert, when the minute has ended (or the instance stops), and never updated (`observe/flow/`); readers `$sum` `n`
  * by edge and counter. One document per counter, not one per edge with a field per counter:
  * FerretDB v1's `$group` computes only its first accumulator (the others answer 0), so one
  * `$sum` must serve them all.
  */
 export interface FlowStatRecord extends Formatted {
-  _id: string // `<instance>:<flush>:<n>`
+  _id: string // `<instance>:<flush>:<n>`: one instance writes one minute once
   /** The minute's start. */
   minuteAt: Date
   /**

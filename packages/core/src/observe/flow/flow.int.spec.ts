@@ -351,7 +351,7 @@ describe('the flow recorder on its own', () => {
       recorder.handlerRan({ ...run, failed: false, eventCreatedAt: new Date(Date.now() - 40) })
       recorder.handlerRan({ ...run, failed: true })
       await proxy.cut()
-      await recorder.flush()
+      await recorder.flush(true)
       expect(logs.messages()).toContain('flow counts could not be written: kept for the next flush')
       expect(await direct.flowStats.countDocuments()).toBe(0)
       // Counted meanwhile: written with the kept ones.
@@ -359,12 +359,12 @@ describe('the flow recorder on its own', () => {
       await proxy.restore()
       // The next flush that reaches MongoDB writes them (the client finds the server again).
       const docs = await eventually(async () => {
-        await recorder.flush()
+        await recorder.flush(true)
         const written = await direct.flowStats.find().toArray()
         expect(written.length, JSON.stringify(logs.lines.slice(-3))).toBeGreaterThan(0)
         return written
       })
-      await recorder.flush()
+      await recorder.flush(true)
       expect(await direct.flowStats.countDocuments()).toBe(docs.length)
       const sum = (counter: string) =>
         docs.filter((d) => d.counter === counter).reduce((total, d) => total + d.n, 0)
@@ -376,6 +376,30 @@ describe('the flow recorder on its own', () => {
       await proxied.close()
       await proxy.close()
     }
+  })
+
+  it('removes counts past their keep time: a TTL index, or a sweep where the server has none', async () => {
+    const kept = eventStore(mongo.db(fastTestOptions(ns, 'flow-expiry').database))
+    const doc = (id: string, expireAt: Date): FlowStatRecord => ({
+      _id: id,
+      minuteAt: new Date(),
+      kind: 'publishes',
+      from: 'mail',
+      to: 'Mail.queued',
+      counter: 'count',
+      n: 1,
+      expireAt,
+    })
+    await kept.flowStats.insertMany([
+      doc('expired', new Date(Date.now() - 1_000)),
+      doc('current', new Date(Date.now() + 60 * 60_000)),
+    ])
+    const mail = await createTestService(ns, servers, 'mail', { scope: 'flow-expiry' })
+    await mail.start()
+    await mail.stop()
+    const indexes = (await kept.flowStats.listIndexes().toArray()) as { name: string }[]
+    if (indexes.some((i) => i.name === 'expireAt_ttl')) return // MongoDB's TTL monitor removes it
+    expect((await kept.flowStats.find().toArray()).map((d) => d._id)).toEqual(['current'])
   })
 
   it('writes nothing when turned off', async () => {

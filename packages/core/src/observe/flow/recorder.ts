@@ -12,7 +12,8 @@ import { bucketFields, bucketOf } from './histogram.ts'
 /** The flow of each subject: what a service counts and how long it keeps the counts. */
 export interface FlowOptions {
   /**
-   * How often this instance writes its counts (one `insertMany`), and when it stops.
+   * How often this instance writes the counts of the minutes that have ended (one `insertMany`);
+   * it writes the minute still counting too when it stops.
    * @default 10_000
    */
   flushIntervalMs?: number
@@ -37,18 +38,22 @@ const sweepIntervalMs = 10 * 60_000
 /**
  * A metrics observer that counts the flow of events per minute and edge (publisher → subject,
  * subject → consumer group, consumer group → subject it emits): count, failures and a histogram
- * of the step time. Counting is a map update in memory; a flush writes what was counted since the
- * last one as new documents (one per minute, edge and counter, ids unique to this instance and
- * flush), never an update: FerretDB's updates are not atomic, and instances never write the same
- * document. A flush that fails keeps its documents for the next, same ids, so a write that went
+ * of the step time. Counting is a map update in memory; a flush writes the minutes that have
+ * ended as new documents (one per minute, edge and counter: ids unique to this instance), never
+ * an update: FerretDB's updates are not atomic, and instances never write the same document.
+ * Waiting for a minute's end keeps `flow_stats` six times smaller than a write of every 10 s
+ * would, which FerretDB's reads (a scan) pay for; the graph lags by up to a minute and a flush. A flush that fails keeps its documents for the next, same ids, so a write that went
  * through after all is not counted twice. A crash loses what was not written yet: one interval
  * of counts (more while MongoDB is down), never an event.
  */
 export interface FlowRecorder extends ServiceMetrics {
   /** Makes the TTL index (or starts the sweep) and flushes every interval; returns the stop. */
   start(): Promise<() => Promise<void>>
-  /** Writes what is counted; resolves when written, or kept for the next flush. */
-  flush(): Promise<void>
+  /**
+   * Writes the counts of the minutes that have ended (`all`: the current one too); resolves when
+   * written, or kept for the next flush.
+   */
+  flush(all?: boolean): Promise<void>
 }
 
 interface EdgeCounts {
@@ -72,7 +77,7 @@ export function flowRecorder(options: {
   const keepMs = options.keepMs ?? flowDefaults.keepMs
   const instance = randomBytes(8).toString('hex')
   let flushes = 0
-  let counts = new Map<string, EdgeCounts>()
+  const counts = new Map<string, EdgeCounts>()
   let unwritten: FlowStatRecord[] = []
   let failing = false
 
@@ -119,12 +124,16 @@ export function flowRecorder(options: {
     return docs
   }
 
-  const write = async () => {
-    if (counts.size > 0) {
-      const taken = counts
-      counts = new Map()
-      unwritten.push(...documents(taken))
-    }
+  const write = async (all: boolean) => {
+    const now = Date.now()
+    const current = now - (now % 60_000)
+    const ended = new Map<string, EdgeCounts>()
+    for (const [key, edge] of counts)
+      if (all || edge.minuteAt < current) {
+        ended.set(key, edge)
+        counts.delete(key)
+      }
+    if (ended.size > 0) unwritten.push(...documents(ended))
     if (unwritten.length > maxUnwritten) {
       const dropped = unwritten.length - maxUnwritten
       unwritten = unwritten.slice(dropped)
@@ -152,7 +161,7 @@ export function flowRecorder(options: {
     }
   }
   let flushing: Promise<void> = Promise.resolve()
-  const flush = () => (flushing = flushing.then(write))
+  const flush = (all = false) => (flushing = flushing.then(() => write(all)))
 
   /** A TTL index where the server has them; else (FerretDB) a sweep. */
   const expiry = async (): Promise<'ttl-index' | 'sweep'> => {
@@ -192,21 +201,26 @@ export function flowRecorder(options: {
       }
     },
     async start() {
-      const stopSweep =
-        (await expiry()) === 'sweep'
-          ? runEvery(
-              sweepIntervalMs,
-              async () => {
-                await store.flowStats.deleteMany({ expireAt: { $lte: new Date() } })
-              },
-              (error) => logger.warn({ err: error }, 'old flow counts could not be swept'),
-            )
-          : undefined
-      const stopFlush = runEvery(flushIntervalMs, flush, () => undefined)
+      let stopSweep: (() => Promise<void>) | undefined
+      if ((await expiry()) === 'sweep') {
+        const sweep = async () => {
+          await store.flowStats.deleteMany({ expireAt: { $lte: new Date() } })
+        }
+        const swept = (error: unknown) =>
+          logger.warn({ err: error }, 'old flow counts could not be swept; tried again later')
+        // Once at start too: a service restarted more often than the interval still sweeps.
+        await sweep().catch(swept)
+        stopSweep = runEvery(sweepIntervalMs, sweep, swept)
+      }
+      const stopFlush = runEvery(
+        flushIntervalMs,
+        () => flush(),
+        () => undefined,
+      )
       return async () => {
         await stopFlush()
         await stopSweep?.()
-        await flush()
+        await flush(true)
       }
     },
     flush,
