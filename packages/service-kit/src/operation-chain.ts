@@ -60,6 +60,8 @@ export const operationTypeDefs = /* GraphQL */ `
     failures: Int!
     lastError: String!
     inDeadLetterQueue: Boolean!
+    "Its latest DLQ entry's status: open, redriven, discarded or resolved; null when it has none."
+    deadLetterStatus: String
   }
 
   type Query {

@@ -194,6 +194,10 @@ export const Chain = z
             failures: z.int(),
             lastError: z.string(),
             inDeadLetterQueue: z.boolean(),
+            deadLetterStatus: DlqStatus.nullable().openapi({
+              description:
+                'The status of its latest DLQ entry; null when it has none. A redriven one is being retried; a discarded or resolved one is closed.',
+            }),
           }),
         ),
         attempts: z.array(AttemptTiming),

@@ -453,7 +453,14 @@ describe('the admin API', () => {
               subject: 'Parcel.lost',
               parentId: operationId,
               data: { parcelId: 'p1' },
-              failures: [{ consumerGroup: 'shipping.refund', inDeadLetterQueue: true }],
+              failures: [
+                {
+                  consumerGroup: 'shipping.refund',
+                  inDeadLetterQueue: true,
+                  // Its first entry was redriven; the latest is open.
+                  deadLetterStatus: 'open',
+                },
+              ],
             },
           ],
         },

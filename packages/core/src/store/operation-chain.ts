@@ -2,6 +2,7 @@ import {
   outboxUnpublished,
   withoutChangeState,
   type EventRecord,
+  type DlqStatus,
   type EventStore,
   type FailureRecord,
   type ProcessedRecord,
@@ -63,14 +64,18 @@ export async function operationChain(store: EventStore, operationId: string) {
       .toArray(),
     store.failures.find({ operationId }).toArray(),
     store.dlq
-      .find({ operationId }, { projection: { eventId: 1, consumerGroup: 1, status: 1 } })
+      .find(
+        { operationId },
+        { projection: { eventId: 1, consumerGroup: 1, status: 1, createdAt: 1 } },
+      )
       .toArray(),
   ])
   if (!operation) return null
   const byId = new Map(recorded.map((e) => [e._id, e]))
-  const inDlq = new Set(
-    dead.filter((d) => d.status === 'open').map((d) => `${d.eventId}/${d.consumerGroup}`),
-  )
+  // Each event and group's latest DLQ entry: a redrive that failed again opens a newer one.
+  const lastEntry = new Map<string, DlqStatus>()
+  for (const d of [...dead].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()))
+    lastEntry.set(`${d.eventId}/${d.consumerGroup}`, d.status)
   const events = [...byId.values()]
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
     .map((event) => ({
@@ -92,7 +97,9 @@ export async function operationChain(store: EventStore, operationId: string) {
           consumerGroup: f.consumerGroup,
           failures: f.failures,
           lastError: f.attempts.at(-1)?.message ?? '',
-          inDeadLetterQueue: inDlq.has(`${f.eventId}/${f.consumerGroup}`),
+          inDeadLetterQueue: lastEntry.get(`${f.eventId}/${f.consumerGroup}`) === 'open',
+          /** Its latest DLQ entry's status (`open`, `redriven`, `discarded`, `resolved`); null: none. */
+          deadLetterStatus: lastEntry.get(`${f.eventId}/${f.consumerGroup}`) ?? null,
         })),
       attempts: attemptsOf(
         event._id,

@@ -129,11 +129,15 @@ function GroupState({ row }: { row: GroupRow }) {
         <a href={dlqHref(row.eventId, row.consumerGroup)}>open the DLQ entry</a>
       </span>
     )
+  if (row.state === 'discarded' || row.state === 'resolved')
+    return (
+      <span className="muted">
+        ✗ {row.state === 'discarded' ? 'given up: its DLQ entry was discarded' : 'resolved by hand'}
+        {failed} · <a href={dlqHref(row.eventId, row.consumerGroup)}>its DLQ entries</a>
+      </span>
+    )
   return (
-    <span
-      className="bad"
-      title="Failed and not handled: it is being retried, or its DLQ entry was discarded or resolved"
-    >
+    <span className="bad" title="Failed and not handled yet: retries (or a redrive) under way">
       ✗ retrying, not handled yet{failed}
     </span>
   )

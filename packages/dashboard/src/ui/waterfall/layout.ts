@@ -26,10 +26,10 @@ export interface AttemptBar extends Omit<Span, 'ms'> {
 
 /**
  * Where a consumer group stands with the event: it finished it (`handled`), it gave it up to the
- * DLQ and the entry is open (`dlq`), or it failed and has not finished it (`retrying`: retries
- * are under way, or its DLQ entry was discarded or resolved, which the chain does not tell).
+ * DLQ and the entry is open (`dlq`), someone closed that entry without a redrive (`discarded`,
+ * `resolved`), or it failed and has not finished it (`retrying`: retries, or a redrive, under way).
  */
-export type GroupState = 'handled' | 'retrying' | 'dlq'
+export type GroupState = 'handled' | 'retrying' | 'dlq' | 'discarded' | 'resolved'
 
 export interface EventRow {
   kind: 'event'
@@ -192,7 +192,7 @@ export function waterfallLayout(chain: Chain): WaterfallLayout {
         eventId: event.id,
         consumerGroup: group,
         depth,
-        state: handled ? 'handled' : failure?.inDeadLetterQueue ? 'dlq' : 'retrying',
+        state: handled ? 'handled' : groupStateOf(failure?.deadLetterStatus ?? null),
         attempts: bars,
         waits,
         failures: failure?.failures ?? 0,
@@ -213,4 +213,11 @@ function groupsOf(event: ChainEvent): string[] {
       ...event.attempts.map((a) => a.consumerGroup),
     ]),
   ].sort()
+}
+
+/** A failed group's state from its latest DLQ entry. */
+function groupStateOf(deadLetterStatus: ChainEvent['failures'][number]['deadLetterStatus']) {
+  if (deadLetterStatus === 'open') return 'dlq'
+  if (deadLetterStatus === 'discarded' || deadLetterStatus === 'resolved') return deadLetterStatus
+  return 'retrying'
 }

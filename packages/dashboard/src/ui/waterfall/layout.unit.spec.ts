@@ -47,6 +47,7 @@ const renamed = chain([
         failures: 2,
         lastError: 'down',
         inDeadLetterQueue: false,
+        deadLetterStatus: null,
       },
     ],
     attempts: [
@@ -142,12 +143,25 @@ describe('the waterfall layout', () => {
     })
   })
 
-  it('says which groups are in the DLQ and which have failed without finishing', () => {
+  it('says which groups are in the DLQ, closed there, or failed without finishing', () => {
+    const failure = (
+      consumerGroup: string,
+      deadLetterStatus: 'open' | 'redriven' | 'discarded' | 'resolved' | null,
+    ) => ({
+      consumerGroup,
+      failures: 5,
+      lastError: 'boom',
+      inDeadLetterQueue: deadLetterStatus === 'open',
+      deadLetterStatus,
+    })
     const stuck = chain([
       event('e', 'op', {
         failures: [
-          { consumerGroup: 'a.dead', failures: 5, lastError: 'boom', inDeadLetterQueue: true },
-          { consumerGroup: 'b.retrying', failures: 1, lastError: 'slow', inDeadLetterQueue: false },
+          failure('a.dead', 'open'),
+          failure('b.retrying', null),
+          failure('c.redriven', 'redriven'),
+          failure('d.discarded', 'discarded'),
+          failure('e.resolved', 'resolved'),
         ],
       }),
     ])
@@ -155,6 +169,9 @@ describe('the waterfall layout', () => {
     expect(rows.slice(1).map((r) => [r.consumerGroup, r.state, r.finishedAfterMs])).toEqual([
       ['a.dead', 'dlq', null],
       ['b.retrying', 'retrying', null],
+      ['c.redriven', 'retrying', null],
+      ['d.discarded', 'discarded', null],
+      ['e.resolved', 'resolved', null],
     ])
   })
 
