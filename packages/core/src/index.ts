@@ -122,6 +122,7 @@ export {
   type PrometheusMetrics,
   type PrometheusMetricsOptions,
 } from './observe/prometheus.ts'
+export type { FlowOptions } from './observe/flow/recorder.ts'
 export {
   openTelemetryTracing,
   instrumentationScope,

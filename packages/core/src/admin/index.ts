@@ -119,6 +119,8 @@ export {
   type EventStore,
   type FailureRecord,
   type Formatted,
+  type FlowEdgeKind,
+  type FlowStatRecord,
   type FrameworkKeyRecord,
   type OperationEndRecord,
   type OperationRecord,

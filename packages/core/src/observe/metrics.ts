@@ -5,10 +5,10 @@ import type { Redelivery } from '../publish/wire.ts'
  * What a service tells a metrics observer, at the points where each fact is known: a handler's
  * run (`runHandler`), a delivery's settlement (`handleDelivery`), JetStream's confirmation of a
  * published event (`outbox.publishRecorded`). `prometheusMetrics()` is one observer; any object
- * with these methods is another. Without one (the default) none of this runs: every call site
- * checks for an observer first, so a delivery allocates nothing for metrics. Its methods run on
- * the hot path: they must be quick. One that throws is logged and ignored (`guardedMetrics`).
- * Every service also tells its flow recorder (`observe/flow/`, unless `flow: false`), beside it.
+ * with these methods is another. Every service also has one of its own, the flow recorder
+ * (`observe/flow/`), unless `flow: false`; without any, none of this runs: every call site checks
+ * for an observer first, so a delivery allocates nothing for metrics. Its methods run on the hot
+ * path: they must be quick. One that throws is logged and ignored (`guardedMetrics`).
  */
 export interface ServiceMetrics {
   /** A handler finished or failed (threw, or ran past its timeout). */
