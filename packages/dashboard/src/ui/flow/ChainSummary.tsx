@@ -13,6 +13,9 @@ export const windowWords: Record<FlowWindow, string> = {
   '24h': 'the last 24 hours',
 }
 
+/** `1 run`, `3 runs`. */
+const counted = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`
+
 /**
  * What follows a subject in the window: each consumer group that handles it, what each emits,
  * and so on, with counts, the share that failed, and the median and 95th percentile time to
@@ -37,7 +40,7 @@ export function ChainSummary({
       {data && (
         <>
           <p className="muted">
-            {data.count} {data.count === 1 ? 'event' : 'events'} in {windowWords[window]}
+            {counted(data.count, 'event')} in {windowWords[window]}
             {rows.length === 0 && '; nothing handles it'}
           </p>
           <ol className="chain-steps">
@@ -46,11 +49,11 @@ export function ChainSummary({
                 key={i}
                 className={row.failures > 0 ? 'failing' : undefined}
                 data-depth={row.depth}
-                style={{ marginLeft: `${(row.depth - 1) * 0.9}rem` }}
+                style={{ marginLeft: `${(row.depth - 1) * 0.6}rem` }}
               >
                 <span className="chain-step">{row.text}</span>
                 <span className="chain-figures">
-                  {row.count} {row.kind === 'delivers' ? 'runs' : 'events'} ·{' '}
+                  {counted(row.count, row.kind === 'delivers' ? 'run' : 'event')} ·{' '}
                   <span className={row.failures > 0 ? 'bad' : undefined}>
                     {share(row.failureRate)} failed
                   </span>{' '}

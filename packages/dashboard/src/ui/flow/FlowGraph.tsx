@@ -62,8 +62,9 @@ export function FlowGraph({
               viewBox="0 0 10 10"
               refX="10"
               refY="5"
-              markerWidth="7"
-              markerHeight="7"
+              markerUnits="userSpaceOnUse"
+              markerWidth="9"
+              markerHeight="9"
               orient="auto-start-reverse"
             >
               <path d="M0,0 L10,5 L0,10 z" />

@@ -83,7 +83,7 @@ export function layoutFlow(
   // The measure with room to spare: a browser's text may round a pixel wider than measured.
   const textWidth = (text: string, px: number) => Math.ceil(measure(text, px) * 1.06) + 2
   const g = newDagreGraph()
-  g.setGraph({ rankdir: 'LR', nodesep: 16, edgesep: 12, ranksep: 56, marginx: 0, marginy: 0 })
+  g.setGraph({ rankdir: 'LR', nodesep: 16, edgesep: 12, ranksep: 44, marginx: 0, marginy: 0 })
   g.setDefaultEdgeLabel(() => ({}))
 
   const ids = new Set<string>()
