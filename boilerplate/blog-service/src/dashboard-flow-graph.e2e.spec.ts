@@ -181,7 +181,7 @@ describe('the flow page at 50 subjects', () => {
     await page.close()
   }, 150_000)
 
-  it("shows a subject's chain summary on a click: each step, four subjects deep", async () => {
+  it("shows a subject's chain summary, every step four subjects deep, selected by click, keyboard or table", async () => {
     await countedGraph()
     const page = await signIn(browser, admin.url, secret)
     await page.goto(`${admin.url}/#/subjects?window=15m`)
@@ -218,6 +218,28 @@ describe('the flow page at 50 subjects', () => {
     await page.getByRole('button', { name: `Subject ${root}` }).click()
     await summary.getByText(`${runsPerRoot} events in the last 15 minutes`).waitFor()
     await page.screenshot({ path: join(screenshotDir, 'flow-50-subjects-chain.png') })
+
+    // A row of the table selects its subject too, and brings its node into the graph's view.
+    const last = subjectOf(subjectCount - 1)
+    await page
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: last, exact: true }) })
+      .getByRole('cell')
+      .nth(3)
+      .click()
+    await page.getByRole('region', { name: `What follows ${last}` }).waitFor()
+    expect(new URL(page.url()).hash).toBe(`#/subjects/${last}?window=15m`)
+    await page.getByRole('button', { name: `Subject ${last}`, pressed: true }).waitFor()
+    await eventually(async () => {
+      const [node, view] = await Promise.all([
+        page.getByRole('button', { name: `Subject ${last}` }).boundingBox(),
+        page.locator('.flow-scroll').boundingBox(),
+      ])
+      expect(node!.x).toBeGreaterThanOrEqual(view!.x)
+      expect(node!.y).toBeGreaterThanOrEqual(view!.y)
+      expect(node!.x + node!.width).toBeLessThanOrEqual(view!.x + view!.width)
+      expect(node!.y + node!.height).toBeLessThanOrEqual(view!.y + view!.height)
+    })
     await page.close()
   }, 150_000)
 })

@@ -1,3 +1,4 @@
+import { Fragment } from 'react'
 import { usePageQuery } from '../load.ts'
 import { queries } from '../queries.ts'
 import { chainRows } from './chain-steps.ts'
@@ -12,6 +13,19 @@ export const windowWords: Record<FlowWindow, string> = {
   '6h': 'the last 6 hours',
   '24h': 'the last 24 hours',
 }
+
+/** A name that may wrap after each dot (`billing.<wbr>onOrderPlaced`), not inside a word. */
+const breakableAtDots = (text: string) =>
+  text.split('.').map((part, i) => (
+    <Fragment key={i}>
+      {i > 0 && (
+        <>
+          .<wbr />
+        </>
+      )}
+      {part}
+    </Fragment>
+  ))
 
 /** `1 run`, `3 runs`. */
 const counted = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`
@@ -51,7 +65,7 @@ export function ChainSummary({
                 data-depth={row.depth}
                 style={{ marginLeft: `${(row.depth - 1) * 0.6}rem` }}
               >
-                <span className="chain-step">{row.text}</span>
+                <span className="chain-step">{breakableAtDots(row.text)}</span>
                 <span className="chain-figures">
                   {counted(row.count, row.kind === 'delivers' ? 'run' : 'event')} ·{' '}
                   <span className={row.failures > 0 ? 'bad' : undefined}>
