@@ -32,13 +32,18 @@ export function FlowGraph({
 }) {
   const container = useRef<HTMLDivElement>(null)
   const scale = useFitScale(container, layout.width)
-  // A subject selected elsewhere (the table, the address) is brought into view.
+  // A subject selected elsewhere (the table, the address) is brought into view, once: a poll's
+  // new layout does not take the view back from someone scrolling the graph.
+  const shown = useRef<string | undefined>(undefined)
   useEffect(() => {
-    if (!selected) return
+    if (!selected) shown.current = undefined
+    if (!selected || shown.current === selected) return
     const node = container.current?.querySelector(
       `[data-node-id="${CSS.escape(`subject:${selected}`)}"]`,
     )
-    node?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' })
+    if (!node) return
+    shown.current = selected
+    node.scrollIntoView?.({ block: 'nearest', inline: 'nearest' })
   }, [selected, layout])
   const failing = layout.edges.some((e) => e.failures > 0)
   // Reading order for the keyboard: left to right, then top to bottom.
