@@ -106,7 +106,9 @@ export function Subjects({ id, onSignedOut }: PageProps & { id?: string }) {
             <th>Consumed by</th>
             <th>Last hour</th>
             <th>Last day</th>
-            <th>Failure rate</th>
+            <th title="Failure records (an event that failed at least once in a consumer group) per event of the subject kept">
+              Failures per event
+            </th>
             <th>In the DLQ</th>
           </tr>
         </thead>
