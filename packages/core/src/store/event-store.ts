@@ -317,16 +317,17 @@ export interface FrameworkKeyRecord extends Formatted {
 export type FlowEdgeKind = 'publishes' | 'emits' | 'delivers'
 
 /**
- * One counter of one edge of the flow graph, as one instance counted it in one minute: written
- * once by an insert, when the minute has ended (or the instance stops), and never updated (`observe/flow/`); readers `$sum` `n`
- * by edge and counter. One document per counter, not one per edge with a field per counter:
- * FerretDB v1's `$group` computes only its first accumulator (the others answer 0), so one
- * `$sum` must serve them all.
+ * One edge of the flow graph, as one instance counted it in one minute or one hour, with all its
+ * counters: written once by an insert when the period has ended (or the instance stops), never
+ * updated (`observe/flow/`). Readers `find` a resolution's documents in a window and sum them in
+ * JavaScript (FerretDB v1's `$group` computes only its first accumulator).
  */
 export interface FlowStatRecord extends Formatted {
-  _id: string // `<instance>:<flush>:<n>`: one instance writes one minute once
-  /** The minute's start. */
-  minuteAt: Date
+  _id: string // `<instance>:<flush>:<n>`: unique to the instance, kept when a flush is tried again
+  /** The period it counts: minutes serve the short windows, hours the long ones. */
+  resolution: 'minute' | 'hour'
+  /** The period's start: a minute, or an hour (UTC). */
+  periodAt: Date
   /**
    * - `publishes`: service `from`'s operations published an event of `to`;
    * - `emits`: consumer group `from`'s handler emitted an event of `to`;
@@ -335,14 +336,16 @@ export interface FlowStatRecord extends Formatted {
   kind: FlowEdgeKind
   from: string
   to: string
+  /** Events published or emitted, or handler runs. */
+  count: number
+  /** Handler runs that failed (`delivers`); 0 for the others. */
+  failures: number
   /**
-   * What `n` counts: `count` (events published or emitted, or handler runs), `failures` (runs
-   * that failed), or `b<i>`: step times in bucket `i` (`observe/flow/histogram.ts`). Only
-   * counters above 0 are written.
+   * Step times per bucket: `buckets[i]` counts the times in bucket `i`
+   * (`observe/flow/histogram.ts`); trailing empty buckets are left out.
    */
-  counter: 'count' | 'failures' | `b${number}`
-  n: number
-  /** When it may be removed (the flow's keep time past its minute). */
+  buckets: number[]
+  /** When it may be removed: a minute 2 hours past its start, an hour the flow's keep time past. */
   expireAt: Date
 }
 
@@ -371,7 +374,7 @@ export interface EventStore {
   dlqAlerts: Collection<PendingAlertRecord>
   dlqAlertClaims: Collection<AlertClaimRecord>
   frameworkKeys: Collection<FrameworkKeyRecord>
-  /** Counts of the flow of events per minute and edge: insert-only, expiring. */
+  /** Counts of the flow of events per minute or hour and edge: insert-only, expiring. */
   flowStats: Collection<FlowStatRecord>
 }
 

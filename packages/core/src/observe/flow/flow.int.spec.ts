@@ -13,11 +13,13 @@ import { z } from 'zod'
 import type { FlowGraphAnswer, SubjectChainAnswer } from '../../admin/schemas.ts'
 import { startAdminServer, type AdminServer } from '../../admin/server.ts'
 import { defineEvent } from '../../event-definition.ts'
-import { openEventStore, type EventStoreTools } from '../../open-event-store.ts'
+import { openEventStore, type AdminSource, type EventStoreTools } from '../../open-event-store.ts'
 import type { Service } from '../../service.ts'
 import { eventStore, type FlowStatRecord } from '../../store/event-store.ts'
 import { captureLogs, createTestService, fastTestOptions } from '../../testing/test-service.ts'
+import { flowGraph } from './graph.ts'
 import { bucketOf, bucketRange } from './histogram.ts'
+import { hourMs, minuteMs, periodStart } from './periods.ts'
 import { flowRecorder } from './recorder.ts'
 
 // The flow recorder in real services on the real servers: events go through NATS, every instance
@@ -176,11 +178,15 @@ describe('the flow of each subject', () => {
   it('shows each edge with exact counts and failures, after real events and a flush', async () => {
     const g = await graph()
     expect(g.window).toBe('1h')
+    // Per minute of the span read: from the minute an hour ago began to now.
+    const minutes = (Date.parse(g.until) - Date.parse(g.since)) / minuteMs
+    expect(minutes).toBeGreaterThanOrEqual(60)
+    expect(minutes).toBeLessThanOrEqual(61)
     expect(edgeOf(g, 'service:shop', 'subject:Order.placed')).toMatchObject({
       kind: 'publishes',
       count: orders,
       failures: 0,
-      perMinute: orders / 60,
+      perMinute: orders / minutes,
     })
     expect(edgeOf(g, 'subject:Order.placed', 'group:shop.reserve')).toMatchObject({
       kind: 'delivers',
@@ -247,32 +253,40 @@ describe('the flow of each subject', () => {
   })
 
   it('adds up what each instance flushed: two instances, one edge', async () => {
-    const docs = await store.flowStats
-      .find({ kind: 'publishes', from: 'shop', to: 'Order.placed', counter: 'count' })
-      .toArray()
-    const instances = new Set(docs.map((d) => d._id.split(':')[0]))
-    expect(instances.size).toBe(2)
-    expect(docs.reduce((sum, d) => sum + d.n, 0)).toBe(orders)
+    for (const resolution of ['minute', 'hour'] as const) {
+      const docs = await store.flowStats
+        .find({ resolution, kind: 'publishes', from: 'shop', to: 'Order.placed' })
+        .toArray()
+      const instances = new Set(docs.map((d) => d._id.split(':')[0]))
+      expect(instances.size, resolution).toBe(2)
+      expect(
+        docs.reduce((sum, d) => sum + d.count, 0),
+        resolution,
+      ).toBe(orders)
+    }
   })
 
-  it('counts only the window: an older document shows in a longer window alone', async () => {
-    const minuteAt = new Date(Date.now() - 2 * 60 * 60_000)
-    minuteAt.setUTCSeconds(0, 0)
-    const old = (counter: FlowStatRecord['counter'], n: number): FlowStatRecord => ({
-      _id: `old-instance:1:${counter}`,
-      minuteAt,
+  it('counts only the window: an older hour shows in a longer window alone', async () => {
+    const twoHoursAgo = Date.now() - 2 * hourMs
+    const old = (resolution: FlowStatRecord['resolution']): FlowStatRecord => ({
+      _id: `old-instance:1:${resolution}`,
+      resolution,
+      periodAt: new Date(periodStart(twoHoursAgo, resolution)),
       kind: 'delivers',
       from: 'Order.placed',
       to: 'shop.reserve',
-      counter,
-      n,
-      expireAt: new Date(Date.now() + 60 * 60_000),
+      count: 1000,
+      failures: 7,
+      buckets: [...Array<number>(10).fill(0), 1000],
+      expireAt: new Date(Date.now() + hourMs),
     })
-    await store.flowStats.insertMany([old('count', 1000), old('failures', 7), old('b10', 1000)])
+    // Its hour, and a minute no window reads any more (the hour holds it).
+    await store.flowStats.insertMany([old('hour'), old('minute')])
     const within = (g: FlowGraphAnswer) => edgeOf(g, 'subject:Order.placed', 'group:shop.reserve')
     expect(within(await graph('1h'))).toMatchObject({ count: orders, failures: 0 })
     expect(within(await graph('15m'))).toMatchObject({ count: orders })
     expect(within(await graph('6h'))).toMatchObject({ count: orders + 1000, failures: 7 })
+    expect(within(await graph('24h'))).toMatchObject({ count: orders + 1000, failures: 7 })
     await store.flowStats.deleteMany({ _id: /^old-instance:/ })
   })
 
@@ -331,6 +345,114 @@ describe('the flow of each subject', () => {
   })
 })
 
+describe('minutes and hours', () => {
+  /** A recorder on its own clock, writing to a database of its own (ids: instance per recorder). */
+  function clocked(scopeName: string, start: number) {
+    const clock = { now: start }
+    const recorder = flowRecorder({
+      store: eventStore(mongo.db(fastTestOptions(ns, scopeName).database)),
+      logger: pino({ level: 'silent' }),
+      now: () => clock.now,
+    })
+    const run = (failed = false) =>
+      recorder.handlerRan({
+        consumerGroup: 'shop.audit',
+        subject: 'Order.placed',
+        durationMs: 1,
+        attempt: 1,
+        failed,
+        eventCreatedAt: new Date(Date.now() - 40),
+      })
+    return { clock, recorder, run }
+  }
+  // Hours ahead of the real clock: MongoDB's TTL monitor leaves the documents alone.
+  const hour = periodStart(Date.now(), 'hour') + 3 * hourMs
+  const min = minuteMs
+
+  it('writes one document per resolution for an edge, however many flushes a minute has', async () => {
+    const { clock, recorder, run } = clocked('flow-one-per', hour + 10 * min)
+    const written = eventStore(mongo.db(fastTestOptions(ns, 'flow-one-per').database)).flowStats
+    for (let i = 0; i < 200; i++) {
+      clock.now += 100 // 20 s, within the minute
+      run(i % 10 === 0)
+      if (i % 20 === 0) await recorder.flush()
+    }
+    expect(await written.countDocuments()).toBe(0)
+    clock.now = hour + 11 * min + 1_000
+    await recorder.flush()
+    clock.now = hour + hourMs + 1_000
+    await recorder.flush()
+    await recorder.flush()
+    const docs = await written.find().sort({ resolution: 1 }).toArray()
+    expect(docs.map((d) => [d.resolution, d.periodAt, d.count, d.failures])).toEqual([
+      ['hour', new Date(hour), 200, 20],
+      ['minute', new Date(hour + 10 * min), 200, 20],
+    ])
+    for (const d of docs) expect(d.buckets[bucketOf(40)], d.resolution).toBeGreaterThan(0)
+  })
+
+  it("reads 6h from hours and the current hour's minutes, an hour a stopped instance wrote early once", async () => {
+    const name = 'flow-hours'
+    const hours: AdminSource = {
+      ...tools,
+      store: eventStore(mongo.db(fastTestOptions(ns, name).database)),
+    }
+    const edge = async (window: '15m' | '1h' | '6h' | '24h', at: number) => {
+      const g = await flowGraph(hours, window, new Date(at))
+      const found = g.edges.find((e) => e.to === 'group:shop.audit')
+      return { since: g.since, count: found?.count ?? 0, perMinute: found?.perMinute, found }
+    }
+    // Instance a: 5 runs late in the first hour, 5 in the next, then it stops (at +1h20m).
+    const a = clocked(name, hour + 50 * min)
+    for (let i = 0; i < 3; i++) a.run()
+    a.clock.now = hour + 59 * min + 30_000
+    a.run()
+    a.run(true)
+    a.clock.now = hour + hourMs + 5_000
+    await a.recorder.flush() // the ended minutes and the ended hour
+    for (let i = 0; i < 4; i++) a.run()
+    a.clock.now = hour + hourMs + 20 * min
+    a.run()
+    await a.recorder.flush(true) // the stop: the current minute and the hour so far
+    // Instance b runs on: 2 runs at +1h30m, flushed a minute later.
+    const b = clocked(name, hour + hourMs + 30 * min)
+    b.run()
+    b.run()
+    b.clock.now = hour + hourMs + 31 * min
+    await b.recorder.flush()
+
+    const read = hour + hourMs + 40 * min
+    const sixHours = await edge('6h', read)
+    // Hour 0 (5) from its hour document, hour 1 (4 + 1 + 2) from its minutes: a's early hour
+    // document for hour 1 (5) is not read beside them.
+    expect(sixHours.count).toBe(12)
+    expect(sixHours.since).toEqual(new Date(hour - 5 * hourMs))
+    expect(sixHours.perMinute).toBe(12 / (6 * 60 + 40))
+    expect(sixHours.found).toMatchObject({ failures: 1 })
+    expect(sixHours.found!.p95Ms!).toBeLessThanOrEqual(bucketRange(bucketOf(40)).upper)
+    expect(await edge('24h', read)).toMatchObject({ count: 12 })
+    expect(await edge('1h', read)).toMatchObject({ count: 12, since: new Date(read - hourMs) })
+    expect(await edge('15m', read)).toMatchObject({ count: 2 })
+
+    // Just after hour 1 ends, b has not written it yet: hour 1 is still read from its minutes.
+    b.clock.now = hour + 2 * hourMs + 30_000
+    expect(await edge('6h', b.clock.now)).toMatchObject({ count: 12 })
+    await b.recorder.flush()
+    // Later, hours 0 and 1 from their hour documents (a's early one for hour 1 with b's).
+    expect(await edge('6h', hour + 2 * hourMs + 5 * min)).toMatchObject({ count: 12 })
+    const docs = await hours.store.flowStats.find().toArray()
+    const of = (resolution: string) => docs.filter((d) => d.resolution === resolution)
+    expect(
+      of('hour')
+        .map((d) => d.count)
+        .sort(),
+    ).toEqual([2, 5, 5])
+    expect(of('minute')).toHaveLength(5)
+    // Nothing of it is in a window that began after it.
+    expect(await edge('1h', hour + 3 * hourMs + 5 * min)).toMatchObject({ count: 0 })
+  })
+})
+
 describe('the flow recorder on its own', () => {
   it('keeps the counts of a flush MongoDB did not take, and the next flush writes them once', async () => {
     const url = new URL(servers.mongodbUrl)
@@ -366,11 +488,14 @@ describe('the flow recorder on its own', () => {
       })
       await recorder.flush(true)
       expect(await direct.flowStats.countDocuments()).toBe(docs.length)
-      const sum = (counter: string) =>
-        docs.filter((d) => d.counter === counter).reduce((total, d) => total + d.n, 0)
-      expect(sum('count')).toBe(3)
-      expect(sum('failures')).toBe(1)
-      expect(sum('b5')).toBe(2) // 40 ms: (25, 50]
+      for (const resolution of ['minute', 'hour'] as const) {
+        const of = docs.filter((d) => d.resolution === resolution)
+        const sum = (counter: (d: FlowStatRecord) => number) =>
+          of.reduce((total, d) => total + counter(d), 0)
+        expect(sum((d) => d.count)).toBe(3)
+        expect(sum((d) => d.failures)).toBe(1)
+        expect(sum((d) => d.buckets[5] ?? 0)).toBe(2) // 40 ms: (25, 50]
+      }
       expect(logs.messages()).toContain('flow counts are written again')
     } finally {
       await proxied.close()
@@ -382,12 +507,14 @@ describe('the flow recorder on its own', () => {
     const kept = eventStore(mongo.db(fastTestOptions(ns, 'flow-expiry').database))
     const doc = (id: string, expireAt: Date): FlowStatRecord => ({
       _id: id,
-      minuteAt: new Date(),
+      resolution: 'minute',
+      periodAt: new Date(),
       kind: 'publishes',
       from: 'mail',
       to: 'Mail.queued',
-      counter: 'count',
-      n: 1,
+      count: 1,
+      failures: 0,
+      buckets: [],
       expireAt,
     })
     await kept.flowStats.insertMany([

@@ -1,28 +1,32 @@
 import { consumerGroupOf } from '../../consume/group-names.ts'
 import type { AdminSource } from '../../open-event-store.ts'
 import { filteredSubject } from '../../ordering/keyed-subjects.ts'
-import type { EventStore, FlowEdgeKind } from '../../store/event-store.ts'
+import type { FlowEdgeKind } from '../../store/event-store.ts'
 import type { IndexDeclaration } from '../../store/indexes.ts'
-import { bucketFields, percentile, type BucketField } from './histogram.ts'
-import { flowWindows, type FlowWindow } from './windows.ts'
+import { percentile } from './histogram.ts'
+import { flowReadPlan, minuteMs } from './periods.ts'
+import { readEdgeTotals, type EdgeTotals } from './totals.ts'
+import type { FlowWindow } from './windows.ts'
 
 /**
  * The flow of each subject, read back from `flow_stats`: the graph of publishers → subjects →
  * consumer groups → the subjects they emit for a window, and a subject's chain (what follows it).
- * One aggregate per answer: `$match` the window, `$group` by edge and counter with one `$sum`
- * (FerretDB's `$group` has no other accumulator, and computes only the first it is given),
- * percentiles from the summed buckets.
+ * A window reads minute documents (`15m`, `1h`) or hour documents and the latest minutes (`6h`,
+ * `24h`: `periods.ts`), sums them in JavaScript, and estimates percentiles from the summed
+ * buckets.
  */
 
 /**
- * The graph's read on MongoDB. On FerretDB a range is filtered after every document is fetched:
- * the read costs what `flow_stats` holds, which its keep time bounds (docs/dashboard.md).
+ * The window's read on MongoDB: an equality on the resolution and a range of periods. FerretDB
+ * filters the equality inside PostgreSQL and the range after fetching every document of that
+ * resolution, so there a read costs what the resolution holds: 2 hours of minutes, or the keep
+ * time of hours (docs/dashboard.md).
  */
 export const flowIndexes: readonly IndexDeclaration[] = [
   {
     collection: 'flowStats',
-    keys: { minuteAt: 1 },
-    serves: "the flow graph: every edge's counts since a minute",
+    keys: { resolution: 1, periodAt: 1 },
+    serves: "the flow graph: every edge's counts of a resolution in a window",
     onFerretDb: 'scan',
   },
 ]
@@ -43,7 +47,7 @@ export interface FlowEdge {
   kind: FlowEdgeKind
   /** Events published or emitted, or handler runs, in the window. */
   count: number
-  /** `count` per minute of the window. */
+  /** `count` per minute of the span read, `since` to `until`. */
   perMinute: number
   /** Handler runs that failed (`delivers`); 0 for the others. */
   failures: number
@@ -56,7 +60,10 @@ export interface FlowEdge {
 
 export interface FlowGraph {
   window: FlowWindow
-  /** The first minute counted, and the time of the read. */
+  /**
+   * The start of the first period read (a minute; an hour for `6h` and `24h`), and the time of
+   * the read.
+   */
   since: Date
   until: Date
   nodes: FlowNode[]
@@ -99,67 +106,23 @@ export const flowNodeId = (kind: FlowNodeKind, name: string) => `${kind}:${name}
 /** How deep a chain is walked: an answer stays small, whatever the graph. */
 export const maxChainDepth = 8
 
-const minuteMs = 60_000
-
-interface EdgeTotals {
-  kind: FlowEdgeKind
-  from: string
-  to: string
-  count: number
-  failures: number
-  buckets: number[]
-}
-
-/** Every edge's sums since `since`: one aggregate, one `$sum` (see `FlowStatRecord`). */
-async function edgeTotals(store: EventStore, since: Date): Promise<EdgeTotals[]> {
-  const rows = await store.flowStats
-    .aggregate<{ _id: Partial<Record<'kind' | 'from' | 'to' | 'counter', unknown>>; n: unknown }>([
-      { $match: { minuteAt: { $gte: since } } },
-      {
-        $group: {
-          _id: { kind: '$kind', from: '$from', to: '$to', counter: '$counter' },
-          n: { $sum: '$n' },
-        },
-      },
-    ])
-    .toArray()
-  const edges = new Map<string, EdgeTotals>()
-  for (const { _id: row, n } of rows) {
-    const kind = String(row.kind) as FlowEdgeKind
-    if (!Object.hasOwn(ends, kind)) continue
-    const from = String(row.from)
-    const to = String(row.to)
-    const key = JSON.stringify([kind, from, to])
-    let edge = edges.get(key)
-    if (!edge) {
-      edge = { kind, from, to, count: 0, failures: 0, buckets: bucketFields.map(() => 0) }
-      edges.set(key, edge)
-    }
-    const value = Number(n) || 0
-    const bucket = bucketFields.indexOf(row.counter as BucketField)
-    if (row.counter === 'count') edge.count += value
-    else if (row.counter === 'failures') edge.failures += value
-    else if (bucket >= 0) edge.buckets[bucket]! += value
-  }
-  return [...edges.values()]
-}
-
 /**
  * The graph for a window: the edges with traffic, and every consumer group of the stream (from
  * JetStream) with its subjects, so a quiet group shows with a count of 0. The window starts at
- * the minute `window` ago began.
+ * the minute (`15m`, `1h`) or the hour (`6h`, `24h`) `window` ago began; rates are per minute
+ * of that span.
  */
 export async function flowGraph(
   source: AdminSource,
   window: FlowWindow,
   now = new Date(),
 ): Promise<FlowGraph> {
-  const since = new Date(Math.floor((now.getTime() - flowWindows[window]) / minuteMs) * minuteMs)
+  const { since, ranges } = flowReadPlan(window, now)
   const [totals, groups] = await Promise.all([
-    edgeTotals(source.store, since),
+    readEdgeTotals(source.store, ranges),
     source.consumerGroups(),
   ])
-  const minutes = flowWindows[window] / minuteMs
+  const minutes = (now.getTime() - since.getTime()) / minuteMs
   const nodes = new Map<string, FlowNode>()
   const edges = new Map<string, FlowEdge>()
   const add = (kind: FlowEdgeKind, from: string, to: string, totals?: EdgeTotals) => {

@@ -3,7 +3,7 @@ import { stepBuckets } from '../buckets.ts'
 /**
  * Step times counted in buckets, and percentiles read back from the counts. Bucket `i` holds
  * the times in (bound `i - 1`, bound `i`] (Prometheus's `le`), the first from 0, the last
- * everything above the top bound. Stored as counters `b0`…`bN` in `flow_stats`.
+ * everything above the top bound. Stored in `flow_stats` as an array of counts by bucket index.
  */
 
 /** The bounds in milliseconds (rounded: 0.025 s × 1000 is not exactly 25 in floating point). */
@@ -11,14 +11,6 @@ export const stepBoundsMs: readonly number[] = stepBuckets.map((s) => Math.round
 
 /** How many buckets: one per bound, and one above the top. */
 export const bucketCount = stepBoundsMs.length + 1
-
-export type BucketField = `b${number}`
-
-/** `b0`, `b1`, … : the buckets' counters, in order. */
-export const bucketFields: readonly BucketField[] = Array.from(
-  { length: bucketCount },
-  (_, i) => `b${i}` as const,
-)
 
 /** The bucket a time falls in; a negative time (a clock step) counts as 0. */
 export function bucketOf(ms: number): number {

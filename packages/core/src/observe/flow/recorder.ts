@@ -7,19 +7,20 @@ import type { EventStore, FlowEdgeKind, FlowStatRecord } from '../../store/event
 import { insertNew } from '../../store/insert-new.ts'
 import { currentFormat } from '../../version/formats.ts'
 import type { HandlerRun, PublishedEvent, ServiceMetrics } from '../metrics.ts'
-import { bucketFields, bucketOf } from './histogram.ts'
+import { flowCounter, type PeriodCounts } from './counts.ts'
+import { minuteKeepMs, type FlowResolution } from './periods.ts'
 
 /** The flow of each subject: what a service counts and how long it keeps the counts. */
 export interface FlowOptions {
   /**
-   * How often this instance writes the counts of the minutes that have ended (one `insertMany`);
-   * it writes the minute still counting too when it stops.
+   * How often this instance writes the counts of the minutes and hours that have ended (one
+   * `insertMany`); it writes the minute and hour still counting too when it stops.
    * @default 10_000
    */
   flushIntervalMs?: number
   /**
-   * How long the counts stay in `flow_stats` (a TTL index on MongoDB; a sweep every 10 minutes
-   * where the server has none, such as FerretDB).
+   * How long the hourly counts stay in `flow_stats` (minutes stay 2 hours, or this if shorter): a
+   * TTL index on MongoDB; a sweep every 10 minutes where the server has none, such as FerretDB.
    * @default 2 days
    */
   keepMs?: number
@@ -36,34 +37,25 @@ const maxUnwritten = 20_000
 const sweepIntervalMs = 10 * 60_000
 
 /**
- * A metrics observer that counts the flow of events per minute and edge (publisher → subject,
- * subject → consumer group, consumer group → subject it emits): count, failures and a histogram
- * of the step time. Counting is a map update in memory; a flush writes the minutes that have
- * ended as new documents (one per minute, edge and counter: ids unique to this instance), never
- * an update: FerretDB's updates are not atomic, and instances never write the same document.
- * Waiting for a minute's end keeps `flow_stats` six times smaller than a write of every 10 s
- * would, which FerretDB's reads (a scan) pay for; the graph lags by up to a minute and a flush. A flush that fails keeps its documents for the next, same ids, so a write that went
- * through after all is not counted twice. A crash loses what was not written yet: one interval
- * of counts (more while MongoDB is down), never an event.
+ * A metrics observer that counts the flow of events per edge (publisher → subject, subject →
+ * consumer group, consumer group → subject it emits), each fact in its minute and in its hour:
+ * count, failures and a histogram of the step time. Counting is a map update in memory; a flush
+ * writes the minutes and hours that have ended as new documents, one per period, edge and
+ * instance holding all its counters (ids unique to this instance), never an update: FerretDB's
+ * updates are not atomic, and instances never write the same document. It reads nothing. The
+ * graph lags by up to a minute and a flush. A flush that fails keeps its documents for the next,
+ * same ids, so a write that went through after all is not counted twice. A crash loses what was
+ * not written yet, never an event: the current minute and a flush of the short windows, the
+ * current hour of the long ones.
  */
 export interface FlowRecorder extends ServiceMetrics {
   /** Makes the TTL index (or starts the sweep) and flushes every interval; returns the stop. */
   start(): Promise<() => Promise<void>>
   /**
-   * Writes the counts of the minutes that have ended (`all`: the current one too); resolves when
-   * written, or kept for the next flush.
+   * Writes the counts of the minutes and hours that have ended (`all`: the current ones too);
+   * resolves when written, or kept for the next flush.
    */
   flush(all?: boolean): Promise<void>
-}
-
-interface EdgeCounts {
-  minuteAt: number
-  kind: FlowEdgeKind
-  from: string
-  to: string
-  count: number
-  failures: number
-  buckets: number[]
 }
 
 export function flowRecorder(options: {
@@ -71,69 +63,46 @@ export function flowRecorder(options: {
   logger: Logger
   flushIntervalMs?: number
   keepMs?: number
+  /** The clock that places facts in minutes and hours (ms); tests move it past an hour. */
+  now?: () => number
 }): FlowRecorder {
   const { store, logger } = options
   const flushIntervalMs = options.flushIntervalMs ?? flowDefaults.flushIntervalMs
   const keepMs = options.keepMs ?? flowDefaults.keepMs
+  const now = options.now ?? Date.now
+  const keep: Record<FlowResolution, number> = {
+    minute: Math.min(minuteKeepMs, keepMs),
+    hour: keepMs,
+  }
   const instance = randomBytes(8).toString('hex')
   let flushes = 0
-  const counts = new Map<string, EdgeCounts>()
+  const counter = flowCounter()
   let unwritten: FlowStatRecord[] = []
   let failing = false
 
-  const count = (kind: FlowEdgeKind, from: string, to: string, failed: boolean, ms?: number) => {
-    const now = Date.now()
-    const minuteAt = now - (now % 60_000)
-    const key = `${minuteAt}\n${kind}\n${from}\n${to}`
-    let edge = counts.get(key)
-    if (!edge) {
-      edge = { minuteAt, kind, from, to, count: 0, failures: 0, buckets: [] }
-      counts.set(key, edge)
-    }
-    edge.count++
-    if (failed) edge.failures++
-    if (ms !== undefined) {
-      const bucket = bucketOf(ms)
-      edge.buckets[bucket] = (edge.buckets[bucket] ?? 0) + 1
-    }
-  }
+  const count = (kind: FlowEdgeKind, from: string, to: string, failed: boolean, ms?: number) =>
+    counter.count(kind, from, to, failed, ms, now())
 
-  const documents = (taken: Map<string, EdgeCounts>): FlowStatRecord[] => {
+  const documents = (taken: PeriodCounts[]): FlowStatRecord[] => {
     flushes++
-    const docs: FlowStatRecord[] = []
-    for (const edge of taken.values()) {
-      const { kind, from, to } = edge
-      const minuteAt = new Date(edge.minuteAt)
-      const expireAt = new Date(edge.minuteAt + keepMs)
-      const add = (counter: FlowStatRecord['counter'], n: number) =>
-        docs.push({
-          _id: `${instance}:${flushes}:${docs.length}`,
-          format: currentFormat,
-          minuteAt,
-          kind,
-          from,
-          to,
-          counter,
-          n,
-          expireAt,
-        })
-      add('count', edge.count)
-      if (edge.failures > 0) add('failures', edge.failures)
-      edge.buckets.forEach((n, i) => n > 0 && add(bucketFields[i]!, n))
-    }
-    return docs
+    return taken.map((period, i) => ({
+      _id: `${instance}:${flushes}:${i}`,
+      format: currentFormat,
+      resolution: period.resolution,
+      periodAt: new Date(period.periodAt),
+      kind: period.kind,
+      from: period.from,
+      to: period.to,
+      count: period.count,
+      failures: period.failures,
+      buckets: period.buckets,
+      expireAt: new Date(period.periodAt + keep[period.resolution]),
+    }))
   }
 
   const write = async (all: boolean) => {
-    const now = Date.now()
-    const current = now - (now % 60_000)
-    const ended = new Map<string, EdgeCounts>()
-    for (const [key, edge] of counts)
-      if (all || edge.minuteAt < current) {
-        ended.set(key, edge)
-        counts.delete(key)
-      }
-    if (ended.size > 0) unwritten.push(...documents(ended))
+    const ended = counter.take(now(), all)
+    if (ended.length > 0) unwritten.push(...documents(ended))
     if (unwritten.length > maxUnwritten) {
       const dropped = unwritten.length - maxUnwritten
       unwritten = unwritten.slice(dropped)
