@@ -1,10 +1,11 @@
-// pnpm bench [--quick] [--only=core|tracing|cluster|ordering|reads|gateway|restart|event-store]
-// [--history=N]:
+// pnpm bench [--quick] [--history=N]
+// [--only=core|tracing|cluster|ordering|reads|gateway|restart|event-store|flow-read]:
 // the core against a raw pipeline written with the same clients, the core with tracing off, on and
 // without an SDK, the core on one nats-server against a three-node cluster (R1, R3), a keyed
 // event's consumer group ordered against unordered, the product's reads as history grows and after
 // retention, gateway mutations against a plain yoga resolver, restart-to-ready, event-sourced
-// streams' appends against a publish and against Emmett's MongoDB event store; on the same
+// streams' appends against a publish and against Emmett's MongoDB event store, the dashboard's
+// flow read against the flow_stats layout before it; on the same
 // servers, in one run. Prints tables and writes bench/results/latest(-quick)(-<part>).json.
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus } from 'node:os'
@@ -21,6 +22,7 @@ import { measureCluster, printCluster, type ClusterResult } from './cluster.ts'
 import { measureOrdering, printOrdering, type OrderingResult } from './ordering.ts'
 import { fmt, printTable } from './table.ts'
 import { measureEventStore, printEventStore, type EventStoreResult } from './event-store.ts'
+import { measureFlowRead, printFlowRead, type FlowReadResult } from './flow-read.ts'
 import {
   measureBaselineGateway,
   measureBlogGateway,
@@ -80,6 +82,9 @@ const eventStorePlan = {
   writers: 20,
   maxAttempts: 50,
 }
+// The dashboard's flow read on flow_stats as 10 busy edges on 3 instances leave it, kept 2 days
+// (6 hours with --quick: the old layout's documents take long to write), against the old layout.
+const flowReadPlan = { keptHours: quick ? 6 : 48, edges: 10, instances: 3 }
 // Events in each history the reads are measured on, and the older history aged out before the
 // last one. `--history=1000000` adds a history of that size (the 1M run: local only, over 2 h).
 const historyFlag = process.argv.find((a) => a.startsWith('--history='))?.slice(10)
@@ -87,7 +92,7 @@ const histories = {
   sizes: [1_000, quick ? 10_000 : 100_000, ...(historyFlag ? [Number(historyFlag)] : [])],
   agedOut: historyFlag ? Number(historyFlag) : quick ? 10_000 : 100_000,
 }
-// `--only=core|tracing|cluster|ordering|reads|gateway|restart|event-store` runs one part.
+// `--only=core|tracing|cluster|ordering|reads|gateway|restart|event-store|flow-read` runs one part.
 const parts = [
   'core',
   'tracing',
@@ -97,6 +102,7 @@ const parts = [
   'gateway',
   'restart',
   'event-store',
+  'flow-read',
 ]
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 if (only !== undefined && !parts.includes(only)) {
@@ -148,7 +154,22 @@ try {
     eventStore = await measureEventStore(ctx, eventStorePlan, log)
     printEventStore(eventStore)
   }
-  const results = { ...core, tracing, cluster, ordering, reads, gateway, restart, eventStore }
+  let flowRead: FlowReadResult | undefined
+  if (runs('flow-read')) {
+    flowRead = await measureFlowRead(ctx, flowReadPlan, log)
+    printFlowRead(flowRead)
+  }
+  const results = {
+    ...core,
+    tracing,
+    cluster,
+    ordering,
+    reads,
+    gateway,
+    restart,
+    eventStore,
+    flowRead,
+  }
   const name = `latest${quick ? '-quick' : ''}${only ? `-${only}` : ''}.json`
   const file = join(import.meta.dirname, '../results', name)
   await writeFile(
