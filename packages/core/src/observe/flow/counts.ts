@@ -37,6 +37,7 @@ interface EdgePeriods {
   hour?: PeriodCounts
 }
 
+/** An empty counter; the clock is the caller's (`now` of each call). */
 export function flowCounter(): FlowCounter {
   /** Each edge's current minute and hour, by `kind \n from \n to`: one lookup per fact. */
   const current = new Map<string, EdgePeriods>()

@@ -58,6 +58,7 @@ export interface FlowRecorder extends ServiceMetrics {
   flush(all?: boolean): Promise<void>
 }
 
+/** The flow recorder of one service instance (ids unique to it: a random instance id). */
 export function flowRecorder(options: {
   store: EventStore
   logger: Logger
