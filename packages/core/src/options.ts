@@ -127,11 +127,11 @@ export interface ServiceOptions {
    */
   tracing?: ServiceTracing
   /**
-   * The flow of each subject, for the dashboard: per minute and edge (publisher → subject →
-   * consumer group → the subjects it emits), how many, how many failed, and how long each step
-   * took, counted in memory and written to `flow_stats` every interval (docs/dashboard.md).
-   * `false` turns it off: nothing is counted or written.
-   * @default on: written every 10 s, kept 2 days
+   * The flow of each subject, for the dashboard: per minute and per hour and edge (publisher →
+   * subject → consumer group → the subjects it emits), how many, how many failed, and how long
+   * each step took, counted in memory; the periods that ended are written to `flow_stats` every
+   * interval (docs/dashboard.md). `false` turns it off: nothing is counted or written.
+   * @default on: written every 10 s; minutes kept 2 hours, hours 2 days
    */
   flow?: FlowOptions | false
 }

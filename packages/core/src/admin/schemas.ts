@@ -391,7 +391,7 @@ export const FlowEdge = z
       description:
         "publishes: service → subject (an operation's event; time: created → JetStream confirmed); delivers: subject → group (handler runs; time: the event's creation → the run's end); emits: group → subject (time: the parent event's creation → the child's)",
     }),
-    perMinute: z.number().openapi({ description: 'count / window minutes' }),
+    perMinute: z.number().openapi({ description: 'count per minute from `since` to `until`' }),
     ...flowCounts,
   })
   .openapi('FlowEdge')
@@ -399,7 +399,10 @@ export const FlowEdge = z
 export const FlowGraph = z
   .object({
     window: FlowWindow,
-    since: dateTime.openapi({ description: 'The start of the window (a minute)' }),
+    since: dateTime.openapi({
+      description:
+        'The start of what was read: a minute for 15m and 1h, an hour for 6h and 24h (so up to an hour before the window)',
+    }),
     until: dateTime.openapi({ description: 'Now' }),
     nodes: z.array(FlowNode),
     edges: z.array(FlowEdge),
