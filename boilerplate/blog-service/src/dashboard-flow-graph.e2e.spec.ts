@@ -21,7 +21,7 @@ import {
   screenshotDir,
   screenshotWholeGraph,
   signIn,
-} from './testing/flow-browser.ts'
+} from './testing/browser.ts'
 
 // The flow page at 50 subjects: a generated system of six services whose consumer groups emit
 // the next subjects (a tree four subjects deep, some groups failing now and then), real events

@@ -18,7 +18,7 @@ import {
   launchChromium,
   screenshotDir,
   signIn,
-} from './testing/flow-browser.ts'
+} from './testing/browser.ts'
 import { chainOf, registerAndLogin, updateNames } from './testing/flow.ts'
 
 // The blog's flow on the dashboard's Subjects page, in Chromium against the real servers: a

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { alertMessage } from '@event-driven/core/admin'
@@ -9,9 +9,10 @@ import {
   getTestServers,
   type NodeProcess,
 } from '@event-driven/testing'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blogEnv, startBlogProcess } from './testing/blog-process.ts'
+import { launchChromium, screenshotDir, signIn as signInWith } from './testing/browser.ts'
 import { faultEnv } from './testing/faults.ts'
 import { chainOf, registerAndLogin, updateNames, type ChainEvent } from './testing/flow.ts'
 
@@ -20,8 +21,7 @@ import { chainOf, registerAndLogin, updateNames, type ChainEvent } from './testi
 // and a read-only one. Screenshots go to test-output/dashboard/<page>.png.
 const servers = await getTestServers()
 const ns = createTestNamespace(servers, 'dashboard')
-const chromiumBin = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium'
-const shots = join(import.meta.dirname, '..', '..', '..', 'test-output', 'dashboard')
+const shots = screenshotDir
 const failSwitch = join(tmpdir(), `${ns.id}-comments-fail`)
 const secret = 'dashboard-secret'
 const readSecret = 'viewer-secret'
@@ -45,11 +45,6 @@ const inDlq = (events: ChainEvent[]) =>
   ])
 
 beforeAll(async () => {
-  if (!existsSync(chromiumBin)) {
-    throw new Error(
-      `no Chromium at ${chromiumBin}: apt-get install -y chromium (or set CHROMIUM_BIN)`,
-    )
-  }
   mkdirSync(shots, { recursive: true })
   const port = await freePort()
   const adminPort = await freePort()
@@ -85,19 +80,7 @@ beforeAll(async () => {
     const events = await chainOf(gateway, id, id === completed ? () => undefined : inDlq)
     renamedEvent[id] = events.find((e) => e.subject === 'User.nameUpdated')!.id
   }
-  browser = await chromium.launch({
-    executablePath: chromiumBin,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 }, 90_000)
 
 afterAll(async () => {
@@ -107,14 +90,8 @@ afterAll(async () => {
   await ns.cleanup()
 })
 
-async function signIn(key = secret): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-  await page.goto(dashboard)
-  await page.getByLabel('Admin API key').fill(key)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByRole('heading', { name: 'Operations' }).waitFor()
-  return page
-}
+const signIn = (key = secret): Promise<Page> =>
+  signInWith(browser, dashboard, key, { width: 1280, height: 800 })
 
 /** The operations listed, in order. */
 const operationRows = (page: Page) =>

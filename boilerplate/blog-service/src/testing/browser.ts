@@ -1,4 +1,5 @@
-// Chromium for the flow page's browser tests, and what they measure on the drawn graph.
+// Chromium for the dashboard's browser tests, signing in, and what the flow page's tests measure
+// on the drawn graph.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
