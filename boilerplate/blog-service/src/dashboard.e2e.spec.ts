@@ -362,6 +362,17 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Yes, resolve' }).click()
     await page.getByRole('status').filter({ hasText: 'resolve: the entry is resolved' }).waitFor()
     await page.getByText('Status: resolved').waitFor()
+
+    // Each operation's waterfall says the group's entry was closed, not that it still retries.
+    for (const [operationId, state, says] of [
+      [failed.discard, 'discarded', 'given up: its DLQ entry was discarded'],
+      [failed.resolve, 'resolved', 'resolved by hand'],
+    ] as const) {
+      await page.goto(`${dashboard}/#/operations/${operationId}`)
+      const group = page.locator(`tr[data-group="${failingGroup}"]`)
+      await eventually(async () => expect(await group.getAttribute('data-state')).toBe(state))
+      expect(await group.textContent()).toContain(says)
+    }
     await page.close()
   })
 
