@@ -10,7 +10,6 @@ import type {
   FlowGraphAnswer,
   OperationPageAnswer,
   SessionAnswer,
-  SubjectChainAnswer,
   SubjectSummaryAnswer,
 } from '@event-driven/core/admin'
 
@@ -43,14 +42,12 @@ export type DlqEntryDetail = DlqEntryDetailAnswer
 export type DlqCycle = DlqEntryDetail['cycles'][number]
 export type DlqActionName = 'redrive' | 'discard' | 'resolve'
 
-// The flow of each subject: the graph for a window, and a subject's chain (node ids are
+// The flow of each subject: the graph for a window, a subject's chain walked from it (node ids are
 // `service:`, `subject:` or `group:` and the name; step times in ms, null when none was counted).
 export type FlowGraph = FlowGraphAnswer
 export type FlowNode = FlowGraph['nodes'][number]
 export type FlowEdge = FlowGraph['edges'][number]
 export type FlowWindow = FlowGraph['window']
-export type SubjectChain = SubjectChainAnswer
-export type ChainStep = SubjectChain['steps'][number]
 /** The windows the API takes, shortest first; `1h` when none is given. */
 export const flowWindows: readonly FlowWindow[] = ['15m', '1h', '6h', '24h']
 
@@ -106,10 +103,6 @@ export const api = {
     }),
   flow: (window: FlowWindow, signal?: AbortSignal) =>
     call<FlowGraph>(`/api/flow?${q({ window })}`, { signal }),
-  subjectChain: (subject: string, window: FlowWindow, signal?: AbortSignal) =>
-    call<SubjectChain>(`/api/flow/subjects/${encodeURIComponent(subject)}?${q({ window })}`, {
-      signal,
-    }),
   dlqBulkRedrive: (selection: BulkRedriveSelection) =>
     call<BulkRedriveAnswerBody>('/api/dlq/redrive', {
       method: 'POST',

@@ -40,8 +40,6 @@ export const queryKeys = {
   dlq: (params: DlqParams) => ['dlq', 'list', params] as const,
   dlqEntry: (id: string) => ['dlq', 'entry', id] as const,
   flow: (window: FlowWindow) => ['flow', 'graph', window] as const,
-  subjectChain: (subject: string, window: FlowWindow) =>
-    ['flow', 'chain', subject, window] as const,
 }
 
 /** How often a page polls while live updates reach it: a safety net only. */
@@ -92,13 +90,6 @@ export const queries = {
     queryOptions({
       queryKey: queryKeys.flow(window),
       queryFn: ({ signal }) => api.flow(window, signal),
-      placeholderData: keepPreviousData,
-      refetchInterval: 10_000,
-    }),
-  subjectChain: (subject: string, window: FlowWindow) =>
-    queryOptions({
-      queryKey: queryKeys.subjectChain(subject, window),
-      queryFn: ({ signal }) => api.subjectChain(subject, window, signal),
       placeholderData: keepPreviousData,
       refetchInterval: 10_000,
     }),

@@ -1,9 +1,8 @@
 import { Fragment } from 'react'
-import { usePageQuery } from '../load.ts'
-import { queries } from '../queries.ts'
 import { chainRows } from './chain-steps.ts'
+import { chainOf } from './downstream.ts'
 import { duration, share } from './figures.ts'
-import type { FlowWindow } from './types.ts'
+import type { FlowGraphAnswer, FlowWindow } from './types.ts'
 import './flow.css'
 
 /** How each window reads in a sentence. */
@@ -38,19 +37,19 @@ const counted = (count: number, what: string) => `${count} ${what}${count === 1 
 export function ChainSummary({
   subject,
   window,
-  onSignedOut,
+  graph,
 }: {
   subject: string
   window: FlowWindow
-  onSignedOut: () => void
+  /** The page's graph for the window: the chain is walked from it, not read again. */
+  graph: FlowGraphAnswer | null | undefined
 }) {
-  const { data, error } = usePageQuery(queries.subjectChain(subject, window), onSignedOut)
+  const data = graph && chainOf(graph, subject)
   const rows = data ? chainRows(subject, data.steps) : []
   return (
     <section className="chain-summary" aria-label={`What follows ${subject}`}>
       <h2>What follows {subject}</h2>
-      {error && <p role="alert">{error}</p>}
-      {!data && !error && <p className="muted">Loading…</p>}
+      {!data && <p className="muted">Loading…</p>}
       {data && (
         <>
           <p className="muted">

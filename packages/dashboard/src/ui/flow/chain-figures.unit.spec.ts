@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { chainRows, type ChainStep } from './chain-steps.ts'
-import { downstreamOf } from './downstream.ts'
+import { chainOf, downstreamOf } from './downstream.ts'
+import type { FlowGraphAnswer } from './types.ts'
 import { duration, perMinute, share } from './figures.ts'
 
 const step = (depth: number, from: string, to: string, count = 4, failures = 0): ChainStep => ({
@@ -71,6 +72,49 @@ describe("a subject's chain summary", () => {
     ])
     expect(reached.edges.size).toBe(4)
     expect(reached.edges.has('service:users→subject:A.x')).toBe(false)
+  })
+
+  it("walks a subject's chain from the graph: its events in, then each step once with its depth", () => {
+    const edge = (
+      kind: 'publishes' | 'delivers' | 'emits',
+      from: string,
+      to: string,
+      count = 3,
+    ) => ({
+      kind,
+      from,
+      to,
+      count,
+      perMinute: count / 60,
+      failures: kind === 'delivers' ? 1 : 0,
+      failureRate: kind === 'delivers' ? 1 / count : 0,
+      p50Ms: 5,
+      p95Ms: 9,
+    })
+    const graph: FlowGraphAnswer = {
+      window: '1h',
+      since: '2026-12-01T10:00:00.000Z',
+      until: '2026-12-01T11:00:00.000Z',
+      nodes: [],
+      edges: [
+        edge('publishes', 'service:shop', 'subject:A.x', 4),
+        edge('emits', 'group:s.two', 'subject:A.x', 2),
+        edge('delivers', 'subject:A.x', 'group:s.one', 6),
+        edge('emits', 'group:s.one', 'subject:B.y'),
+        edge('delivers', 'subject:B.y', 'group:s.two'),
+        edge('delivers', 'subject:C.z', 'group:s.three'),
+      ],
+    }
+    const chain = chainOf(graph, 'A.x')
+    // Published by the shop and emitted back by s.two: what came into A.x, not its deliveries.
+    expect(chain.count).toBe(6)
+    expect(chain.steps.map((s) => [s.depth, s.kind, s.from, s.to, s.count, s.failures])).toEqual([
+      [1, 'delivers', 'subject:A.x', 'group:s.one', 6, 1],
+      [2, 'emits', 'group:s.one', 'subject:B.y', 3, 0],
+      [3, 'delivers', 'subject:B.y', 'group:s.two', 3, 1],
+      [4, 'emits', 'group:s.two', 'subject:A.x', 2, 0],
+    ])
+    expect(chainOf(graph, 'Nothing.happened')).toEqual({ count: 0, steps: [] })
   })
 })
 

@@ -87,7 +87,7 @@ export function Subjects({ id, onSignedOut }: PageProps & { id?: string }) {
         <aside className="flow-side">
           {id ? (
             <>
-              <ChainSummary subject={id} window={flowWindow} onSignedOut={onSignedOut} />
+              <ChainSummary subject={id} window={flowWindow} graph={flow.data} />
               <a href={hrefOf(undefined)}>Clear the selection</a>
             </>
           ) : (
